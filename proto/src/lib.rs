@@ -1,0 +1,1 @@
+//! Placeholder: the tfplugin6 protocol layer lands here.

@@ -1,0 +1,169 @@
+//! The admin API's JSON documents, shared by the server (which produces them)
+//! and the Terraform provider (which consumes them).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::validate::Settings;
+
+/// Where a provider's effective settings come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Built-in defaults, the TOML config file or `SSOPLANE__...` environment variables.
+    System,
+    /// Set through the admin API (and so through Terraform).
+    Database,
+}
+
+/// One failing field of a request: `{"field": "saml.idp_metadata_url", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every error response: a stable machine code, a human message, the failing
+/// fields when the input was invalid, and the correlation id found in the logs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    pub correlation_id: String,
+}
+
+/// The SP's own URLs for a provider. They follow from `root_url` and the
+/// provider name alone, so they are known before anything is created (an
+/// infrastructure repo feeds them to the IdP in the same apply).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpEndpoints {
+    pub entity_id: String,
+    pub metadata_url: String,
+    pub acs_url: String,
+    pub slo_url: String,
+    pub login_url: String,
+}
+
+impl SpEndpoints {
+    /// `entity_id` is the configured one, or empty for the default (the metadata URL).
+    pub fn derive(root_url: &str, provider: &str, entity_id: &str) -> Self {
+        let root = root_url.trim_end_matches('/');
+        let base = format!("{root}/saml/{provider}");
+        let metadata_url = format!("{base}/metadata");
+        SpEndpoints {
+            entity_id: if entity_id.is_empty() { metadata_url.clone() } else { entity_id.to_owned() },
+            acs_url: format!("{base}/acs"),
+            slo_url: format!("{base}/slo"),
+            login_url: format!("{base}/login"),
+            metadata_url,
+        }
+    }
+}
+
+/// `GET /api/v1/sso-settings/{provider}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SsoSettingsDoc {
+    pub provider: String,
+    pub source: Source,
+    /// 0 while the provider only exists in file/env; increases by one with every API write.
+    pub version: i64,
+    /// Every setting, defaults filled in; secrets masked with `*_fingerprint` beside them.
+    pub settings: Settings,
+    pub sp: SpEndpoints,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
+}
+
+/// `PUT /api/v1/sso-settings/{provider}`: a full replace of the provider's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutSsoSettings {
+    /// Optional; when present it must equal the provider in the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    pub settings: Settings,
+}
+
+/// One entry of `GET /api/v1/sso-settings/{provider}/history`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub version: i64,
+    /// `put` or `delete`.
+    pub action: String,
+    /// The name of the API token that made the change.
+    pub actor: String,
+    pub at: String,
+    pub correlation_id: String,
+    /// What changed; secret values are redacted to their fingerprints.
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Value,
+    pub new: Value,
+}
+
+/// `GET/PUT /api/v1/groups/{name}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupDoc {
+    pub name: String,
+    pub description: String,
+    pub members: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutGroup {
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `GET /api/v1/users/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserDoc {
+    pub id: String,
+    pub login: String,
+    pub email: String,
+    pub name: String,
+    pub external_uid: String,
+    /// The SSO provider the user last logged in through.
+    pub provider: String,
+    pub role: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub groups: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login_at: Option<String>,
+}
+
+/// `PATCH /api/v1/users/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUser {
+    pub disabled: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sp_endpoints_are_predictable() {
+        let sp = SpEndpoints::derive("https://sso.example.com/", "okta", "");
+        assert_eq!(sp.entity_id, "https://sso.example.com/saml/okta/metadata");
+        assert_eq!(sp.acs_url, "https://sso.example.com/saml/okta/acs");
+        assert_eq!(sp.slo_url, "https://sso.example.com/saml/okta/slo");
+        let sp = SpEndpoints::derive("https://sso.example.com", "okta", "urn:ssoplane");
+        assert_eq!(sp.entity_id, "urn:ssoplane");
+    }
+}

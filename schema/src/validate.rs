@@ -1,0 +1,700 @@
+//! Normalization and validation of a provider's SAML settings. Each error names
+//! the failing field (`saml.<field>` or `saml.<field>[i]`) and says why,
+//! without echoing secret values.
+
+use std::collections::BTreeSet;
+
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::api::FieldError;
+use crate::durations;
+use crate::fields::{self, FieldSpec, Kind, ORG_ROLES, FIELDS};
+use crate::pem::{self, KeyKind};
+
+/// A provider's settings as JSON: field name → value.
+pub type Settings = Map<String, Value>;
+
+/// Prefix of every field path in errors: `saml.idp_metadata_url`.
+pub const PATH_PREFIX: &str = "saml";
+
+pub fn path(field: &str) -> String {
+    format!("{PATH_PREFIX}.{field}")
+}
+
+fn err(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError { field: path(field), message: message.into() }
+}
+
+fn item_err(field: &str, index: usize, message: impl Into<String>) -> FieldError {
+    FieldError { field: format!("{}[{index}]", path(field)), message: message.into() }
+}
+
+const MAX_TEXT: usize = 1024;
+const MAX_PEM: usize = 64 * 1024;
+const MAX_METADATA: usize = 2 * 1024 * 1024;
+const MAX_LIST: usize = 256;
+
+/// Fills defaults and checks JSON types. Unknown fields are errors; `null`
+/// means "the default"; `<secret>_fingerprint` keys (read-only, returned by
+/// GET) are accepted and dropped so a GET → PUT round trip works.
+pub fn normalize(input: &Settings) -> Result<Settings, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    for key in input.keys() {
+        let is_field = fields::field(key).is_some();
+        let is_fingerprint = FIELDS.iter().any(|f| f.fingerprint_name().as_deref() == Some(key));
+        if !is_field && !is_fingerprint {
+            let hint = closest(key).map(|c| format!("; did you mean \"{c}\"?")).unwrap_or_default();
+            errors.push(FieldError {
+                field: path(key),
+                message: format!("unknown setting{hint}"),
+            });
+        }
+    }
+    let mut out = Map::new();
+    for f in FIELDS {
+        let value = match input.get(f.name) {
+            None | Some(Value::Null) => f.default.to_json(),
+            Some(v) => match coerce(f, v) {
+                Ok(v) => v,
+                Err(message) => {
+                    errors.push(err(f.name, message));
+                    continue;
+                }
+            },
+        };
+        out.insert(f.name.to_owned(), value);
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn coerce(f: &FieldSpec, v: &Value) -> Result<Value, String> {
+    match (f.kind, v) {
+        (Kind::Bool, Value::Bool(_)) => Ok(v.clone()),
+        (Kind::Bool, _) => Err("must be a boolean".into()),
+        (k, Value::Array(items)) if k.is_list() => {
+            if items.len() > MAX_LIST {
+                return Err(format!("must have at most {MAX_LIST} items"));
+            }
+            if items.iter().all(Value::is_string) {
+                Ok(v.clone())
+            } else {
+                Err("must be a list of strings".into())
+            }
+        }
+        (k, _) if k.is_list() => Err("must be a list of strings".into()),
+        (_, Value::String(_)) => Ok(v.clone()),
+        _ => Err("must be a string".into()),
+    }
+}
+
+fn closest(unknown: &str) -> Option<&'static str> {
+    FIELDS
+        .iter()
+        .map(|f| (strsim(unknown, f.name), f.name))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance, for "did you mean" hints only.
+fn strsim(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Normalizes and validates in one go.
+pub fn check(input: &Settings) -> Result<Settings, Vec<FieldError>> {
+    let settings = normalize(input)?;
+    let errors = validate(&settings, &BTreeSet::new());
+    if errors.is_empty() {
+        Ok(settings)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Validates a normalized map. Fields named in `unknown` (values not yet known,
+/// as at Terraform plan time) are skipped, and so are the cross-field rules that
+/// involve them.
+pub fn validate(s: &Settings, unknown: &BTreeSet<String>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for f in FIELDS {
+        if unknown.contains(f.name) {
+            continue;
+        }
+        if let Some(v) = s.get(f.name) {
+            check_field(f, v, &mut errors);
+        }
+    }
+    let v = View { s, unknown };
+    cross_field(&v, &mut errors);
+    errors
+}
+
+fn check_field(f: &FieldSpec, v: &Value, errors: &mut Vec<FieldError>) {
+    if f.kind.is_list() {
+        let items: Vec<&str> = v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let mut seen = BTreeSet::new();
+        for (i, item) in items.iter().enumerate() {
+            if item.trim().is_empty() {
+                errors.push(item_err(f.name, i, "must not be empty"));
+                continue;
+            }
+            if !seen.insert(*item) {
+                errors.push(item_err(f.name, i, "is listed twice"));
+                continue;
+            }
+            if let Err(message) = check_item(f.kind, item) {
+                errors.push(item_err(f.name, i, message));
+            }
+        }
+        return;
+    }
+    let text = match v {
+        Value::String(s) => s.as_str(),
+        _ => return,
+    };
+    if text.is_empty() {
+        return;
+    }
+    let result = match f.kind {
+        Kind::Text | Kind::Path | Kind::AttributeTemplate if text.len() > MAX_TEXT => {
+            Err(format!("must be at most {MAX_TEXT} characters"))
+        }
+        Kind::Text => Ok(()),
+        Kind::Path => {
+            if text.contains('\0') {
+                Err("must not contain NUL characters".into())
+            } else {
+                Ok(())
+            }
+        }
+        Kind::Enum(allowed) => {
+            if allowed.contains(&text) {
+                Ok(())
+            } else {
+                Err(format!("must be one of: {}", allowed.join(", ")))
+            }
+        }
+        Kind::Duration { min_secs, max_secs } => {
+            durations::parse_bounded(text, min_secs, max_secs).map(|_| ()).map_err(|e| e.to_string())
+        }
+        Kind::Url => check_url(text),
+        Kind::Uri => check_uri(text),
+        Kind::CertificatePem => check_size(text, MAX_PEM)
+            .and_then(|_| pem::parse_certificate(text).map(|_| ()).map_err(|e| e.to_string())),
+        Kind::PrivateKeyPem => check_size(text, MAX_PEM)
+            .and_then(|_| pem::parse_private_key(text).map(|_| ()).map_err(|e| e.to_string())),
+        Kind::Base64MetadataXml => check_size(text, MAX_METADATA).and_then(|_| check_metadata_b64(text)),
+        Kind::AttributeTemplate => check_template(text),
+        Kind::Bool
+        | Kind::CertificatePemList
+        | Kind::StringList
+        | Kind::UriList
+        | Kind::UrlPatternList
+        | Kind::OrgMappingList => Ok(()),
+    };
+    if let Err(message) = result {
+        errors.push(err(f.name, message));
+    }
+}
+
+fn check_item(kind: Kind, item: &str) -> Result<(), String> {
+    match kind {
+        Kind::CertificatePemList => {
+            check_size(item, MAX_PEM)?;
+            pem::parse_certificate(item).map(|_| ()).map_err(|e| e.to_string())
+        }
+        Kind::UriList => check_uri(item),
+        Kind::UrlPatternList => check_url_pattern(item),
+        Kind::OrgMappingList => check_org_mapping(item),
+        _ if item.len() > MAX_TEXT => Err(format!("must be at most {MAX_TEXT} characters")),
+        _ => Ok(()),
+    }
+}
+
+fn check_size(text: &str, max: usize) -> Result<(), String> {
+    if text.len() > max {
+        Err(format!("is too large ({} bytes; at most {max})", text.len()))
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn check_url(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|e| format!("is not a valid URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http:// or https:// URL".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials".into());
+    }
+    if url.fragment().is_some() {
+        return Err("must not have a #fragment".into());
+    }
+    Ok(())
+}
+
+fn check_uri(text: &str) -> Result<(), String> {
+    if text.len() > MAX_TEXT {
+        return Err(format!("must be at most {MAX_TEXT} characters"));
+    }
+    if text.chars().any(char::is_whitespace) {
+        return Err("must be a URI without spaces".into());
+    }
+    url::Url::parse(text).map(|_| ()).map_err(|_| "must be an absolute URI (a URL or a URN)".into())
+}
+
+fn check_url_pattern(text: &str) -> Result<(), String> {
+    let without_wildcard = text.replacen("://*.", "://wildcard.", 1);
+    let url = url::Url::parse(&without_wildcard).map_err(|e| format!("is not a valid URL pattern: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http:// or https:// URL".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) || text.matches('*').count() > usize::from(text.contains("://*.")) {
+        return Err("must name a host; `*` is only allowed as a leading `*.` label".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    Ok(())
+}
+
+fn check_org_mapping(text: &str) -> Result<(), String> {
+    let parts = split_unescaped(text);
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
+        return Err("must be `attribute_value:organization` or `attribute_value:organization:role` (escape ':' in values as '\\:')".into());
+    }
+    if let Some(role) = parts.get(2) {
+        if !ORG_ROLES.contains(&role.as_str()) {
+            return Err(format!("role must be one of: {}", ORG_ROLES.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// Splits `a:b:c` on ':' not preceded by a backslash; `\:` becomes ':'.
+pub fn split_unescaped(text: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&':') => {
+                chars.next();
+                if let Some(last) = parts.last_mut() {
+                    last.push(':');
+                }
+            }
+            ':' => parts.push(String::new()),
+            c => {
+                if let Some(last) = parts.last_mut() {
+                    last.push(c);
+                }
+            }
+        }
+    }
+    parts
+}
+
+/// A plain attribute name, or a template where every `$__saml{...}` is closed and names an attribute.
+pub fn check_template(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    while let Some(start) = rest.find("$__saml{") {
+        let after = &rest[start + "$__saml{".len()..];
+        let end = after.find('}').ok_or("has an unclosed `$__saml{`")?;
+        let name = &after[..end];
+        if name.trim().is_empty() || name.contains('{') {
+            return Err("has an empty or malformed `$__saml{...}` variable".into());
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(())
+}
+
+fn check_metadata_b64(text: &str) -> Result<(), String> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| "is not valid base64 (it must hold the base64-encoded metadata XML)".to_string())?;
+    let xml = String::from_utf8(bytes).map_err(|_| "does not decode to UTF-8 XML".to_string())?;
+    check_metadata_xml(&xml)
+}
+
+pub const METADATA_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+
+/// The document must be SAML metadata (an EntityDescriptor or EntitiesDescriptor),
+/// without a DTD (roxmltree refuses DTDs, which rules out entity-expansion bombs).
+pub fn check_metadata_xml(xml: &str) -> Result<(), String> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| format!("is not well-formed XML without DTD: {e}"))?;
+    let root = doc.root_element();
+    let name = root.tag_name();
+    if name.namespace() != Some(METADATA_NS)
+        || !matches!(name.name(), "EntityDescriptor" | "EntitiesDescriptor")
+    {
+        return Err(format!(
+            "is not SAML metadata: the root element must be md:EntityDescriptor or md:EntitiesDescriptor in namespace {METADATA_NS}"
+        ));
+    }
+    let has_idp = root.descendants().any(|n| {
+        n.tag_name().name() == "IDPSSODescriptor" && n.tag_name().namespace() == Some(METADATA_NS)
+    });
+    if !has_idp {
+        return Err("holds no IDPSSODescriptor: it is not an identity provider's metadata".into());
+    }
+    Ok(())
+}
+
+/// Read access to a normalized map that knows which fields are unknown.
+struct View<'a> {
+    s: &'a Settings,
+    unknown: &'a BTreeSet<String>,
+}
+
+impl View<'_> {
+    fn known(&self, names: &[&str]) -> bool {
+        names.iter().all(|n| !self.unknown.contains(*n))
+    }
+    fn str(&self, name: &str) -> &str {
+        self.s.get(name).and_then(Value::as_str).unwrap_or("")
+    }
+    fn set(&self, name: &str) -> bool {
+        match self.s.get(name) {
+            Some(Value::String(s)) => !s.trim().is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::Bool(b)) => *b,
+            _ => false,
+        }
+    }
+    fn bool(&self, name: &str) -> bool {
+        self.s.get(name).and_then(Value::as_bool).unwrap_or(false)
+    }
+    fn list(&self, name: &str) -> Vec<&str> {
+        self.s
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+}
+
+const METADATA_SOURCES: [&str; 3] = ["idp_metadata", "idp_metadata_path", "idp_metadata_url"];
+
+fn cross_field(v: &View<'_>, errors: &mut Vec<FieldError>) {
+    idp_source(v, errors);
+    key_pairs(v, errors);
+    flow_rules(v, errors);
+    mapping_rules(v, errors);
+}
+
+fn idp_source(v: &View<'_>, errors: &mut Vec<FieldError>) {
+    let mut all = METADATA_SOURCES.to_vec();
+    all.extend(["idp_sso_url", "idp_certificates", "enabled", "idp_slo_url", "single_logout"]);
+    if !v.known(&all) {
+        return;
+    }
+    let sources: Vec<&str> = METADATA_SOURCES.iter().copied().filter(|n| v.set(n)).collect();
+    if sources.len() > 1 {
+        for extra in &sources[1..] {
+            errors.push(err(
+                extra,
+                format!("conflicts with `{}`: set exactly one IdP metadata source", sources[0]),
+            ));
+        }
+    }
+    if let Some(source) = sources.first() {
+        for manual in ["idp_sso_url", "idp_certificates"] {
+            if v.set(manual) {
+                errors.push(err(
+                    manual,
+                    format!("conflicts with `{source}`: with metadata, the IdP's endpoints and certificates come from it"),
+                ));
+            }
+        }
+    } else if v.bool("enabled") {
+        let missing: Vec<&str> =
+            ["idp_entity_id", "idp_sso_url", "idp_certificates"].into_iter().filter(|n| !v.set(n)).collect();
+        for m in &missing {
+            errors.push(err(
+                m,
+                "is required when the provider is enabled and no IdP metadata (`idp_metadata`, `idp_metadata_path` or `idp_metadata_url`) is set",
+            ));
+        }
+        if v.bool("single_logout") && !v.set("idp_slo_url") && missing.is_empty() {
+            errors.push(err("idp_slo_url", "is required for `single_logout` when no IdP metadata is set"));
+        }
+    }
+}
+
+fn key_pairs(v: &View<'_>, errors: &mut Vec<FieldError>) {
+    let names = [
+        "certificate",
+        "certificate_path",
+        "private_key",
+        "private_key_path",
+        "encryption_certificate",
+        "encryption_private_key",
+        "sign_requests",
+        "signature_algorithm",
+        "allow_sha1",
+        "want_assertions_encrypted",
+    ];
+    if !v.known(&names) {
+        return;
+    }
+    for (a, b) in [("certificate", "certificate_path"), ("private_key", "private_key_path")] {
+        if v.set(a) && v.set(b) {
+            errors.push(err(b, format!("conflicts with `{a}`: set one of them")));
+        }
+    }
+    let has_cert = v.set("certificate") || v.set("certificate_path");
+    let has_key = v.set("private_key") || v.set("private_key_path");
+    if has_cert && !has_key {
+        errors.push(err("private_key", "is required with `certificate`: the SP needs the key that matches its certificate"));
+    }
+    if has_key && !has_cert {
+        errors.push(err("certificate", "is required with `private_key`: the IdP needs the certificate to verify our signatures"));
+    }
+    if v.set("certificate") && v.set("private_key") {
+        pair_matches(v, "certificate", "private_key", errors);
+    }
+    if v.set("encryption_certificate") != v.set("encryption_private_key") {
+        let missing = if v.set("encryption_certificate") { "encryption_private_key" } else { "encryption_certificate" };
+        errors.push(err(missing, "is required: `encryption_certificate` and `encryption_private_key` are set together"));
+    } else if v.set("encryption_certificate") {
+        pair_matches(v, "encryption_certificate", "encryption_private_key", errors);
+    }
+    if v.bool("sign_requests") && !(has_cert && has_key) {
+        errors.push(err("sign_requests", "needs `certificate` and `private_key` (or their `_path` variants) to sign requests"));
+    }
+    if v.bool("want_assertions_encrypted") && !has_key && !v.set("encryption_private_key") {
+        errors.push(err(
+            "want_assertions_encrypted",
+            "needs a decryption key: set `encryption_private_key` or `private_key`",
+        ));
+    }
+    let alg = v.str("signature_algorithm");
+    if alg == "rsa-sha1" && !v.bool("allow_sha1") {
+        errors.push(err("signature_algorithm", "`rsa-sha1` is refused unless `allow_sha1` is true"));
+    }
+    if v.set("private_key") {
+        if let Ok(key) = pem::parse_private_key(v.str("private_key")) {
+            let kind = pem::private_key_kind(&key).ok();
+            let wants = if alg.starts_with("ecdsa") { KeyKind::Ec } else { KeyKind::Rsa };
+            if kind.is_some_and(|k| k != wants) {
+                errors.push(err(
+                    "signature_algorithm",
+                    format!("`{alg}` does not fit the {} private key", if wants == KeyKind::Ec { "RSA" } else { "EC" }),
+                ));
+            }
+        }
+    }
+}
+
+fn pair_matches(v: &View<'_>, cert_field: &str, key_field: &str, errors: &mut Vec<FieldError>) {
+    if let (Ok(cert), Ok(key)) =
+        (pem::parse_certificate(v.str(cert_field)), pem::parse_private_key(v.str(key_field)))
+    {
+        if !pem::key_matches_certificate(&key, &cert) {
+            errors.push(err(key_field, format!("does not match `{cert_field}`: the key is not the certificate's private key")));
+        }
+    }
+}
+
+fn flow_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
+    if v.known(&["relay_state", "allow_idp_initiated"]) && v.set("relay_state") && !v.bool("allow_idp_initiated") {
+        errors.push(err("relay_state", "is only used for IdP-initiated logins: set `allow_idp_initiated` to true or leave it empty"));
+    }
+    if v.known(&["name"]) && v.str("name").trim().is_empty() {
+        errors.push(err("name", "must not be empty: it labels the login button"));
+    }
+}
+
+fn mapping_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
+    let roles = ["role_values_admin", "role_values_editor", "role_values_viewer", "role_values_none"];
+    let mut names = roles.to_vec();
+    names.extend(["groups_case_sensitive", "assertion_attribute_org", "allowed_organizations", "org_mapping"]);
+    if !v.known(&names) {
+        return;
+    }
+    let fold = |s: &str| if v.bool("groups_case_sensitive") { s.to_owned() } else { s.to_lowercase() };
+    let mut owner: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for role in roles {
+        for (i, value) in v.list(role).into_iter().enumerate() {
+            if let Some(first) = owner.insert(fold(value), role) {
+                if first != role {
+                    errors.push(item_err(role, i, format!("is also listed in `{first}`: a role value maps to one role")));
+                }
+            }
+        }
+    }
+    for needs_org in ["allowed_organizations", "org_mapping"] {
+        if v.set(needs_org) && !v.set("assertion_attribute_org") {
+            errors.push(err(needs_org, "needs `assertion_attribute_org`: the attribute that holds the user's organizations"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pem::testdata::*;
+    use serde_json::json;
+
+    fn settings(v: Value) -> Settings {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn fields_of(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    fn metadata_b64() -> String {
+        let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>"#;
+        base64::engine::general_purpose::STANDARD.encode(xml)
+    }
+
+    #[test]
+    fn empty_input_normalizes_to_defaults() {
+        let out = check(&Map::new()).unwrap();
+        assert_eq!(out.len(), FIELDS.len());
+        assert_eq!(out["max_issue_delay"], json!("90s"));
+        assert_eq!(out["strict"], json!(true));
+        assert_eq!(out["allowed_groups"], json!([]));
+    }
+
+    #[test]
+    fn unknown_and_mistyped_fields_are_named() {
+        let e = check(&settings(json!({"idp_metadata_ur": "x", "enabled": "yes", "admin_groups": "a"}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.idp_metadata_ur", "saml.enabled", "saml.admin_groups"]);
+        assert!(e[0].message.contains("did you mean \"idp_metadata_url\""), "{}", e[0].message);
+    }
+
+    #[test]
+    fn exactly_one_metadata_source() {
+        let e = check(&settings(json!({
+            "enabled": true, "idp_metadata": metadata_b64(), "idp_metadata_url": "https://idp.example.com/md"
+        })))
+        .unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.idp_metadata_url"]);
+        let e = check(&settings(json!({"enabled": true}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.idp_entity_id", "saml.idp_sso_url", "saml.idp_certificates"]);
+        assert!(check(&settings(json!({"enabled": true, "idp_metadata": metadata_b64()}))).is_ok());
+        // Disabled providers may be staged incomplete.
+        assert!(check(&settings(json!({"enabled": false}))).is_ok());
+    }
+
+    #[test]
+    fn metadata_must_be_idp_metadata_without_dtd() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">&lol2;</md:EntityDescriptor>"#;
+        for bad in ["not base64!!", &b64("<a/>"), &b64(bomb), &b64("<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"/>")] {
+            let e = check(&settings(json!({"idp_metadata": bad}))).unwrap_err();
+            assert_eq!(fields_of(&e), ["saml.idp_metadata"], "{bad}");
+        }
+    }
+
+    #[test]
+    fn certificates_keys_and_algorithms() {
+        let k = rsa(2048);
+        let c = self_signed(&k);
+        let other = rsa(2048);
+        let ok = json!({"certificate": cert_pem(&c), "private_key": key_pem(&k), "sign_requests": true});
+        assert!(check(&settings(ok)).is_ok());
+        let e = check(&settings(json!({"certificate": cert_pem(&c), "private_key": key_pem(&other)}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.private_key"]);
+        assert!(!e[0].message.contains("BEGIN"), "errors never echo key material");
+        let e = check(&settings(json!({"sign_requests": true}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.sign_requests"]);
+        let e = check(&settings(json!({"certificate": "junk", "private_key": key_pem(&k)}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.certificate"]);
+        let e = check(&settings(json!({"signature_algorithm": "rsa-sha1"}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.signature_algorithm"]);
+        assert!(check(&settings(json!({"signature_algorithm": "rsa-sha1", "allow_sha1": true}))).is_ok());
+        let e = check(&settings(json!({"signature_algorithm": "md5"}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.signature_algorithm"]);
+        let ek = ec();
+        let e = check(&settings(json!({"certificate": cert_pem(&self_signed(&ek)), "private_key": key_pem(&ek)}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.signature_algorithm"]);
+        assert!(check(&settings(json!({
+            "certificate": cert_pem(&self_signed(&ek)), "private_key": key_pem(&ek), "signature_algorithm": "ecdsa-sha256"
+        })))
+        .is_ok());
+        let e = check(&settings(json!({"idp_certificates": [cert_pem(&c), "junk"]}))).unwrap_err();
+        assert_eq!(fields_of(&e), ["saml.idp_certificates[1]"]);
+    }
+
+    #[test]
+    fn durations_urls_and_lists() {
+        let e = check(&settings(json!({
+            "max_issue_delay": "90", "clock_skew": "2h", "idp_metadata_url": "ftp://x",
+            "idp_slo_url": "https://user:pw@idp/", "name_id_format": "email",
+            "allowed_redirect_urls": ["https://*.example.com/app", "https://a.*.com"],
+            "org_mapping": ["Eng:engineering:Admin", "bad", "x:y:Owner"],
+            "authn_context": ["not a uri"],
+        })))
+        .unwrap_err();
+        assert_eq!(
+            fields_of(&e),
+            [
+                "saml.name_id_format", "saml.authn_context[0]", "saml.idp_metadata_url", "saml.idp_slo_url",
+                "saml.allowed_redirect_urls[1]", "saml.max_issue_delay", "saml.clock_skew",
+                "saml.org_mapping[1]", "saml.org_mapping[2]", "saml.org_mapping",
+            ]
+        );
+    }
+
+    #[test]
+    fn group_and_role_rules() {
+        let e = check(&settings(json!({
+            "role_values_admin": ["Admins"], "role_values_viewer": ["admins"], "groups_case_sensitive": false,
+            "allowed_organizations": ["org 1"], "relay_state": "x",
+            "admin_groups": ["a", "a"], "assertion_attribute_name": "$__saml{givenName",
+        })))
+        .unwrap_err();
+        assert_eq!(
+            fields_of(&e),
+            [
+                "saml.assertion_attribute_name", "saml.admin_groups[1]", "saml.relay_state",
+                "saml.role_values_viewer[0]", "saml.allowed_organizations",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_values_skip_their_rules() {
+        let s = normalize(&settings(json!({"enabled": true}))).unwrap();
+        let unknown: BTreeSet<String> = ["idp_metadata_url".to_owned()].into();
+        assert!(validate(&s, &unknown).is_empty());
+    }
+
+    #[test]
+    fn fingerprints_are_accepted_and_dropped() {
+        let out = check(&settings(json!({"private_key_fingerprint": "sha256:00"}))).unwrap();
+        assert!(!out.contains_key("private_key_fingerprint"));
+    }
+
+    #[test]
+    fn templates() {
+        assert!(check_template("$__saml{givenName} $__saml{surname}").is_ok());
+        assert!(check_template("displayName").is_ok());
+        assert!(check_template("$__saml{}").is_err());
+        assert!(check_template("$__saml{a").is_err());
+    }
+}
