@@ -53,7 +53,11 @@ impl SpEndpoints {
         let base = format!("{root}/saml/{provider}");
         let metadata_url = format!("{base}/metadata");
         SpEndpoints {
-            entity_id: if entity_id.is_empty() { metadata_url.clone() } else { entity_id.to_owned() },
+            entity_id: if entity_id.is_empty() {
+                metadata_url.clone()
+            } else {
+                entity_id.to_owned()
+            },
             acs_url: format!("{base}/acs"),
             slo_url: format!("{base}/slo"),
             login_url: format!("{base}/login"),

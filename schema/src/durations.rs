@@ -27,10 +27,14 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
 pub fn parse_bounded(text: &str, min_secs: u64, max_secs: u64) -> Result<Duration, DurationError> {
     let d = parse(text)?;
     if d < Duration::from_secs(min_secs) {
-        return Err(DurationError::TooShort { min: format(Duration::from_secs(min_secs)) });
+        return Err(DurationError::TooShort {
+            min: format(Duration::from_secs(min_secs)),
+        });
     }
     if d > Duration::from_secs(max_secs) {
-        return Err(DurationError::TooLong { max: format(Duration::from_secs(max_secs)) });
+        return Err(DurationError::TooLong {
+            max: format(Duration::from_secs(max_secs)),
+        });
     }
     Ok(d)
 }
@@ -62,6 +66,9 @@ mod tests {
             parse_bounded("2d", 1, 86400),
             Err(DurationError::TooLong { max: "1day".into() })
         );
-        assert!(matches!(parse_bounded("0s", 1, 10), Err(DurationError::TooShort { .. })));
+        assert!(matches!(
+            parse_bounded("0s", 1, 10),
+            Err(DurationError::TooShort { .. })
+        ));
     }
 }

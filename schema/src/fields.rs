@@ -15,7 +15,10 @@ pub enum Kind {
     /// One of a fixed set of values.
     Enum(&'static [&'static str]),
     /// A Go-style duration such as `90s`, `1h`, `48h` within `[min, max]` seconds.
-    Duration { min_secs: u64, max_secs: u64 },
+    Duration {
+        min_secs: u64,
+        max_secs: u64,
+    },
     /// An absolute `http`/`https` URL.
     Url,
     /// An absolute URI (URL or URN), as used for entity IDs.
@@ -90,9 +93,12 @@ impl DefaultValue {
         match self {
             DefaultValue::Bool(b) => Value::Bool(b),
             DefaultValue::Str(s) => Value::String(s.to_owned()),
-            DefaultValue::List(items) => {
-                Value::Array(items.iter().map(|s| Value::String((*s).to_owned())).collect())
-            }
+            DefaultValue::List(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|s| Value::String((*s).to_owned()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -297,7 +303,9 @@ mod tests {
         for f in FIELDS {
             assert!(seen.insert(f.name), "duplicate field {}", f.name);
             assert!(
-                f.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                f.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{} is not snake_case",
                 f.name
             );

@@ -28,7 +28,8 @@ pub enum KeyKind {
 }
 
 pub fn parse_certificate(text: &str) -> Result<X509, PemError> {
-    let certs = X509::stack_from_pem(text.trim().as_bytes()).map_err(|_| PemError::NotCertificate)?;
+    let certs =
+        X509::stack_from_pem(text.trim().as_bytes()).map_err(|_| PemError::NotCertificate)?;
     match certs.len() {
         0 => Err(PemError::NotCertificate),
         1 => certs.into_iter().next().ok_or(PemError::NotCertificate),
@@ -69,7 +70,9 @@ pub fn certificate_key_kind(cert: &X509) -> Result<KeyKind, PemError> {
 
 /// True when the private key is the one whose public half the certificate carries.
 pub fn key_matches_certificate(key: &PKey<Private>, cert: &X509) -> bool {
-    cert.public_key().map(|public| public.public_eq(key)).unwrap_or(false)
+    cert.public_key()
+        .map(|public| public.public_eq(key))
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -99,12 +102,15 @@ pub(crate) mod testdata {
         let name = name.build();
         let mut b = X509::builder().unwrap();
         b.set_version(2).unwrap();
-        b.set_serial_number(&BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap()).unwrap();
+        b.set_serial_number(&BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap())
+            .unwrap();
         b.set_subject_name(&name).unwrap();
         b.set_issuer_name(&name).unwrap();
         b.set_pubkey(key).unwrap();
-        b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-        b.set_not_after(&Asn1Time::days_from_now(365).unwrap()).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(365).unwrap())
+            .unwrap();
         b.sign(key, MessageDigest::sha256()).unwrap();
         b.build()
     }
@@ -140,11 +146,21 @@ mod tests {
 
     #[test]
     fn refuses_weak_encrypted_and_garbage() {
-        assert_eq!(parse_private_key(&key_pem(&rsa(1024))).unwrap_err(), PemError::WeakRsa(1024));
-        let enc = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        assert_eq!(
+            parse_private_key(&key_pem(&rsa(1024))).unwrap_err(),
+            PemError::WeakRsa(1024)
+        );
+        let enc =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
         assert_eq!(parse_private_key(enc).unwrap_err(), PemError::EncryptedKey);
-        assert_eq!(parse_private_key("hello").unwrap_err(), PemError::NotPrivateKey);
-        assert_eq!(parse_certificate("hello").unwrap_err(), PemError::NotCertificate);
+        assert_eq!(
+            parse_private_key("hello").unwrap_err(),
+            PemError::NotPrivateKey
+        );
+        assert_eq!(
+            parse_certificate("hello").unwrap_err(),
+            PemError::NotCertificate
+        );
         let c = cert_pem(&self_signed(&rsa(2048)));
         assert_eq!(
             parse_certificate(&format!("{c}{c}")).unwrap_err(),

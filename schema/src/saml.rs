@@ -78,7 +78,9 @@ pub struct ModelError(#[from] serde_json::Error);
 impl SamlSettings {
     /// From a map that went through [`crate::validate::normalize`].
     pub fn from_settings(settings: &Settings) -> Result<Self, ModelError> {
-        Ok(serde_json::from_value(serde_json::Value::Object(settings.clone()))?)
+        Ok(serde_json::from_value(serde_json::Value::Object(
+            settings.clone(),
+        ))?)
     }
 
     pub fn to_settings(&self) -> Settings {
@@ -109,7 +111,8 @@ impl Default for SamlSettings {
     fn default() -> Self {
         let defaults = crate::validate::normalize(&Settings::new()).unwrap_or_default();
         // The table's defaults always fit the struct; the test below proves it.
-        serde_json::from_value(serde_json::Value::Object(defaults)).expect("field table defaults fit SamlSettings")
+        serde_json::from_value(serde_json::Value::Object(defaults))
+            .expect("field table defaults fit SamlSettings")
     }
 }
 

@@ -23,7 +23,15 @@ mod tests {
         for good in ["saml", "okta", "microsoft_ad", "a1"] {
             assert!(super::check(good).is_ok(), "{good}");
         }
-        for bad in ["", "Okta", "1okta", "ok-ta", "../x", "ok ta", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "Okta",
+            "1okta",
+            "ok-ta",
+            "../x",
+            "ok ta",
+            &"a".repeat(64),
+        ] {
             assert!(super::check(bad).is_err(), "{bad}");
         }
     }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::api::FieldError;
 use crate::durations;
-use crate::fields::{self, FieldSpec, Kind, ORG_ROLES, FIELDS};
+use crate::fields::{self, FieldSpec, Kind, FIELDS, ORG_ROLES};
 use crate::pem::{self, KeyKind};
 
 /// A provider's settings as JSON: field name → value.
@@ -23,11 +23,17 @@ pub fn path(field: &str) -> String {
 }
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError { field: path(field), message: message.into() }
+    FieldError {
+        field: path(field),
+        message: message.into(),
+    }
 }
 
 fn item_err(field: &str, index: usize, message: impl Into<String>) -> FieldError {
-    FieldError { field: format!("{}[{index}]", path(field)), message: message.into() }
+    FieldError {
+        field: format!("{}[{index}]", path(field)),
+        message: message.into(),
+    }
 }
 
 const MAX_TEXT: usize = 1024;
@@ -42,9 +48,13 @@ pub fn normalize(input: &Settings) -> Result<Settings, Vec<FieldError>> {
     let mut errors = Vec::new();
     for key in input.keys() {
         let is_field = fields::field(key).is_some();
-        let is_fingerprint = FIELDS.iter().any(|f| f.fingerprint_name().as_deref() == Some(key));
+        let is_fingerprint = FIELDS
+            .iter()
+            .any(|f| f.fingerprint_name().as_deref() == Some(key));
         if !is_field && !is_fingerprint {
-            let hint = closest(key).map(|c| format!("; did you mean \"{c}\"?")).unwrap_or_default();
+            let hint = closest(key)
+                .map(|c| format!("; did you mean \"{c}\"?"))
+                .unwrap_or_default();
             errors.push(FieldError {
                 field: path(key),
                 message: format!("unknown setting{hint}"),
@@ -147,7 +157,10 @@ pub fn validate(s: &Settings, unknown: &BTreeSet<String>) -> Vec<FieldError> {
 
 fn check_field(f: &FieldSpec, v: &Value, errors: &mut Vec<FieldError>) {
     if f.kind.is_list() {
-        let items: Vec<&str> = v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let items: Vec<&str> = v
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let mut seen = BTreeSet::new();
         for (i, item) in items.iter().enumerate() {
             if item.trim().is_empty() {
@@ -190,16 +203,24 @@ fn check_field(f: &FieldSpec, v: &Value, errors: &mut Vec<FieldError>) {
                 Err(format!("must be one of: {}", allowed.join(", ")))
             }
         }
-        Kind::Duration { min_secs, max_secs } => {
-            durations::parse_bounded(text, min_secs, max_secs).map(|_| ()).map_err(|e| e.to_string())
-        }
+        Kind::Duration { min_secs, max_secs } => durations::parse_bounded(text, min_secs, max_secs)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
         Kind::Url => check_url(text),
         Kind::Uri => check_uri(text),
-        Kind::CertificatePem => check_size(text, MAX_PEM)
-            .and_then(|_| pem::parse_certificate(text).map(|_| ()).map_err(|e| e.to_string())),
-        Kind::PrivateKeyPem => check_size(text, MAX_PEM)
-            .and_then(|_| pem::parse_private_key(text).map(|_| ()).map_err(|e| e.to_string())),
-        Kind::Base64MetadataXml => check_size(text, MAX_METADATA).and_then(|_| check_metadata_b64(text)),
+        Kind::CertificatePem => check_size(text, MAX_PEM).and_then(|_| {
+            pem::parse_certificate(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }),
+        Kind::PrivateKeyPem => check_size(text, MAX_PEM).and_then(|_| {
+            pem::parse_private_key(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }),
+        Kind::Base64MetadataXml => {
+            check_size(text, MAX_METADATA).and_then(|_| check_metadata_b64(text))
+        }
         Kind::AttributeTemplate => check_template(text),
         Kind::Bool
         | Kind::CertificatePemList
@@ -217,7 +238,9 @@ fn check_item(kind: Kind, item: &str) -> Result<(), String> {
     match kind {
         Kind::CertificatePemList => {
             check_size(item, MAX_PEM)?;
-            pem::parse_certificate(item).map(|_| ()).map_err(|e| e.to_string())
+            pem::parse_certificate(item)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         }
         Kind::UriList => check_uri(item),
         Kind::UrlPatternList => check_url_pattern(item),
@@ -229,7 +252,10 @@ fn check_item(kind: Kind, item: &str) -> Result<(), String> {
 
 fn check_size(text: &str, max: usize) -> Result<(), String> {
     if text.len() > max {
-        Err(format!("is too large ({} bytes; at most {max})", text.len()))
+        Err(format!(
+            "is too large ({} bytes; at most {max})",
+            text.len()
+        ))
     } else {
         Ok(())
     }
@@ -259,16 +285,21 @@ fn check_uri(text: &str) -> Result<(), String> {
     if text.chars().any(char::is_whitespace) {
         return Err("must be a URI without spaces".into());
     }
-    url::Url::parse(text).map(|_| ()).map_err(|_| "must be an absolute URI (a URL or a URN)".into())
+    url::Url::parse(text)
+        .map(|_| ())
+        .map_err(|_| "must be an absolute URI (a URL or a URN)".into())
 }
 
 fn check_url_pattern(text: &str) -> Result<(), String> {
     let without_wildcard = text.replacen("://*.", "://wildcard.", 1);
-    let url = url::Url::parse(&without_wildcard).map_err(|e| format!("is not a valid URL pattern: {e}"))?;
+    let url = url::Url::parse(&without_wildcard)
+        .map_err(|e| format!("is not a valid URL pattern: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err("must be an http:// or https:// URL".into());
     }
-    if url.host_str().is_none_or(str::is_empty) || text.matches('*').count() > usize::from(text.contains("://*.")) {
+    if url.host_str().is_none_or(str::is_empty)
+        || text.matches('*').count() > usize::from(text.contains("://*."))
+    {
         return Err("must name a host; `*` is only allowed as a leading `*.` label".into());
     }
     if url.query().is_some() || url.fragment().is_some() {
@@ -332,7 +363,9 @@ fn check_metadata_b64(text: &str) -> Result<(), String> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
-        .map_err(|_| "is not valid base64 (it must hold the base64-encoded metadata XML)".to_string())?;
+        .map_err(|_| {
+            "is not valid base64 (it must hold the base64-encoded metadata XML)".to_string()
+        })?;
     let xml = String::from_utf8(bytes).map_err(|_| "does not decode to UTF-8 XML".to_string())?;
     check_metadata_xml(&xml)
 }
@@ -342,7 +375,8 @@ pub const METADATA_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 /// The document must be SAML metadata (an EntityDescriptor or EntitiesDescriptor),
 /// without a DTD (roxmltree refuses DTDs, which rules out entity-expansion bombs).
 pub fn check_metadata_xml(xml: &str) -> Result<(), String> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| format!("is not well-formed XML without DTD: {e}"))?;
+    let doc = roxmltree::Document::parse(xml)
+        .map_err(|e| format!("is not well-formed XML without DTD: {e}"))?;
     let root = doc.root_element();
     let name = root.tag_name();
     if name.namespace() != Some(METADATA_NS)
@@ -405,16 +439,29 @@ fn cross_field(v: &View<'_>, errors: &mut Vec<FieldError>) {
 
 fn idp_source(v: &View<'_>, errors: &mut Vec<FieldError>) {
     let mut all = METADATA_SOURCES.to_vec();
-    all.extend(["idp_sso_url", "idp_certificates", "enabled", "idp_slo_url", "single_logout"]);
+    all.extend([
+        "idp_sso_url",
+        "idp_certificates",
+        "enabled",
+        "idp_slo_url",
+        "single_logout",
+    ]);
     if !v.known(&all) {
         return;
     }
-    let sources: Vec<&str> = METADATA_SOURCES.iter().copied().filter(|n| v.set(n)).collect();
+    let sources: Vec<&str> = METADATA_SOURCES
+        .iter()
+        .copied()
+        .filter(|n| v.set(n))
+        .collect();
     if sources.len() > 1 {
         for extra in &sources[1..] {
             errors.push(err(
                 extra,
-                format!("conflicts with `{}`: set exactly one IdP metadata source", sources[0]),
+                format!(
+                    "conflicts with `{}`: set exactly one IdP metadata source",
+                    sources[0]
+                ),
             ));
         }
     }
@@ -428,8 +475,10 @@ fn idp_source(v: &View<'_>, errors: &mut Vec<FieldError>) {
             }
         }
     } else if v.bool("enabled") {
-        let missing: Vec<&str> =
-            ["idp_entity_id", "idp_sso_url", "idp_certificates"].into_iter().filter(|n| !v.set(n)).collect();
+        let missing: Vec<&str> = ["idp_entity_id", "idp_sso_url", "idp_certificates"]
+            .into_iter()
+            .filter(|n| !v.set(n))
+            .collect();
         for m in &missing {
             errors.push(err(
                 m,
@@ -437,7 +486,10 @@ fn idp_source(v: &View<'_>, errors: &mut Vec<FieldError>) {
             ));
         }
         if v.bool("single_logout") && !v.set("idp_slo_url") && missing.is_empty() {
-            errors.push(err("idp_slo_url", "is required for `single_logout` when no IdP metadata is set"));
+            errors.push(err(
+                "idp_slo_url",
+                "is required for `single_logout` when no IdP metadata is set",
+            ));
         }
     }
 }
@@ -458,7 +510,10 @@ fn key_pairs(v: &View<'_>, errors: &mut Vec<FieldError>) {
     if !v.known(&names) {
         return;
     }
-    for (a, b) in [("certificate", "certificate_path"), ("private_key", "private_key_path")] {
+    for (a, b) in [
+        ("certificate", "certificate_path"),
+        ("private_key", "private_key_path"),
+    ] {
         if v.set(a) && v.set(b) {
             errors.push(err(b, format!("conflicts with `{a}`: set one of them")));
         }
@@ -466,7 +521,10 @@ fn key_pairs(v: &View<'_>, errors: &mut Vec<FieldError>) {
     let has_cert = v.set("certificate") || v.set("certificate_path");
     let has_key = v.set("private_key") || v.set("private_key_path");
     if has_cert && !has_key {
-        errors.push(err("private_key", "is required with `certificate`: the SP needs the key that matches its certificate"));
+        errors.push(err(
+            "private_key",
+            "is required with `certificate`: the SP needs the key that matches its certificate",
+        ));
     }
     if has_key && !has_cert {
         errors.push(err("certificate", "is required with `private_key`: the IdP needs the certificate to verify our signatures"));
@@ -475,13 +533,28 @@ fn key_pairs(v: &View<'_>, errors: &mut Vec<FieldError>) {
         pair_matches(v, "certificate", "private_key", errors);
     }
     if v.set("encryption_certificate") != v.set("encryption_private_key") {
-        let missing = if v.set("encryption_certificate") { "encryption_private_key" } else { "encryption_certificate" };
-        errors.push(err(missing, "is required: `encryption_certificate` and `encryption_private_key` are set together"));
+        let missing = if v.set("encryption_certificate") {
+            "encryption_private_key"
+        } else {
+            "encryption_certificate"
+        };
+        errors.push(err(
+            missing,
+            "is required: `encryption_certificate` and `encryption_private_key` are set together",
+        ));
     } else if v.set("encryption_certificate") {
-        pair_matches(v, "encryption_certificate", "encryption_private_key", errors);
+        pair_matches(
+            v,
+            "encryption_certificate",
+            "encryption_private_key",
+            errors,
+        );
     }
     if v.bool("sign_requests") && !(has_cert && has_key) {
-        errors.push(err("sign_requests", "needs `certificate` and `private_key` (or their `_path` variants) to sign requests"));
+        errors.push(err(
+            "sign_requests",
+            "needs `certificate` and `private_key` (or their `_path` variants) to sign requests",
+        ));
     }
     if v.bool("want_assertions_encrypted") && !has_key && !v.set("encryption_private_key") {
         errors.push(err(
@@ -491,16 +564,26 @@ fn key_pairs(v: &View<'_>, errors: &mut Vec<FieldError>) {
     }
     let alg = v.str("signature_algorithm");
     if alg == "rsa-sha1" && !v.bool("allow_sha1") {
-        errors.push(err("signature_algorithm", "`rsa-sha1` is refused unless `allow_sha1` is true"));
+        errors.push(err(
+            "signature_algorithm",
+            "`rsa-sha1` is refused unless `allow_sha1` is true",
+        ));
     }
     if v.set("private_key") {
         if let Ok(key) = pem::parse_private_key(v.str("private_key")) {
             let kind = pem::private_key_kind(&key).ok();
-            let wants = if alg.starts_with("ecdsa") { KeyKind::Ec } else { KeyKind::Rsa };
+            let wants = if alg.starts_with("ecdsa") {
+                KeyKind::Ec
+            } else {
+                KeyKind::Rsa
+            };
             if kind.is_some_and(|k| k != wants) {
                 errors.push(err(
                     "signature_algorithm",
-                    format!("`{alg}` does not fit the {} private key", if wants == KeyKind::Ec { "RSA" } else { "EC" }),
+                    format!(
+                        "`{alg}` does not fit the {} private key",
+                        if wants == KeyKind::Ec { "RSA" } else { "EC" }
+                    ),
                 ));
             }
         }
@@ -508,17 +591,26 @@ fn key_pairs(v: &View<'_>, errors: &mut Vec<FieldError>) {
 }
 
 fn pair_matches(v: &View<'_>, cert_field: &str, key_field: &str, errors: &mut Vec<FieldError>) {
-    if let (Ok(cert), Ok(key)) =
-        (pem::parse_certificate(v.str(cert_field)), pem::parse_private_key(v.str(key_field)))
-    {
+    if let (Ok(cert), Ok(key)) = (
+        pem::parse_certificate(v.str(cert_field)),
+        pem::parse_private_key(v.str(key_field)),
+    ) {
         if !pem::key_matches_certificate(&key, &cert) {
-            errors.push(err(key_field, format!("does not match `{cert_field}`: the key is not the certificate's private key")));
+            errors.push(err(
+                key_field,
+                format!(
+                    "does not match `{cert_field}`: the key is not the certificate's private key"
+                ),
+            ));
         }
     }
 }
 
 fn flow_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
-    if v.known(&["relay_state", "allow_idp_initiated"]) && v.set("relay_state") && !v.bool("allow_idp_initiated") {
+    if v.known(&["relay_state", "allow_idp_initiated"])
+        && v.set("relay_state")
+        && !v.bool("allow_idp_initiated")
+    {
         errors.push(err("relay_state", "is only used for IdP-initiated logins: set `allow_idp_initiated` to true or leave it empty"));
     }
     if v.known(&["name"]) && v.str("name").trim().is_empty() {
@@ -527,19 +619,39 @@ fn flow_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
 }
 
 fn mapping_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
-    let roles = ["role_values_admin", "role_values_editor", "role_values_viewer", "role_values_none"];
+    let roles = [
+        "role_values_admin",
+        "role_values_editor",
+        "role_values_viewer",
+        "role_values_none",
+    ];
     let mut names = roles.to_vec();
-    names.extend(["groups_case_sensitive", "assertion_attribute_org", "allowed_organizations", "org_mapping"]);
+    names.extend([
+        "groups_case_sensitive",
+        "assertion_attribute_org",
+        "allowed_organizations",
+        "org_mapping",
+    ]);
     if !v.known(&names) {
         return;
     }
-    let fold = |s: &str| if v.bool("groups_case_sensitive") { s.to_owned() } else { s.to_lowercase() };
+    let fold = |s: &str| {
+        if v.bool("groups_case_sensitive") {
+            s.to_owned()
+        } else {
+            s.to_lowercase()
+        }
+    };
     let mut owner: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
     for role in roles {
         for (i, value) in v.list(role).into_iter().enumerate() {
             if let Some(first) = owner.insert(fold(value), role) {
                 if first != role {
-                    errors.push(item_err(role, i, format!("is also listed in `{first}`: a role value maps to one role")));
+                    errors.push(item_err(
+                        role,
+                        i,
+                        format!("is also listed in `{first}`: a role value maps to one role"),
+                    ));
                 }
             }
         }
@@ -581,9 +693,19 @@ mod tests {
 
     #[test]
     fn unknown_and_mistyped_fields_are_named() {
-        let e = check(&settings(json!({"idp_metadata_ur": "x", "enabled": "yes", "admin_groups": "a"}))).unwrap_err();
-        assert_eq!(fields_of(&e), ["saml.idp_metadata_ur", "saml.enabled", "saml.admin_groups"]);
-        assert!(e[0].message.contains("did you mean \"idp_metadata_url\""), "{}", e[0].message);
+        let e = check(&settings(
+            json!({"idp_metadata_ur": "x", "enabled": "yes", "admin_groups": "a"}),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            fields_of(&e),
+            ["saml.idp_metadata_ur", "saml.enabled", "saml.admin_groups"]
+        );
+        assert!(
+            e[0].message.contains("did you mean \"idp_metadata_url\""),
+            "{}",
+            e[0].message
+        );
     }
 
     #[test]
@@ -594,8 +716,18 @@ mod tests {
         .unwrap_err();
         assert_eq!(fields_of(&e), ["saml.idp_metadata_url"]);
         let e = check(&settings(json!({"enabled": true}))).unwrap_err();
-        assert_eq!(fields_of(&e), ["saml.idp_entity_id", "saml.idp_sso_url", "saml.idp_certificates"]);
-        assert!(check(&settings(json!({"enabled": true, "idp_metadata": metadata_b64()}))).is_ok());
+        assert_eq!(
+            fields_of(&e),
+            [
+                "saml.idp_entity_id",
+                "saml.idp_sso_url",
+                "saml.idp_certificates"
+            ]
+        );
+        assert!(check(&settings(
+            json!({"enabled": true, "idp_metadata": metadata_b64()})
+        ))
+        .is_ok());
         // Disabled providers may be staged incomplete.
         assert!(check(&settings(json!({"enabled": false}))).is_ok());
     }
@@ -604,7 +736,12 @@ mod tests {
     fn metadata_must_be_idp_metadata_without_dtd() {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">&lol2;</md:EntityDescriptor>"#;
-        for bad in ["not base64!!", &b64("<a/>"), &b64(bomb), &b64("<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"/>")] {
+        for bad in [
+            "not base64!!",
+            &b64("<a/>"),
+            &b64(bomb),
+            &b64("<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"/>"),
+        ] {
             let e = check(&settings(json!({"idp_metadata": bad}))).unwrap_err();
             assert_eq!(fields_of(&e), ["saml.idp_metadata"], "{bad}");
         }
@@ -615,28 +752,47 @@ mod tests {
         let k = rsa(2048);
         let c = self_signed(&k);
         let other = rsa(2048);
-        let ok = json!({"certificate": cert_pem(&c), "private_key": key_pem(&k), "sign_requests": true});
+        let ok =
+            json!({"certificate": cert_pem(&c), "private_key": key_pem(&k), "sign_requests": true});
         assert!(check(&settings(ok)).is_ok());
-        let e = check(&settings(json!({"certificate": cert_pem(&c), "private_key": key_pem(&other)}))).unwrap_err();
+        let e = check(&settings(
+            json!({"certificate": cert_pem(&c), "private_key": key_pem(&other)}),
+        ))
+        .unwrap_err();
         assert_eq!(fields_of(&e), ["saml.private_key"]);
-        assert!(!e[0].message.contains("BEGIN"), "errors never echo key material");
+        assert!(
+            !e[0].message.contains("BEGIN"),
+            "errors never echo key material"
+        );
         let e = check(&settings(json!({"sign_requests": true}))).unwrap_err();
         assert_eq!(fields_of(&e), ["saml.sign_requests"]);
-        let e = check(&settings(json!({"certificate": "junk", "private_key": key_pem(&k)}))).unwrap_err();
+        let e = check(&settings(
+            json!({"certificate": "junk", "private_key": key_pem(&k)}),
+        ))
+        .unwrap_err();
         assert_eq!(fields_of(&e), ["saml.certificate"]);
         let e = check(&settings(json!({"signature_algorithm": "rsa-sha1"}))).unwrap_err();
         assert_eq!(fields_of(&e), ["saml.signature_algorithm"]);
-        assert!(check(&settings(json!({"signature_algorithm": "rsa-sha1", "allow_sha1": true}))).is_ok());
+        assert!(check(&settings(
+            json!({"signature_algorithm": "rsa-sha1", "allow_sha1": true})
+        ))
+        .is_ok());
         let e = check(&settings(json!({"signature_algorithm": "md5"}))).unwrap_err();
         assert_eq!(fields_of(&e), ["saml.signature_algorithm"]);
         let ek = ec();
-        let e = check(&settings(json!({"certificate": cert_pem(&self_signed(&ek)), "private_key": key_pem(&ek)}))).unwrap_err();
+        let e = check(&settings(
+            json!({"certificate": cert_pem(&self_signed(&ek)), "private_key": key_pem(&ek)}),
+        ))
+        .unwrap_err();
         assert_eq!(fields_of(&e), ["saml.signature_algorithm"]);
         assert!(check(&settings(json!({
             "certificate": cert_pem(&self_signed(&ek)), "private_key": key_pem(&ek), "signature_algorithm": "ecdsa-sha256"
         })))
         .is_ok());
-        let e = check(&settings(json!({"idp_certificates": [cert_pem(&c), "junk"]}))).unwrap_err();
+        let e = check(&settings(
+            json!({"idp_certificates": [cert_pem(&c), "junk"]}),
+        ))
+        .unwrap_err();
         assert_eq!(fields_of(&e), ["saml.idp_certificates[1]"]);
     }
 
@@ -653,9 +809,16 @@ mod tests {
         assert_eq!(
             fields_of(&e),
             [
-                "saml.name_id_format", "saml.authn_context[0]", "saml.idp_metadata_url", "saml.idp_slo_url",
-                "saml.allowed_redirect_urls[1]", "saml.max_issue_delay", "saml.clock_skew",
-                "saml.org_mapping[1]", "saml.org_mapping[2]", "saml.org_mapping",
+                "saml.name_id_format",
+                "saml.authn_context[0]",
+                "saml.idp_metadata_url",
+                "saml.idp_slo_url",
+                "saml.allowed_redirect_urls[1]",
+                "saml.max_issue_delay",
+                "saml.clock_skew",
+                "saml.org_mapping[1]",
+                "saml.org_mapping[2]",
+                "saml.org_mapping",
             ]
         );
     }
@@ -671,8 +834,11 @@ mod tests {
         assert_eq!(
             fields_of(&e),
             [
-                "saml.assertion_attribute_name", "saml.admin_groups[1]", "saml.relay_state",
-                "saml.role_values_viewer[0]", "saml.allowed_organizations",
+                "saml.assertion_attribute_name",
+                "saml.admin_groups[1]",
+                "saml.relay_state",
+                "saml.role_values_viewer[0]",
+                "saml.allowed_organizations",
             ]
         );
     }

@@ -1,0 +1,59 @@
+//! Bearer-token access control for the admin API: `Reader` and `Admin`
+//! extractors. Reader tokens may read everything; only admin tokens write.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::store::Role;
+use crate::tokens::Caller;
+
+async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(ApiError::Unauthenticated)?;
+    let value = header.to_str().map_err(|_| ApiError::BadToken)?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or(ApiError::Unauthenticated)?
+        .trim();
+    match state.tokens.authenticate(token).await {
+        Ok(Some(caller)) => Ok(caller),
+        Ok(None) => {
+            metrics::counter!("ssoplane_api_auth_failures_total").increment(1);
+            Err(ApiError::BadToken)
+        }
+        Err(e) => Err(ApiError::Unavailable(e.to_string())),
+    }
+}
+
+/// Any valid token.
+pub struct Reader(pub Caller);
+
+/// A valid token with the admin role.
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        caller(parts, state).await.map(Reader)
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = caller(parts, state).await?;
+        if caller.role == Role::Admin {
+            Ok(Admin(caller))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}

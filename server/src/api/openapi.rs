@@ -1,0 +1,226 @@
+//! The OpenAPI 3.1 document of the admin API, generated from the registered
+//! routes and the settings field table. `ssoplane openapi` prints it; a test
+//! keeps docs/openapi.json identical to it.
+
+use serde_json::{json, Map, Value};
+use ssoplane_schema::{FieldSpec, Kind, FIELDS};
+
+use super::{Access, RouteSpec};
+
+pub fn document(routes: &[RouteSpec]) -> Value {
+    let mut paths = Map::new();
+    for r in routes {
+        let entry = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
+        if let Value::Object(ops) = entry {
+            ops.insert(r.method.to_owned(), operation(r));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ssoplane admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Admin API of the ssoplane SSO control plane. Authenticate with `Authorization: Bearer <token>` \
+                (create tokens with `ssoplane token create --name NAME --role admin|reader`). Reader tokens may read; \
+                only admin tokens write. Every response carries `X-Request-Id`, the correlation id also found in error bodies and logs."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas(),
+        }
+    })
+}
+
+fn operation(r: &RouteSpec) -> Value {
+    let mut op = json!({
+        "operationId": r.operation_id,
+        "summary": r.summary,
+        "x-required-role": match r.access { Access::Public => "none", Access::Reader => "reader", Access::Admin => "admin" },
+    });
+    let mut params = Vec::new();
+    for segment in r.path.split('/').filter(|s| s.starts_with('{')) {
+        let name = segment.trim_matches(|c| c == '{' || c == '}');
+        params.push(
+            json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
+        );
+    }
+    for (name, description) in r.query {
+        params.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "integer"}}));
+    }
+    if r.versioned && r.method != "get" {
+        params.push(json!({
+            "name": "If-Match", "in": "header", "required": false,
+            "description": "The ETag (version) the change is based on, or `*`. A stale version is refused with 412 and nothing is written.",
+            "schema": {"type": "string"}
+        }));
+    }
+    if !params.is_empty() {
+        op["parameters"] = Value::Array(params);
+    }
+    if r.access != Access::Public {
+        op["security"] = json!([{"bearer": []}]);
+    }
+    if let Some(schema) = r.request {
+        op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": reference(schema)}}});
+    }
+    let mut responses = Map::new();
+    let (status, body) = r.response;
+    let mut ok = json!({"description": "Success"});
+    match body {
+        Some(schema) => ok["content"] = json!({"application/json": {"schema": reference(schema)}}),
+        None if r.path == "/metrics" => {
+            ok["content"] = json!({"text/plain": {"schema": {"type": "string"}}})
+        }
+        None => {}
+    }
+    if r.versioned && status != 204 {
+        ok["headers"] = json!({"ETag": {"description": "The version, quoted: \"3\".", "schema": {"type": "string"}}});
+    }
+    responses.insert(status.to_string(), ok);
+    if r.path == "/api/v1/groups/{name}" && r.method == "put" {
+        responses.insert("201".into(), json!({"description": "Created", "content": {"application/json": {"schema": reference("Group")}}}));
+    }
+    for code in r.errors {
+        responses.insert(
+            code.to_string(),
+            json!({"description": error_description(*code), "content": {"application/json": {"schema": reference("Error")}}}),
+        );
+    }
+    op["responses"] = Value::Object(responses);
+    op
+}
+
+fn error_description(code: u16) -> &'static str {
+    match code {
+        400 => "Invalid input; `errors` names each failing field",
+        401 => "No token, or an unknown or revoked token",
+        403 => "The token's role may not do this",
+        404 => "Not found",
+        409 => "Conflict with the current state",
+        412 => "If-Match names a stale version; nothing was written",
+        413 => "Request body too large",
+        503 => "Not ready",
+        _ => "Error",
+    }
+}
+
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn field_schema(f: &FieldSpec) -> Value {
+    let mut s = match f.kind {
+        Kind::Bool => json!({"type": "boolean"}),
+        k if k.is_list() => json!({"type": "array", "items": {"type": "string"}}),
+        Kind::Enum(values) => json!({"type": "string", "enum": values}),
+        _ => json!({"type": "string"}),
+    };
+    s["description"] = Value::String(f.description.to_owned());
+    s["default"] = f.default.to_json();
+    if f.secret {
+        s["writeOnly"] = Value::Bool(true);
+    }
+    s
+}
+
+fn saml_settings_schema() -> Value {
+    let mut props = Map::new();
+    for f in FIELDS {
+        props.insert(f.name.to_owned(), field_schema(f));
+        if let Some(fp) = f.fingerprint_name() {
+            props.insert(
+                fp,
+                json!({"type": "string", "readOnly": true, "description": format!("SHA-256 fingerprint (`sha256:<hex>`) of `{}`; empty when unset.", f.name)}),
+            );
+        }
+    }
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "A provider's SAML settings. Omitted fields take their defaults. Secrets are returned as `********` with a fingerprint; sending `********` back keeps the stored secret.",
+        "properties": props
+    })
+}
+
+fn schemas() -> Value {
+    let string = json!({"type": "string"});
+    json!({
+        "SamlSettings": saml_settings_schema(),
+        "SpEndpoints": {
+            "type": "object",
+            "description": "The SP's own URLs, derived from `server.root_url` and the provider name: known before anything is created.",
+            "required": ["entity_id", "metadata_url", "acs_url", "slo_url", "login_url"],
+            "properties": {"entity_id": string, "metadata_url": string, "acs_url": string, "slo_url": string, "login_url": string}
+        },
+        "SsoSettings": {
+            "type": "object",
+            "required": ["provider", "source", "version", "settings", "sp"],
+            "properties": {
+                "provider": string,
+                "source": {"type": "string", "enum": ["system", "database"], "description": "`system`: defaults, config file or environment; `database`: set through the API."},
+                "version": {"type": "integer", "description": "0 while only file/env define the provider; +1 with every API write. Also the ETag."},
+                "settings": reference("SamlSettings"),
+                "sp": reference("SpEndpoints"),
+                "updated_at": string,
+                "updated_by": string
+            }
+        },
+        "SsoSettingsList": {"type": "array", "items": reference("SsoSettings")},
+        "PutSsoSettings": {
+            "type": "object",
+            "required": ["settings"],
+            "additionalProperties": false,
+            "properties": {"provider": {"type": "string", "description": "Optional; must equal the path's provider."}, "settings": reference("SamlSettings")}
+        },
+        "FieldChange": {"type": "object", "required": ["field", "old", "new"], "properties": {"field": string, "old": {}, "new": {}}},
+        "HistoryEntry": {
+            "type": "object",
+            "required": ["version", "action", "actor", "at", "correlation_id", "changes"],
+            "properties": {
+                "version": {"type": "integer"},
+                "action": {"type": "string", "enum": ["put", "delete"]},
+                "actor": string, "at": string, "correlation_id": string,
+                "changes": {"type": "array", "items": reference("FieldChange")}
+            }
+        },
+        "HistoryList": {"type": "array", "items": reference("HistoryEntry")},
+        "Group": {
+            "type": "object",
+            "required": ["name", "description", "members", "created_at", "updated_at"],
+            "properties": {"name": string, "description": string, "members": {"type": "integer"}, "created_at": string, "updated_at": string}
+        },
+        "GroupList": {"type": "array", "items": reference("Group")},
+        "PutGroup": {"type": "object", "additionalProperties": false, "properties": {"description": string}},
+        "User": {
+            "type": "object",
+            "required": ["id", "login", "email", "name", "external_uid", "provider", "role", "is_admin", "disabled", "groups", "created_at", "updated_at"],
+            "properties": {
+                "id": string, "login": string, "email": string, "name": string, "external_uid": string, "provider": string,
+                "role": string, "is_admin": {"type": "boolean"}, "disabled": {"type": "boolean"},
+                "groups": {"type": "array", "items": string}, "created_at": string, "updated_at": string, "last_login_at": string
+            }
+        },
+        "UserList": {"type": "array", "items": reference("User")},
+        "PatchUser": {"type": "object", "required": ["disabled"], "additionalProperties": false, "properties": {"disabled": {"type": "boolean"}}},
+        "FieldError": {"type": "object", "required": ["field", "message"], "properties": {"field": string, "message": string}},
+        "Error": {
+            "type": "object",
+            "required": ["error", "message", "correlation_id"],
+            "properties": {
+                "error": {"type": "string", "description": "Stable machine-readable code."},
+                "message": string,
+                "errors": {"type": "array", "items": reference("FieldError")},
+                "correlation_id": {"type": "string", "description": "Also in the X-Request-Id header and the server's log lines."}
+            }
+        },
+        "Status": {"type": "object", "properties": {"status": string, "store": string}}
+    })
+}
+
+/// The document as committed in docs/openapi.json.
+pub fn render(routes: &[RouteSpec]) -> String {
+    let mut text = serde_json::to_string_pretty(&document(routes)).unwrap_or_default();
+    text.push('\n');
+    text
+}

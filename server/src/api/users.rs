@@ -1,0 +1,137 @@
+//! `/api/v1/users`: users provisioned by SAML logins. Read, and disable/enable.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Extension;
+use serde::Deserialize;
+use ssoplane_schema::api::{PatchUser, UserDoc};
+
+use super::auth::{Admin, Reader};
+use super::error::ApiError;
+use super::json::{Json, Path, Query};
+use super::request_id::RequestId;
+use super::{Access, AppState, RouteSpec, Routes};
+use crate::store::{Store, UserRow};
+
+const LIST: RouteSpec = RouteSpec {
+    response: (200, Some("UserList")),
+    errors: &[400, 401],
+    query: &[
+        ("limit", "Page size (1-1000, default 100)."),
+        ("offset", "Users to skip (default 0)."),
+    ],
+    ..RouteSpec::new(
+        "get",
+        "/api/v1/users",
+        "listUsers",
+        "List users, ordered by login",
+    )
+};
+const GET: RouteSpec = RouteSpec {
+    response: (200, Some("User")),
+    errors: &[401, 404],
+    ..RouteSpec::new(
+        "get",
+        "/api/v1/users/{id}",
+        "getUser",
+        "Get one user with their groups",
+    )
+};
+const PATCH: RouteSpec = RouteSpec {
+    access: Access::Admin,
+    request: Some("PatchUser"),
+    response: (200, Some("User")),
+    errors: &[400, 401, 403, 404],
+    ..RouteSpec::new(
+        "patch",
+        "/api/v1/users/{id}",
+        "patchUser",
+        "Disable or re-enable a user",
+    )
+};
+
+pub fn register(r: Routes) -> Routes {
+    r.add(LIST, get(list))
+        .add(GET, get(get_one))
+        .add(PATCH, axum::routing::patch(patch))
+}
+
+async fn doc(store: &Store, u: UserRow) -> Result<UserDoc, ApiError> {
+    let groups = store.user_groups(&u.id).await?;
+    Ok(UserDoc {
+        id: u.id,
+        login: u.login,
+        email: u.email,
+        name: u.name,
+        external_uid: u.external_uid,
+        provider: u.provider,
+        role: u.role,
+        is_admin: u.is_admin,
+        disabled: u.disabled,
+        groups,
+        created_at: u.created_at,
+        updated_at: u.updated_at,
+        last_login_at: u.last_login_at,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _: Reader,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    let limit = page.limit.unwrap_or(100);
+    let offset = page.offset.unwrap_or(0);
+    if !(1..=1000).contains(&limit) || offset < 0 {
+        return Err(ApiError::BadRequest(
+            "limit must be 1-1000 and offset 0 or more".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for u in state.store.list_users(limit, offset).await? {
+        out.push(doc(&state.store, u).await?);
+    }
+    Ok(axum::Json(out).into_response())
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    match state.store.get_user(&id).await? {
+        Some(u) => Ok(axum::Json(doc(&state.store, u).await?).into_response()),
+        None => Err(ApiError::NotFound(format!("user {id:?} does not exist"))),
+    }
+}
+
+async fn patch(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Extension(cid): Extension<RequestId>,
+    Path(id): Path<String>,
+    Json(body): Json<PatchUser>,
+) -> Result<Response, ApiError> {
+    if !state
+        .store
+        .set_user_disabled(&id, body.disabled, &crate::settings::now())
+        .await?
+    {
+        return Err(ApiError::NotFound(format!("user {id:?} does not exist")));
+    }
+    tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, actor = caller.name, "user updated");
+    let u = state
+        .store
+        .get_user(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("user {id:?} does not exist")))?;
+    Ok(axum::Json(doc(&state.store, u).await?).into_response())
+}

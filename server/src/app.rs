@@ -1,0 +1,201 @@
+//! Assembly and lifecycle: open the store, check the secret key, load the
+//! system settings, build the router with its middleware, serve until
+//! SIGTERM/SIGINT and let in-flight requests finish.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::api::{self, error::ApiError, AppState};
+use crate::config::Config;
+use crate::secrets::{SecretBox, SecretError};
+use crate::settings::{system, SettingsService};
+use crate::store::{redact_url, Store, StoreError};
+use crate::telemetry;
+use crate::tokens::TokenService;
+
+/// Largest request body: IdP metadata inline (base64) may be a few MiB.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+const KEY_CHECK: &str = "secret_key_check";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database {url}: {source}")]
+    Store { url: String, source: StoreError },
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{0}")]
+    SystemSettings(#[from] system::SystemSettingsError),
+    #[error("invalid duration in server.{field}: {message}")]
+    Duration {
+        field: &'static str,
+        message: String,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+pub async fn open_store(config: &Config) -> Result<Store, StartError> {
+    let url = config.server.database_url();
+    Store::connect(&url)
+        .await
+        .map_err(|source| StartError::Store {
+            url: redact_url(&url),
+            source,
+        })
+}
+
+/// The key for secrets at rest, checked against the one the database was first used with.
+pub async fn secret_box(config: &Config, store: &Store) -> Result<SecretBox, StartError> {
+    let sbox = match std::env::var("SSOPLANE_SECRET_KEY") {
+        Ok(text) if !text.trim().is_empty() => SecretBox::from_text(&text)?,
+        _ => match (&config.server.secret_key_file, config.server.is_sqlite()) {
+            (Some(path), _) => SecretBox::from_file(path, false)?,
+            (None, true) => SecretBox::from_file(&config.server.data_dir.join("secret.key"), true)?,
+            (None, false) => return Err(SecretError::KeyRequired.into()),
+        },
+    };
+    let url = redact_url(&config.server.database_url());
+    let stored = store
+        .init_meta(KEY_CHECK, &sbox.key_check())
+        .await
+        .map_err(|source| StartError::Store { url, source })?;
+    sbox.verify_key_check(&stored)?;
+    Ok(sbox)
+}
+
+pub async fn state(config: &Config, store: Store) -> Result<AppState, StartError> {
+    let sbox = secret_box(config, &store).await?;
+    let system = system::load(&config.saml).await?;
+    let settings = SettingsService::new(
+        store.clone(),
+        system,
+        config.server.root_url(),
+        Arc::new(sbox),
+    );
+    Ok(AppState {
+        tokens: Arc::new(TokenService::new(store.clone())),
+        settings: Arc::new(settings),
+        store,
+        metrics: telemetry::metrics_handle(),
+    })
+}
+
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    api::routes()
+        .into_router()
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn(telemetry::record))
+        .layer(middleware::from_fn(api::error::render))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            request_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(middleware::from_fn(api::request_id::assign))
+        .with_state(state)
+}
+
+fn duration(field: &'static str, text: &str) -> Result<Duration, StartError> {
+    ssoplane_schema::durations::parse(text).map_err(|e| StartError::Duration {
+        field,
+        message: e.to_string(),
+    })
+}
+
+/// Runs the server until `shutdown` resolves, then gives in-flight requests
+/// `shutdown_timeout` to finish before closing the store.
+pub async fn serve(
+    config: &Config,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let request_timeout = duration("request_timeout", &config.server.request_timeout)?;
+    let shutdown_timeout = duration("shutdown_timeout", &config.server.shutdown_timeout)?;
+    let store = open_store(config).await?;
+    let state = state(config, store.clone()).await?;
+    let app = router(state, request_timeout);
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!(
+        addr,
+        root_url = config.server.root_url(),
+        store = store.backend(),
+        "ssoplane listening"
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut server = tokio::spawn(async move {
+        let mut rx = stop_rx;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tokio::select! {
+        result = &mut server => {
+            store.close().await;
+            return match result {
+                Ok(r) => r.map_err(StartError::Serve),
+                Err(e) => Err(StartError::Serve(std::io::Error::other(e))),
+            };
+        }
+        () = shutdown => {}
+    }
+    tracing::info!(timeout = ?shutdown_timeout, "shutting down: finishing in-flight requests");
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(shutdown_timeout, &mut server).await {
+        Ok(_) => tracing::info!("all requests finished"),
+        Err(_) => {
+            tracing::warn!("shutdown timeout reached; aborting remaining requests");
+            server.abort();
+        }
+    }
+    // Closing the pool waits for open transactions to end: no torn writes.
+    store.close().await;
+    Ok(())
+}
+
+pub async fn listen(addr: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: addr.to_owned(),
+            source,
+        })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,11 @@
+//! ssoplane server: the admin API, the settings store and (to come) the SAML
+//! service-provider endpoints. `main.rs` is only the command line.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod secrets;
+pub mod settings;
+pub mod store;
+pub mod telemetry;
+pub mod tokens;

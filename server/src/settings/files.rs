@@ -1,0 +1,89 @@
+//! Checks only the server can make: `*_path` settings name files on the
+//! server's file system, which must be readable and hold what they claim.
+
+use serde_json::Value;
+use ssoplane_schema::pem;
+use ssoplane_schema::validate::{check_metadata_xml, path as field_path};
+use ssoplane_schema::{FieldError, Settings};
+
+fn text<'a>(s: &'a Settings, name: &str) -> &'a str {
+    s.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
+async fn read(s: &Settings, name: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    let p = text(s, name);
+    if p.is_empty() {
+        return None;
+    }
+    match tokio::fs::read_to_string(p).await {
+        Ok(content) => Some(content),
+        Err(e) => {
+            errors.push(FieldError {
+                field: field_path(name),
+                message: format!("cannot read {p}: {e}"),
+            });
+            None
+        }
+    }
+}
+
+/// Contents of the PEM settings, whether given inline or by path.
+pub async fn resolve_pem(s: &Settings, inline: &str, path: &str) -> std::io::Result<String> {
+    let value = text(s, inline);
+    if !value.is_empty() {
+        return Ok(value.to_owned());
+    }
+    let p = text(s, path);
+    if p.is_empty() {
+        return Ok(String::new());
+    }
+    tokio::fs::read_to_string(p).await
+}
+
+pub async fn check_paths(s: &Settings) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let cert = read(s, "certificate_path", &mut errors).await;
+    let key = read(s, "private_key_path", &mut errors).await;
+    let metadata = read(s, "idp_metadata_path", &mut errors).await;
+    let err = |name: &str, message: String| FieldError {
+        field: field_path(name),
+        message,
+    };
+    let parsed_cert = cert.as_deref().map(pem::parse_certificate);
+    if let Some(Err(e)) = &parsed_cert {
+        errors.push(err("certificate_path", format!("the file {e}")));
+    }
+    let parsed_key = key.as_deref().map(pem::parse_private_key);
+    if let Some(Err(e)) = &parsed_key {
+        errors.push(err("private_key_path", format!("the file {e}")));
+    }
+    if let Some(Err(e)) = metadata.as_deref().map(check_metadata_xml) {
+        errors.push(err("idp_metadata_path", format!("the file {e}")));
+    }
+    // The pair may be mixed (inline certificate, key by path, or the reverse).
+    let cert = match parsed_cert {
+        Some(Ok(c)) => Some(c),
+        _ => pem::parse_certificate(text(s, "certificate")).ok(),
+    };
+    let key = match parsed_key {
+        Some(Ok(k)) => Some(k),
+        _ => pem::parse_private_key(text(s, "private_key")).ok(),
+    };
+    let by_path =
+        !text(s, "certificate_path").is_empty() || !text(s, "private_key_path").is_empty();
+    if let (Some(cert), Some(key), true) = (cert, key, by_path) {
+        if !pem::key_matches_certificate(&key, &cert) {
+            let field = if text(s, "private_key_path").is_empty() {
+                "private_key"
+            } else {
+                "private_key_path"
+            };
+            errors.push(err(
+                field,
+                "does not match the certificate: the key is not the certificate's private key"
+                    .into(),
+            ));
+        }
+    }
+    errors
+}

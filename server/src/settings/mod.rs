@@ -1,0 +1,473 @@
+//! The SSO settings service: effective settings per provider (API over
+//! file/env over defaults), full-replace writes with optimistic concurrency,
+//! secrets encrypted at rest and masked on the way out, and the audit trail.
+
+pub mod diff;
+pub mod files;
+pub mod system;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use ssoplane_schema::api::{HistoryEntry, Source, SsoSettingsDoc};
+use ssoplane_schema::{secrets, slug, validate, FieldError, Settings, SpEndpoints, FIELDS};
+
+use crate::secrets::{SecretBox, SecretError};
+use crate::store::{HistoryRow, SettingsRow, Store, StoreError, Write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid settings")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    BadProvider(#[from] slug::InvalidSlug),
+    #[error("provider {0:?} has no SSO settings")]
+    NotFound(String),
+    #[error("provider {0:?} is configured by the config file or environment only; there are no API settings to delete")]
+    NothingToDelete(String),
+    #[error("version mismatch: the settings are at version {current}")]
+    VersionMismatch { current: i64 },
+    #[error("gave up after {0} concurrent writes to the same provider; retry")]
+    Contended(u32),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("stored settings are corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+/// The `If-Match` precondition of a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// No header: last writer wins, but every write is versioned and audited.
+    None,
+    /// `If-Match: *`: API settings must exist.
+    Exists,
+    /// `If-Match: "N"`: the version must be N (0: no API settings yet).
+    Version(i64),
+}
+
+impl Precondition {
+    fn holds(self, current: i64, exists: bool) -> bool {
+        match self {
+            Precondition::None => true,
+            Precondition::Exists => exists,
+            Precondition::Version(v) => v == current,
+        }
+    }
+}
+
+/// Who made a change, for the audit trail.
+pub struct Actor<'a> {
+    pub name: &'a str,
+    pub correlation_id: &'a str,
+}
+
+/// Settings in effect for a provider, secrets in plaintext: for the SAML
+/// endpoints, never for the API.
+#[derive(Debug, Clone)]
+pub struct Effective {
+    pub source: Source,
+    pub version: i64,
+    pub settings: Settings,
+}
+
+const MAX_WRITE_ATTEMPTS: u32 = 8;
+
+pub struct SettingsService {
+    store: Store,
+    /// Serializes writes to one provider within this process, so concurrent
+    /// blind writes queue instead of retrying against each other; the
+    /// compare-and-swap in the store still guards against other replicas.
+    write_locks: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    system: BTreeMap<String, Settings>,
+    root_url: String,
+    secrets: Arc<SecretBox>,
+}
+
+/// Secrets as stored: ciphertext bound to provider+field, and the fingerprint.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SealedSecret {
+    ciphertext: String,
+    fingerprint: String,
+}
+
+impl SettingsService {
+    pub fn new(
+        store: Store,
+        system: BTreeMap<String, Settings>,
+        root_url: String,
+        secrets: Arc<SecretBox>,
+    ) -> Self {
+        SettingsService {
+            store,
+            write_locks: Default::default(),
+            system,
+            root_url,
+            secrets,
+        }
+    }
+
+    fn provider_lock(&self, provider: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .write_locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        locks.entry(provider.to_owned()).or_default().clone()
+    }
+
+    async fn lock_provider(&self, provider: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        self.provider_lock(provider).lock_owned().await
+    }
+
+    pub fn root_url(&self) -> &str {
+        &self.root_url
+    }
+
+    pub async fn list(&self) -> Result<Vec<SsoSettingsDoc>, SettingsError> {
+        let rows = self.store.list_settings().await?;
+        let mut docs = BTreeMap::new();
+        for (provider, settings) in &self.system {
+            docs.insert(provider.clone(), self.system_doc(provider, settings));
+        }
+        for row in &rows {
+            docs.insert(row.provider.clone(), self.row_doc(row)?);
+        }
+        Ok(docs.into_values().collect())
+    }
+
+    pub async fn get(&self, provider: &str) -> Result<SsoSettingsDoc, SettingsError> {
+        slug::check(provider)?;
+        if let Some(row) = self.store.get_settings(provider).await? {
+            return self.row_doc(&row);
+        }
+        match self.system.get(provider) {
+            Some(settings) => Ok(self.system_doc(provider, settings)),
+            None => Err(SettingsError::NotFound(provider.to_owned())),
+        }
+    }
+
+    /// Settings in effect with secrets decrypted, or None for an unknown provider.
+    pub async fn effective(&self, provider: &str) -> Result<Option<Effective>, SettingsError> {
+        if let Some(row) = self.store.get_settings(provider).await? {
+            return Ok(Some(Effective {
+                source: Source::Database,
+                version: row.version,
+                settings: self.decrypt_row(&row)?,
+            }));
+        }
+        Ok(self.system.get(provider).map(|s| Effective {
+            source: Source::System,
+            version: 0,
+            settings: s.clone(),
+        }))
+    }
+
+    pub async fn put(
+        &self,
+        provider: &str,
+        input: &Settings,
+        precondition: Precondition,
+        actor: &Actor<'_>,
+    ) -> Result<SsoSettingsDoc, SettingsError> {
+        slug::check(provider)?;
+        let _guard = self.lock_provider(provider).await;
+        for attempt in 0..MAX_WRITE_ATTEMPTS {
+            backoff(attempt).await;
+            let row = self.store.get_settings(provider).await?;
+            let current = row.as_ref().map_or(0, |r| r.version);
+            if !precondition.holds(current, row.is_some()) {
+                return Err(SettingsError::VersionMismatch { current });
+            }
+            let previous = match &row {
+                Some(r) => Some(self.decrypt_row(r)?),
+                None => self.system.get(provider).cloned(),
+            };
+            let resolved = unmask(input, previous.as_ref())?;
+            let settings = validate::check(&resolved).map_err(SettingsError::Invalid)?;
+            let file_errors = files::check_paths(&settings).await;
+            if !file_errors.is_empty() {
+                return Err(SettingsError::Invalid(file_errors));
+            }
+            let version = match &row {
+                Some(r) => r.version + 1,
+                None => self.store.last_version(provider).await? + 1,
+            };
+            let now = now();
+            let before = row.as_ref().map(|r| self.decrypt_row(r)).transpose()?;
+            let changes = diff::changes(before.as_ref(), Some(&settings));
+            let (settings_json, secrets_json) = self.seal(provider, &settings)?;
+            let new_row = SettingsRow {
+                provider: provider.to_owned(),
+                settings_json,
+                secrets_json,
+                version,
+                updated_at: now.clone(),
+                updated_by: actor.name.to_owned(),
+            };
+            let history = HistoryRow {
+                provider: provider.to_owned(),
+                version,
+                action: "put".into(),
+                actor: actor.name.to_owned(),
+                at: now,
+                correlation_id: actor.correlation_id.to_owned(),
+                changes_json: serde_json::to_string(&changes)?,
+            };
+            match self.store.put_settings(&new_row, current, &history).await? {
+                Write::Done => {
+                    metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
+                        .increment(1);
+                    return self.row_doc(&new_row);
+                }
+                // Someone wrote between our read and our write. With a
+                // precondition the client must re-read; without one we redo the
+                // read-modify-write on top of the newer version, so the other
+                // write stays in the history and is never silently lost.
+                Write::Conflict if precondition != Precondition::None => {
+                    let current = self
+                        .store
+                        .get_settings(provider)
+                        .await?
+                        .map_or(0, |r| r.version);
+                    return Err(SettingsError::VersionMismatch { current });
+                }
+                Write::Conflict => continue,
+            }
+        }
+        Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))
+    }
+
+    pub async fn delete(
+        &self,
+        provider: &str,
+        precondition: Precondition,
+        actor: &Actor<'_>,
+    ) -> Result<(), SettingsError> {
+        slug::check(provider)?;
+        let _guard = self.lock_provider(provider).await;
+        for attempt in 0..MAX_WRITE_ATTEMPTS {
+            backoff(attempt).await;
+            let Some(row) = self.store.get_settings(provider).await? else {
+                return Err(if self.system.contains_key(provider) {
+                    SettingsError::NothingToDelete(provider.to_owned())
+                } else {
+                    SettingsError::NotFound(provider.to_owned())
+                });
+            };
+            if !precondition.holds(row.version, true) {
+                return Err(SettingsError::VersionMismatch {
+                    current: row.version,
+                });
+            }
+            let before = self.decrypt_row(&row)?;
+            let changes = diff::changes(Some(&before), self.system.get(provider));
+            let history = HistoryRow {
+                provider: provider.to_owned(),
+                version: row.version + 1,
+                action: "delete".into(),
+                actor: actor.name.to_owned(),
+                at: now(),
+                correlation_id: actor.correlation_id.to_owned(),
+                changes_json: serde_json::to_string(&changes)?,
+            };
+            match self
+                .store
+                .delete_settings(provider, row.version, &history)
+                .await?
+            {
+                Write::Done => {
+                    metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "delete")
+                        .increment(1);
+                    return Ok(());
+                }
+                Write::Conflict if precondition != Precondition::None => {
+                    let current = self
+                        .store
+                        .get_settings(provider)
+                        .await?
+                        .map_or(0, |r| r.version);
+                    return Err(SettingsError::VersionMismatch { current });
+                }
+                Write::Conflict => continue,
+            }
+        }
+        Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))
+    }
+
+    pub async fn history(
+        &self,
+        provider: &str,
+        limit: i64,
+    ) -> Result<Vec<HistoryEntry>, SettingsError> {
+        slug::check(provider)?;
+        let rows = self.store.history(provider, limit).await?;
+        if rows.is_empty() && !self.system.contains_key(provider) {
+            return Err(SettingsError::NotFound(provider.to_owned()));
+        }
+        rows.into_iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    version: r.version,
+                    action: r.action,
+                    actor: r.actor,
+                    at: r.at,
+                    correlation_id: r.correlation_id,
+                    changes: serde_json::from_str(&r.changes_json)?,
+                })
+            })
+            .collect()
+    }
+
+    fn sp(&self, provider: &str, settings: &Settings) -> SpEndpoints {
+        let entity_id = settings
+            .get("entity_id")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        SpEndpoints::derive(&self.root_url, provider, entity_id)
+    }
+
+    fn system_doc(&self, provider: &str, settings: &Settings) -> SsoSettingsDoc {
+        SsoSettingsDoc {
+            provider: provider.to_owned(),
+            source: Source::System,
+            version: 0,
+            settings: mask(settings),
+            sp: self.sp(provider, settings),
+            updated_at: None,
+            updated_by: None,
+        }
+    }
+
+    fn row_doc(&self, row: &SettingsRow) -> Result<SsoSettingsDoc, SettingsError> {
+        let mut settings: Settings = serde_json::from_str(&row.settings_json)?;
+        let sealed: BTreeMap<String, SealedSecret> = serde_json::from_str(&row.secrets_json)?;
+        for f in FIELDS.iter().filter(|f| f.secret) {
+            let fp = f.fingerprint_name().unwrap_or_default();
+            match sealed.get(f.name) {
+                Some(s) => {
+                    settings.insert(f.name.to_owned(), Value::String(secrets::MASK.to_owned()));
+                    settings.insert(fp, Value::String(s.fingerprint.clone()));
+                }
+                None => {
+                    settings.insert(f.name.to_owned(), Value::String(String::new()));
+                    settings.insert(fp, Value::String(String::new()));
+                }
+            }
+        }
+        let sp = self.sp(&row.provider, &settings);
+        Ok(SsoSettingsDoc {
+            provider: row.provider.clone(),
+            source: Source::Database,
+            version: row.version,
+            settings,
+            sp,
+            updated_at: Some(row.updated_at.clone()),
+            updated_by: Some(row.updated_by.clone()),
+        })
+    }
+
+    fn seal(&self, provider: &str, settings: &Settings) -> Result<(String, String), SettingsError> {
+        let mut plain = settings.clone();
+        let mut sealed = BTreeMap::new();
+        for f in FIELDS.iter().filter(|f| f.secret) {
+            let value = plain.insert(f.name.to_owned(), Value::String(String::new()));
+            if let Some(Value::String(secret)) =
+                value.filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+            {
+                sealed.insert(
+                    f.name,
+                    SealedSecret {
+                        ciphertext: self.secrets.seal(&aad(provider, f.name), &secret),
+                        fingerprint: secrets::fingerprint(&secret),
+                    },
+                );
+            }
+        }
+        Ok((
+            serde_json::to_string(&plain)?,
+            serde_json::to_string(&sealed)?,
+        ))
+    }
+
+    fn decrypt_row(&self, row: &SettingsRow) -> Result<Settings, SettingsError> {
+        let mut settings: Settings = serde_json::from_str(&row.settings_json)?;
+        let sealed: BTreeMap<String, SealedSecret> = serde_json::from_str(&row.secrets_json)?;
+        for (name, s) in sealed {
+            let plain = self
+                .secrets
+                .open(&aad(&row.provider, &name), &s.ciphertext)?;
+            settings.insert(name, Value::String(plain));
+        }
+        Ok(settings)
+    }
+}
+
+/// Random, growing pause before retrying a compare-and-swap another replica won.
+async fn backoff(attempt: u32) {
+    if attempt > 0 {
+        use rand::Rng;
+        let max = 5u64 << attempt.min(6);
+        let millis = rand::thread_rng().gen_range(1..=max);
+        tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+    }
+}
+
+fn aad(provider: &str, field: &str) -> String {
+    format!("sso-settings:{provider}:{field}")
+}
+
+/// Replaces secret values with the mask and adds their fingerprints.
+pub fn mask(settings: &Settings) -> Settings {
+    let mut out = settings.clone();
+    for f in FIELDS.iter().filter(|f| f.secret) {
+        let value = settings.get(f.name).and_then(Value::as_str).unwrap_or("");
+        let (shown, fp) = if value.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (secrets::MASK.to_owned(), secrets::fingerprint(value))
+        };
+        out.insert(f.name.to_owned(), Value::String(shown));
+        out.insert(f.fingerprint_name().unwrap_or_default(), Value::String(fp));
+    }
+    out
+}
+
+/// A secret sent back as the mask keeps the value in effect; the mask with
+/// nothing behind it is an error rather than a silently stored "********".
+fn unmask(input: &Settings, previous: Option<&Settings>) -> Result<Settings, SettingsError> {
+    let mut out = input.clone();
+    let mut errors = Vec::new();
+    for f in FIELDS.iter().filter(|f| f.secret) {
+        if input.get(f.name).and_then(Value::as_str) != Some(secrets::MASK) {
+            continue;
+        }
+        match previous
+            .and_then(|p| p.get(f.name))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            Some(secret) => {
+                out.insert(f.name.to_owned(), Value::String(secret.to_owned()));
+            }
+            None => errors.push(FieldError {
+                field: validate::path(f.name),
+                message: format!(
+                    "is the mask {:?} but no secret is stored to keep; send the value",
+                    secrets::MASK
+                ),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(SettingsError::Invalid(errors))
+    }
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

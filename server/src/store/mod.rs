@@ -1,0 +1,289 @@
+//! Storage: the rows ssoplane keeps and the one `Store` the rest of the server
+//! talks to, backed by SQLite (embedded default) or PostgreSQL.
+//!
+//! Both backends run the same SQL (written once in `sql.rs`); only connection
+//! setup and migrations differ.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+    #[error("could not prepare the database directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A provider's settings as set through the API. `settings_json` has secret
+/// fields blanked; `secrets_json` holds them encrypted with their fingerprints.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SettingsRow {
+    pub provider: String,
+    pub settings_json: String,
+    pub secrets_json: String,
+    pub version: i64,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub provider: String,
+    pub version: i64,
+    pub action: String,
+    pub actor: String,
+    pub at: String,
+    pub correlation_id: String,
+    pub changes_json: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    pub name: String,
+    pub description: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub login: String,
+    pub email: String,
+    pub name: String,
+    pub external_uid: String,
+    pub provider: String,
+    pub role: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_login_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Reader,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Reader => "reader",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "reader" => Some(Role::Reader),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// Result of a compare-and-swap write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Done,
+    /// The row was not at the expected version; nothing was written.
+    Conflict,
+}
+
+/// The store the server uses: one of the two backends.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($s) => $call,
+            Store::Postgres($s) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (and migrates) the database named by `url`: `sqlite://path` or `postgres://...`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(SqliteStore::connect(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::Postgres(PgStore::connect(url).await?))
+        } else {
+            Err(StoreError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        dispatch!(self, s => s.pool.close().await)
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.ping().await)
+    }
+
+    pub async fn get_settings(&self, provider: &str) -> Result<Option<SettingsRow>, StoreError> {
+        dispatch!(self, s => s.get_settings(provider).await)
+    }
+
+    pub async fn list_settings(&self) -> Result<Vec<SettingsRow>, StoreError> {
+        dispatch!(self, s => s.list_settings().await)
+    }
+
+    /// The highest version this provider ever had (0 if never written), so a
+    /// provider re-created after a DELETE never reuses an old ETag.
+    pub async fn last_version(&self, provider: &str) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.last_version(provider).await)
+    }
+
+    /// Writes `row` if the stored row is at `expected` (0: must not exist), and
+    /// records `history` in the same transaction.
+    pub async fn put_settings(
+        &self,
+        row: &SettingsRow,
+        expected: i64,
+        history: &HistoryRow,
+    ) -> Result<Write, StoreError> {
+        dispatch!(self, s => s.put_settings(row, expected, history).await)
+    }
+
+    pub async fn delete_settings(
+        &self,
+        provider: &str,
+        expected: i64,
+        history: &HistoryRow,
+    ) -> Result<Write, StoreError> {
+        dispatch!(self, s => s.delete_settings(provider, expected, history).await)
+    }
+
+    pub async fn history(&self, provider: &str, limit: i64) -> Result<Vec<HistoryRow>, StoreError> {
+        dispatch!(self, s => s.history(provider, limit).await)
+    }
+
+    pub async fn list_groups(&self) -> Result<Vec<GroupRow>, StoreError> {
+        dispatch!(self, s => s.list_groups().await)
+    }
+
+    pub async fn get_group(&self, name: &str) -> Result<Option<GroupRow>, StoreError> {
+        dispatch!(self, s => s.get_group(name).await)
+    }
+
+    /// Creates or updates a group; true when it was created.
+    pub async fn put_group(
+        &self,
+        name: &str,
+        description: &str,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.put_group(name, description, now).await)
+    }
+
+    pub async fn delete_group(&self, name: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_group(name).await)
+    }
+
+    pub async fn list_users(&self, limit: i64, offset: i64) -> Result<Vec<UserRow>, StoreError> {
+        dispatch!(self, s => s.list_users(limit, offset).await)
+    }
+
+    pub async fn get_user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
+        dispatch!(self, s => s.get_user(id).await)
+    }
+
+    pub async fn user_groups(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, s => s.user_groups(id).await)
+    }
+
+    pub async fn insert_user(&self, user: &UserRow, groups: &[String]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_user(user, groups).await)
+    }
+
+    pub async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled: bool,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.set_user_disabled(id, disabled, now).await)
+    }
+
+    pub async fn insert_token(&self, token: &TokenRow, hash: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_token(token, hash).await)
+    }
+
+    pub async fn find_token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        dispatch!(self, s => s.find_token(hash).await)
+    }
+
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        dispatch!(self, s => s.list_tokens().await)
+    }
+
+    pub async fn revoke_token(&self, name: &str, now: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.revoke_token(name, now).await)
+    }
+
+    pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.get_meta(key).await)
+    }
+
+    /// Sets `key` unless it is already set; returns the value now stored.
+    pub async fn init_meta(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        dispatch!(self, s => s.init_meta(key, value).await)
+    }
+}
+
+/// A database URL fit for logs and errors: the password is replaced.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("REDACTED"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparseable URL>".to_owned(),
+    }
+}
+
+/// True for a unique-constraint violation (a concurrent writer won the race).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}

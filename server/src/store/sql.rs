@@ -1,0 +1,383 @@
+//! The SQL both backends run, written once. SQLite and PostgreSQL both accept
+//! `$N` placeholders, `ON CONFLICT` and the column types we use (text, integer,
+//! boolean), so a macro stamps out the same methods for each pool type; sqlx
+//! has no ergonomic way to be generic over the database for this.
+
+macro_rules! sql_store_methods {
+    ($store:ty) => {
+        impl $store {
+            pub async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            pub async fn get_settings(
+                &self,
+                provider: &str,
+            ) -> Result<Option<$crate::store::SettingsRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT provider, settings_json, secrets_json, version, updated_at, updated_by \
+                     FROM sso_settings WHERE provider = $1",
+                )
+                .bind(provider)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn list_settings(
+                &self,
+            ) -> Result<Vec<$crate::store::SettingsRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT provider, settings_json, secrets_json, version, updated_at, updated_by \
+                     FROM sso_settings ORDER BY provider",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn last_version(&self, provider: &str) -> Result<i64, $crate::store::StoreError> {
+                let row: (Option<i64>,) = sqlx::query_as(
+                    "SELECT MAX(version) FROM sso_settings_history WHERE provider = $1",
+                )
+                .bind(provider)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(row.0.unwrap_or(0))
+            }
+
+            pub async fn put_settings(
+                &self,
+                row: &$crate::store::SettingsRow,
+                expected: i64,
+                history: &$crate::store::HistoryRow,
+            ) -> Result<$crate::store::Write, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // The first statement writes, so SQLite takes its write lock
+                // here (waiting on busy_timeout) rather than failing to upgrade
+                // a read transaction later.
+                let written = if expected == 0 {
+                    sqlx::query(
+                        "INSERT INTO sso_settings \
+                         (provider, settings_json, secrets_json, version, updated_at, updated_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider) DO NOTHING",
+                    )
+                    .bind(&row.provider)
+                    .bind(&row.settings_json)
+                    .bind(&row.secrets_json)
+                    .bind(row.version)
+                    .bind(&row.updated_at)
+                    .bind(&row.updated_by)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                } else {
+                    sqlx::query(
+                        "UPDATE sso_settings SET settings_json = $2, secrets_json = $3, version = $4, \
+                         updated_at = $5, updated_by = $6 WHERE provider = $1 AND version = $7",
+                    )
+                    .bind(&row.provider)
+                    .bind(&row.settings_json)
+                    .bind(&row.secrets_json)
+                    .bind(row.version)
+                    .bind(&row.updated_at)
+                    .bind(&row.updated_by)
+                    .bind(expected)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                };
+                if written == 0 {
+                    tx.rollback().await?;
+                    return Ok($crate::store::Write::Conflict);
+                }
+                match Self::insert_history(&mut tx, history).await {
+                    Ok(()) => {}
+                    Err(e) if $crate::store::is_unique_violation(&e) => {
+                        tx.rollback().await?;
+                        return Ok($crate::store::Write::Conflict);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                tx.commit().await?;
+                Ok($crate::store::Write::Done)
+            }
+
+            pub async fn delete_settings(
+                &self,
+                provider: &str,
+                expected: i64,
+                history: &$crate::store::HistoryRow,
+            ) -> Result<$crate::store::Write, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let deleted = sqlx::query("DELETE FROM sso_settings WHERE provider = $1 AND version = $2")
+                    .bind(provider)
+                    .bind(expected)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if deleted == 0 {
+                    tx.rollback().await?;
+                    return Ok($crate::store::Write::Conflict);
+                }
+                Self::insert_history(&mut tx, history).await?;
+                tx.commit().await?;
+                Ok($crate::store::Write::Done)
+            }
+
+            async fn insert_history(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                h: &$crate::store::HistoryRow,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(
+                    "INSERT INTO sso_settings_history \
+                     (provider, version, action, actor, at, correlation_id, changes_json) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&h.provider)
+                .bind(h.version)
+                .bind(&h.action)
+                .bind(&h.actor)
+                .bind(&h.at)
+                .bind(&h.correlation_id)
+                .bind(&h.changes_json)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn history(
+                &self,
+                provider: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::HistoryRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT provider, version, action, actor, at, correlation_id, changes_json \
+                     FROM sso_settings_history WHERE provider = $1 ORDER BY version DESC LIMIT $2",
+                )
+                .bind(provider)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn list_groups(&self) -> Result<Vec<$crate::store::GroupRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT g.name, g.description, g.created_at, g.updated_at, \
+                     (SELECT COUNT(*) FROM user_groups ug WHERE ug.group_name = g.name) AS members \
+                     FROM groups g ORDER BY g.name",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn get_group(
+                &self,
+                name: &str,
+            ) -> Result<Option<$crate::store::GroupRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT g.name, g.description, g.created_at, g.updated_at, \
+                     (SELECT COUNT(*) FROM user_groups ug WHERE ug.group_name = g.name) AS members \
+                     FROM groups g WHERE g.name = $1",
+                )
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn put_group(
+                &self,
+                name: &str,
+                description: &str,
+                now: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let updated = sqlx::query("UPDATE groups SET description = $2, updated_at = $3 WHERE name = $1")
+                    .bind(name)
+                    .bind(description)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                if updated > 0 {
+                    return Ok(false);
+                }
+                let inserted = sqlx::query(
+                    "INSERT INTO groups (name, description, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+                     ON CONFLICT (name) DO UPDATE SET description = excluded.description, updated_at = excluded.updated_at",
+                )
+                .bind(name)
+                .bind(description)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(inserted > 0)
+            }
+
+            pub async fn delete_group(&self, name: &str) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM user_groups WHERE group_name = $1").bind(name).execute(&mut *tx).await?;
+                let n = sqlx::query("DELETE FROM groups WHERE name = $1").bind(name).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            pub async fn list_users(
+                &self,
+                limit: i64,
+                offset: i64,
+            ) -> Result<Vec<$crate::store::UserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, login, email, name, external_uid, provider, role, is_admin, disabled, \
+                     created_at, updated_at, last_login_at FROM users ORDER BY login LIMIT $1 OFFSET $2",
+                )
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn get_user(&self, id: &str) -> Result<Option<$crate::store::UserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, login, email, name, external_uid, provider, role, is_admin, disabled, \
+                     created_at, updated_at, last_login_at FROM users WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn user_groups(&self, id: &str) -> Result<Vec<String>, $crate::store::StoreError> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name")
+                        .bind(id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(|r| r.0).collect())
+            }
+
+            pub async fn insert_user(
+                &self,
+                u: &$crate::store::UserRow,
+                groups: &[String],
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO users (id, login, email, name, external_uid, provider, role, is_admin, disabled, \
+                     created_at, updated_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&u.id)
+                .bind(&u.login)
+                .bind(&u.email)
+                .bind(&u.name)
+                .bind(&u.external_uid)
+                .bind(&u.provider)
+                .bind(&u.role)
+                .bind(u.is_admin)
+                .bind(u.disabled)
+                .bind(&u.created_at)
+                .bind(&u.updated_at)
+                .bind(&u.last_login_at)
+                .execute(&mut *tx)
+                .await?;
+                for g in groups {
+                    sqlx::query("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
+                        .bind(&u.id)
+                        .bind(g)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn set_user_disabled(
+                &self,
+                id: &str,
+                disabled: bool,
+                now: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let n = sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(disabled)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            pub async fn insert_token(
+                &self,
+                t: &$crate::store::TokenRow,
+                hash: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, name, role, token_hash, created_at, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5, NULL)",
+                )
+                .bind(&t.id)
+                .bind(&t.name)
+                .bind(&t.role)
+                .bind(hash)
+                .bind(&t.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn find_token(&self, hash: &str) -> Result<Option<$crate::store::TokenRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, name, role, created_at, revoked_at FROM api_tokens \
+                     WHERE token_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn list_tokens(&self) -> Result<Vec<$crate::store::TokenRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY name")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            pub async fn revoke_token(&self, name: &str, now: &str) -> Result<bool, $crate::store::StoreError> {
+                let n = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL")
+                    .bind(name)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            pub async fn get_meta(&self, key: &str) -> Result<Option<String>, $crate::store::StoreError> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|r| r.0))
+            }
+
+            pub async fn init_meta(&self, key: &str, value: &str) -> Result<String, $crate::store::StoreError> {
+                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(key)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                let row: (String,) = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+                    .bind(key)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.0)
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store_methods;
+
+/// Names the sqlx database type of a store, for transaction signatures.
+pub(crate) trait Backend {
+    type Db: sqlx::Database;
+}

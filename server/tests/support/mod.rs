@@ -1,0 +1,200 @@
+//! Test harness: a real ssoplane server (in this process, on a loopback port)
+//! over a real SQLite file or a real PostgreSQL database, with an admin and a
+//! reader token.
+
+#![allow(dead_code)]
+
+pub mod postgres;
+
+use std::path::PathBuf;
+
+use reqwest::{Method, RequestBuilder};
+use ssoplane_server::config::{Config, ServerConfig};
+use ssoplane_server::store::{Role, Store};
+use ssoplane_server::{app, tokens};
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    pub url: String,
+    pub admin: String,
+    pub reader: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), app::StartError>>>,
+}
+
+pub async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("ssoplane.db").display()),
+        Backend::Postgres => postgres::fresh_database().await,
+    }
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = database_url(backend, dir.path()).await;
+        let key_file: PathBuf = dir.path().join("test-secret.key");
+        std::fs::write(&key_file, "a".repeat(64)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config {
+            server: ServerConfig {
+                listen: addr.to_string(),
+                root_url: "https://sso.example.com".into(),
+                database_url: database_url.clone(),
+                data_dir: dir.path().to_owned(),
+                secret_key_file: Some(key_file),
+                ..ServerConfig::default()
+            },
+            ..Config::default()
+        };
+        configure(&mut config);
+        let store = app::open_store(&config).await.unwrap();
+        let admin = tokens::create(&store, "test-admin", Role::Admin)
+            .await
+            .unwrap();
+        let reader = tokens::create(&store, "test-reader", Role::Reader)
+            .await
+            .unwrap();
+        store.close().await;
+        let (tx, rx) = oneshot::channel();
+        let cfg = config.clone();
+        let task = tokio::spawn(async move {
+            app::serve(&cfg, listener, async {
+                let _ = rx.await;
+            })
+            .await
+        });
+        let server = TestServer {
+            url: format!("http://{addr}"),
+            admin,
+            reader,
+            client: reqwest::Client::new(),
+            database_url,
+            config,
+            dir,
+            shutdown: Some(tx),
+            task: Some(task),
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = self.client.get(format!("{}/readyz", self.url)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if self.task.as_ref().is_some_and(|t| t.is_finished()) {
+                panic!("server exited during start-up");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let b = self.client.request(method, format!("{}{}", self.url, path));
+        match token {
+            Some(t) => b.bearer_auth(t),
+            None => b,
+        }
+    }
+
+    pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path, Some(&self.admin))
+    }
+
+    pub fn reader(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path, Some(&self.reader))
+    }
+
+    /// A second handle on the same database, to look at raw rows.
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.database_url).await.unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// Runs each named `async fn(Backend)` against SQLite and PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// Test PKI made at run time: an RSA key with its self-signed certificate.
+pub fn key_and_cert() -> (String, String) {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::BigNum;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::{X509NameBuilder, X509};
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "ssoplane test SP").unwrap();
+    let name = name.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
+        .unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    (
+        String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap(),
+        String::from_utf8(b.build().to_pem().unwrap()).unwrap(),
+    )
+}
+
+pub fn idp_metadata_b64() -> String {
+    use base64::Engine;
+    let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#;
+    base64::engine::general_purpose::STANDARD.encode(xml)
+}
