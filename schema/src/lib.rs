@@ -5,6 +5,7 @@
 //! are generated from it, so the three cannot drift apart.
 
 pub mod api;
+pub mod docs;
 pub mod durations;
 pub mod fields;
 pub mod pem;
