@@ -1,1 +1,228 @@
-fn main() {}
+//! Admin API load benchmark: throughput and p99 latency of GET and PUT of a
+//! provider's settings on SQLite and PostgreSQL, loaded by `wrk` (a second
+//! process) over loopback, with the peak RSS of the server. Peers measured in
+//! the same run: the server's own `/healthz` (its HTTP floor) and nginx
+//! serving the same JSON document as a static file.
+//!
+//! Run: `cargo bench -p ssoplane-server --bench api_load` (needs wrk; nginx
+//! optional; PostgreSQL server binaries for the PostgreSQL rows).
+//! Options via env: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 32).
+
+#[path = "../tests/support/postgres.rs"]
+mod postgres;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
+
+#[derive(Debug, Clone, Copy)]
+struct Measure {
+    rps: f64,
+    p99_ms: f64,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_ready(url: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let ok = Command::new("curl").args(["-sf", &format!("{url}/readyz")]).stdout(Stdio::null()).status();
+        if ok.map(|s| s.success()).unwrap_or(false) {
+            return;
+        }
+        if let Ok(Some(s)) = child.try_wait() {
+            panic!("server exited: {s}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server not ready");
+}
+
+fn parse_ms(text: &str) -> f64 {
+    let t = text.trim();
+    let (num, mult) = if let Some(v) = t.strip_suffix("us") {
+        (v, 0.001)
+    } else if let Some(v) = t.strip_suffix("ms") {
+        (v, 1.0)
+    } else if let Some(v) = t.strip_suffix('s') {
+        (v, 1000.0)
+    } else {
+        (t, 1.0)
+    };
+    num.parse::<f64>().unwrap_or(f64::NAN) * mult
+}
+
+fn wrk(url: &str, script: Option<&Path>, token: Option<&str>, seconds: u64, connections: u32) -> Measure {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t", "1", "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--latency"]);
+    if let Some(t) = token {
+        cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
+    }
+    if let Some(s) = script {
+        cmd.args(["-s", s.to_str().unwrap()]);
+    }
+    cmd.arg(url);
+    let out = cmd.output().expect("wrk on PATH (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    let p99 = text.lines().find_map(|l| l.trim().strip_prefix("99%")).map(parse_ms).unwrap_or(f64::NAN);
+    let non2xx = text.lines().find(|l| l.contains("Non-2xx"));
+    assert!(non2xx.is_none(), "errors under load: {text}");
+    Measure { rps, p99_ms: p99 }
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn settings_body() -> String {
+    use base64::Engine;
+    let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#;
+    serde_json::json!({"settings": {
+        "enabled": true, "name": "Okta", "idp_metadata": base64::engine::general_purpose::STANDARD.encode(xml),
+        "assertion_attribute_email": "email", "assertion_attribute_groups": "groups",
+        "admin_groups": ["admins"], "allowed_groups": ["admins", "staff"], "max_issue_delay": "90s"
+    }})
+    .to_string()
+}
+
+struct Row {
+    backend: &'static str,
+    healthz: Measure,
+    get: Measure,
+    put: Measure,
+    rss: f64,
+}
+
+fn run_backend(backend: &'static str, database_url: Option<String>, seconds: u64, connections: u32, work: &Path) -> Row {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base_args = vec![];
+    let mut env = vec![("SSOPLANE__SERVER__LOG_LEVEL", "warn".to_owned())];
+    if let Some(url) = &database_url {
+        base_args.extend(["--database-url".to_owned(), url.clone()]);
+        env.push(("SSOPLANE_SECRET_KEY", "d".repeat(64)));
+    }
+    let token = {
+        let mut c = Command::new(BIN);
+        c.current_dir(dir.path()).args(["token", "create", "--name", "bench", "--role", "admin"]).args(&base_args);
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir.path()).args(["serve", "--listen", &format!("127.0.0.1:{port}")]).args(&base_args);
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    wait_ready(&url, &mut child);
+
+    let body = settings_body();
+    let body_file = work.join("body.json");
+    std::fs::write(&body_file, &body).unwrap();
+    let st = Command::new("curl")
+        .args(["-sf", "-X", "PUT", "-H", &format!("Authorization: Bearer {token}"), "-H", "Content-Type: application/json"])
+        .arg("--data-binary")
+        .arg(format!("@{}", body_file.display()))
+        .arg(format!("{url}/api/v1/sso-settings/okta"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let put_script = work.join("put.lua");
+    std::fs::write(
+        &put_script,
+        format!(
+            "wrk.method = \"PUT\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = [==[{body}]==]\n"
+        ),
+    )
+    .unwrap();
+
+    let healthz = wrk(&format!("{url}/healthz"), None, None, seconds, connections);
+    let get = wrk(&format!("{url}/api/v1/sso-settings/okta"), None, Some(&token), seconds, connections);
+    let put = wrk(&format!("{url}/api/v1/sso-settings/okta"), Some(&put_script), Some(&token), seconds, connections);
+    let rss = peak_rss_mib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    Row { backend, healthz, get, put, rss }
+}
+
+/// nginx serving the same GET document as a static file: the HTTP peer.
+fn nginx_peer(seconds: u64, connections: u32, work: &Path, get_body: &str) -> Option<Measure> {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().find(|p| Path::new(p).exists())?;
+    let root = work.join("www");
+    std::fs::create_dir_all(root.join("tmp")).ok()?;
+    std::fs::write(root.join("okta.json"), get_body).ok()?;
+    let port = free_port();
+    let conf = work.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "worker_processes 1;\ndaemon off;\nerror_log {dir}/error.log;\npid {dir}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
+             http {{ access_log off; client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp; uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;\n\
+             server {{ listen 127.0.0.1:{port}; root {dir}; location / {{ default_type application/json; }} }} }}\n",
+            dir = root.display()
+        ),
+    )
+    .ok()?;
+    let mut child = Command::new(nginx).args(["-c", conf.to_str()?, "-p", root.to_str()?]).stderr(Stdio::null()).spawn().ok()?;
+    std::thread::sleep(Duration::from_millis(500));
+    let m = wrk(&format!("http://127.0.0.1:{port}/okta.json"), None, None, seconds, connections);
+    let _ = child.kill();
+    let _ = child.wait();
+    Some(m)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would pass nothing useful either.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+    let connections: u32 = std::env::var("BENCH_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
+    let work = tempfile::tempdir().unwrap();
+    let mut rows = vec![run_backend("sqlite", None, seconds, connections, work.path())];
+    if postgres::is_available() {
+        let url = tokio::runtime::Runtime::new().unwrap().block_on(postgres::fresh_database());
+        rows.push(run_backend("postgres", Some(url), seconds, connections, work.path()));
+    }
+    let get_body = {
+        // Representative size of a GET response (all fields, defaults filled in).
+        let n = ssoplane_schema::FIELDS.len();
+        format!("{{\"settings\": {{{}}}}}", (0..n).map(|i| format!("\"field_{i}\": \"value value value\"")).collect::<Vec<_>>().join(","))
+    };
+    let nginx = nginx_peer(seconds, connections, work.path(), &get_body);
+
+    println!("\nadmin API load: wrk -t1 -c{connections} -d{seconds}s on loopback, 2-core machine shared by server and load generator\n");
+    println!("| backend | endpoint | req/s | p99 ms | vs /healthz | vs nginx static |");
+    println!("|---|---|---|---|---|---|");
+    for r in &rows {
+        for (name, m) in [("GET /healthz", r.healthz), ("GET sso-settings", r.get), ("PUT sso-settings", r.put)] {
+            let vs_nginx = nginx.map(|n| format!("{:.2}", m.rps / n.rps)).unwrap_or_else(|| "n/a".into());
+            println!("| {} | {} | {:.0} | {:.2} | {:.2} | {} |", r.backend, name, m.rps, m.p99_ms, m.rps / r.healthz.rps, vs_nginx);
+        }
+        println!("| {} | peak RSS | {:.1} MiB | | | |", r.backend, r.rss);
+    }
+    if let Some(n) = nginx {
+        println!("| peer | nginx static JSON | {:.0} | {:.2} | | 1.00 |", n.rps, n.p99_ms);
+    }
+}

@@ -127,6 +127,7 @@ pub async fn serve(
     let shutdown_timeout = duration("shutdown_timeout", &config.server.shutdown_timeout)?;
     let store = open_store(config).await?;
     let state = state(config, store.clone()).await?;
+    let settings = Arc::clone(&state.settings);
     let app = router(state, request_timeout);
     let addr = listener
         .local_addr()
@@ -150,6 +151,7 @@ pub async fn serve(
     });
     tokio::select! {
         result = &mut server => {
+            settings.shutdown();
             store.close().await;
             return match result {
                 Ok(r) => r.map_err(StartError::Serve),
@@ -167,6 +169,7 @@ pub async fn serve(
             server.abort();
         }
     }
+    settings.shutdown();
     // Closing the pool waits for open transactions to end: no torn writes.
     store.close().await;
     Ok(())

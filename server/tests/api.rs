@@ -23,6 +23,62 @@ on_both_backends!(
     health_metrics_and_error_shapes,
 );
 
+/// PostgreSQL replicas cache settings; a write on one must reach the others' reads promptly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_see_each_others_writes() {
+    let a = TestServer::start(Backend::Postgres).await;
+    let b = a.replica().await;
+    put(&a, "okta", json!({"name": "v1"})).await;
+    assert_eq!(get(&b, "okta").await.1["settings"]["name"], "v1");
+    put(&a, "okta", json!({"name": "v2"})).await;
+    let started = std::time::Instant::now();
+    loop {
+        let (_, doc, etag) = get(&b, "okta").await;
+        if doc["settings"]["name"] == "v2" {
+            assert_eq!(etag.as_deref(), Some("\"2\""));
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "replica still serves the old settings");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A write on B based on the version A produced succeeds even if B's cache lagged.
+    let r = b
+        .admin(Method::PUT, "/api/v1/sso-settings/okta")
+        .header("if-match", "\"2\"")
+        .json(&json!({"settings": {"name": "v3"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Blind writes through both replicas at once: none lost, versions unique.
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        for s in [&a, &b] {
+            let req = s.admin(Method::PUT, "/api/v1/sso-settings/okta").json(&json!({"settings": {"name": format!("w{i}")}}));
+            tasks.push(tokio::spawn(async move {
+                let r = req.send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                r.json::<Value>().await.unwrap()["version"].as_i64().unwrap()
+            }));
+        }
+    }
+    let mut versions = Vec::new();
+    for t in tasks {
+        versions.push(t.await.unwrap());
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (4..=23).collect::<Vec<_>>());
+    // DELETE on A reaches B's reads too.
+    a.admin(Method::DELETE, "/api/v1/sso-settings/okta").send().await.unwrap();
+    let started = std::time::Instant::now();
+    while get(&b, "okta").await.0 != StatusCode::NOT_FOUND {
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "replica still serves deleted settings");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    b.stop().await;
+    a.stop().await;
+}
+
 async fn put(s: &TestServer, provider: &str, settings: Value) -> reqwest::Response {
     s.admin(Method::PUT, &format!("/api/v1/sso-settings/{provider}"))
         .json(&json!({ "settings": settings }))

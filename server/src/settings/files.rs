@@ -60,29 +60,24 @@ pub async fn check_paths(s: &Settings) -> Vec<FieldError> {
     if let Some(Err(e)) = metadata.as_deref().map(check_metadata_xml) {
         errors.push(err("idp_metadata_path", format!("the file {e}")));
     }
-    // The pair may be mixed (inline certificate, key by path, or the reverse).
+    // The pair may be mixed (inline certificate, key by path, or the reverse);
+    // inline pairs were already checked by the shared validation.
+    let by_path = !text(s, "certificate_path").is_empty() || !text(s, "private_key_path").is_empty();
+    if !by_path {
+        return errors;
+    }
     let cert = match parsed_cert {
         Some(Ok(c)) => Some(c),
-        _ => pem::parse_certificate(text(s, "certificate")).ok(),
+        _ => Some(text(s, "certificate")).filter(|t| !t.is_empty()).and_then(|t| pem::parse_certificate(t).ok()),
     };
     let key = match parsed_key {
         Some(Ok(k)) => Some(k),
-        _ => pem::parse_private_key(text(s, "private_key")).ok(),
+        _ => Some(text(s, "private_key")).filter(|t| !t.is_empty()).and_then(|t| pem::parse_private_key(t).ok()),
     };
-    let by_path =
-        !text(s, "certificate_path").is_empty() || !text(s, "private_key_path").is_empty();
-    if let (Some(cert), Some(key), true) = (cert, key, by_path) {
+    if let (Some(cert), Some(key)) = (cert, key) {
         if !pem::key_matches_certificate(&key, &cert) {
-            let field = if text(s, "private_key_path").is_empty() {
-                "private_key"
-            } else {
-                "private_key_path"
-            };
-            errors.push(err(
-                field,
-                "does not match the certificate: the key is not the certificate's private key"
-                    .into(),
-            ));
+            let field = if text(s, "private_key_path").is_empty() { "private_key" } else { "private_key_path" };
+            errors.push(err(field, "does not match the certificate: the key is not the certificate's private key".into()));
         }
     }
     errors

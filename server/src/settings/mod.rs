@@ -6,8 +6,10 @@ pub mod diff;
 pub mod files;
 pub mod system;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+use bytes::Bytes;
 
 use serde_json::Value;
 use ssoplane_schema::api::{HistoryEntry, Source, SsoSettingsDoc};
@@ -76,8 +78,23 @@ pub struct Effective {
 
 const MAX_WRITE_ATTEMPTS: u32 = 8;
 
+/// What this process knows of a provider's API settings: the stored row (or
+/// that there is none) and, once rendered, the GET document. Kept coherent by
+/// write-through on local writes and, on PostgreSQL, invalidation by the
+/// other replicas' NOTIFY; a stale entry can never cause a lost write because
+/// every write is a compare-and-swap on the stored version.
+#[derive(Clone)]
+struct Cached {
+    row: Option<Arc<SettingsRow>>,
+    rendered: Option<(i64, Bytes)>,
+}
+
+const CACHE_MAX: usize = 10_000;
+
 pub struct SettingsService {
     store: Store,
+    cache: Arc<std::sync::RwLock<HashMap<String, Cached>>>,
+    watcher: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Serializes writes to one provider within this process, so concurrent
     /// blind writes queue instead of retrying against each other; the
     /// compare-and-swap in the store still guards against other replicas.
@@ -101,8 +118,21 @@ impl SettingsService {
         root_url: String,
         secrets: Arc<SecretBox>,
     ) -> Self {
+        let cache: Arc<std::sync::RwLock<HashMap<String, Cached>>> = Arc::default();
+        let invalidate = Arc::clone(&cache);
+        let watcher = store.watch_changes(move |provider| {
+            let mut c = invalidate.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match provider {
+                Some(p) => {
+                    c.remove(p);
+                }
+                None => c.clear(),
+            }
+        });
         SettingsService {
             store,
+            cache,
+            watcher: std::sync::Mutex::new(watcher),
             write_locks: Default::default(),
             system,
             root_url,
@@ -120,6 +150,73 @@ impl SettingsService {
 
     async fn lock_provider(&self, provider: &str) -> tokio::sync::OwnedMutexGuard<()> {
         self.provider_lock(provider).lock_owned().await
+    }
+
+    /// Stops watching other replicas' writes (at shutdown, before the store closes).
+    pub fn shutdown(&self) {
+        if let Some(w) = self.watcher.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            w.abort();
+        }
+    }
+
+    fn cached(&self, provider: &str) -> Option<Cached> {
+        self.cache.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(provider).cloned()
+    }
+
+    fn remember(&self, provider: &str, row: Option<Arc<SettingsRow>>, rendered: Option<(i64, Bytes)>) {
+        let mut c = self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if c.len() >= CACHE_MAX {
+            c.clear();
+        }
+        c.insert(provider.to_owned(), Cached { row, rendered });
+    }
+
+    fn forget(&self, provider: &str) {
+        self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(provider);
+    }
+
+    /// The stored row, from the cache when this process knows it.
+    async fn current_row(&self, provider: &str) -> Result<Option<Arc<SettingsRow>>, SettingsError> {
+        if let Some(c) = self.cached(provider) {
+            return Ok(c.row);
+        }
+        let row = self.store.get_settings(provider).await?.map(Arc::new);
+        self.remember(provider, row.clone(), None);
+        Ok(row)
+    }
+
+    async fn stored_version(&self, provider: &str) -> Result<i64, SettingsError> {
+        Ok(self.store.get_settings(provider).await?.map_or(0, |r| r.version))
+    }
+
+    /// The GET document, serialized, with its version (the ETag).
+    pub async fn get_rendered(&self, provider: &str) -> Result<(i64, Bytes), SettingsError> {
+        slug::check(provider)?;
+        if let Some(Cached { rendered: Some(r), .. }) = self.cached(provider) {
+            return Ok(r);
+        }
+        let row = self.current_row(provider).await?;
+        let doc = match &row {
+            Some(r) => self.row_doc(r)?,
+            None => match self.system.get(provider) {
+                Some(settings) => self.system_doc(provider, settings),
+                None => return Err(SettingsError::NotFound(provider.to_owned())),
+            },
+        };
+        let rendered = (doc.version, Bytes::from(serde_json::to_vec(&doc)?));
+        // Attach the rendering only if no write replaced the row meanwhile.
+        let mut c = self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = c.get_mut(provider) {
+            let same = match (&entry.row, &row) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            if same {
+                entry.rendered = Some(rendered.clone());
+            }
+        }
+        Ok(rendered)
     }
 
     pub fn root_url(&self) -> &str {
@@ -140,7 +237,7 @@ impl SettingsService {
 
     pub async fn get(&self, provider: &str) -> Result<SsoSettingsDoc, SettingsError> {
         slug::check(provider)?;
-        if let Some(row) = self.store.get_settings(provider).await? {
+        if let Some(row) = self.current_row(provider).await? {
             return self.row_doc(&row);
         }
         match self.system.get(provider) {
@@ -151,7 +248,7 @@ impl SettingsService {
 
     /// Settings in effect with secrets decrypted, or None for an unknown provider.
     pub async fn effective(&self, provider: &str) -> Result<Option<Effective>, SettingsError> {
-        if let Some(row) = self.store.get_settings(provider).await? {
+        if let Some(row) = self.current_row(provider).await? {
             return Ok(Some(Effective {
                 source: Source::Database,
                 version: row.version,
@@ -176,9 +273,14 @@ impl SettingsService {
         let _guard = self.lock_provider(provider).await;
         for attempt in 0..MAX_WRITE_ATTEMPTS {
             backoff(attempt).await;
-            let row = self.store.get_settings(provider).await?;
+            let row = self.current_row(provider).await?;
             let current = row.as_ref().map_or(0, |r| r.version);
             if !precondition.holds(current, row.is_some()) {
+                if attempt == 0 {
+                    // The cache may be behind another replica: decide on a fresh read.
+                    self.forget(provider);
+                    continue;
+                }
                 return Err(SettingsError::VersionMismatch { current });
             }
             let previous = match &row {
@@ -220,21 +322,22 @@ impl SettingsService {
                 Write::Done => {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
                         .increment(1);
-                    return self.row_doc(&new_row);
+                    let doc = self.row_doc(&new_row)?;
+                    let rendered = (doc.version, Bytes::from(serde_json::to_vec(&doc)?));
+                    self.remember(provider, Some(Arc::new(new_row)), Some(rendered));
+                    return Ok(doc);
                 }
-                // Someone wrote between our read and our write. With a
-                // precondition the client must re-read; without one we redo the
-                // read-modify-write on top of the newer version, so the other
-                // write stays in the history and is never silently lost.
-                Write::Conflict if precondition != Precondition::None => {
-                    let current = self
-                        .store
-                        .get_settings(provider)
-                        .await?
-                        .map_or(0, |r| r.version);
-                    return Err(SettingsError::VersionMismatch { current });
+                // Someone (another replica) wrote between our read and our
+                // write. With a precondition the client must re-read; without
+                // one we redo the read-modify-write on top of the newer
+                // version, so the other write stays in the history and is
+                // never silently lost.
+                Write::Conflict => {
+                    self.forget(provider);
+                    if precondition != Precondition::None {
+                        return Err(SettingsError::VersionMismatch { current: self.stored_version(provider).await? });
+                    }
                 }
-                Write::Conflict => continue,
             }
         }
         Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))
@@ -250,7 +353,11 @@ impl SettingsService {
         let _guard = self.lock_provider(provider).await;
         for attempt in 0..MAX_WRITE_ATTEMPTS {
             backoff(attempt).await;
-            let Some(row) = self.store.get_settings(provider).await? else {
+            let Some(row) = self.current_row(provider).await? else {
+                if attempt == 0 {
+                    self.forget(provider);
+                    continue;
+                }
                 return Err(if self.system.contains_key(provider) {
                     SettingsError::NothingToDelete(provider.to_owned())
                 } else {
@@ -258,9 +365,11 @@ impl SettingsService {
                 });
             };
             if !precondition.holds(row.version, true) {
-                return Err(SettingsError::VersionMismatch {
-                    current: row.version,
-                });
+                if attempt == 0 {
+                    self.forget(provider);
+                    continue;
+                }
+                return Err(SettingsError::VersionMismatch { current: row.version });
             }
             let before = self.decrypt_row(&row)?;
             let changes = diff::changes(Some(&before), self.system.get(provider));
@@ -281,17 +390,15 @@ impl SettingsService {
                 Write::Done => {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "delete")
                         .increment(1);
+                    self.remember(provider, None, None);
                     return Ok(());
                 }
-                Write::Conflict if precondition != Precondition::None => {
-                    let current = self
-                        .store
-                        .get_settings(provider)
-                        .await?
-                        .map_or(0, |r| r.version);
-                    return Err(SettingsError::VersionMismatch { current });
+                Write::Conflict => {
+                    self.forget(provider);
+                    if precondition != Precondition::None {
+                        return Err(SettingsError::VersionMismatch { current: self.stored_version(provider).await? });
+                    }
                 }
-                Write::Conflict => continue,
             }
         }
         Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))

@@ -160,6 +160,15 @@ impl Store {
         dispatch!(self, s => s.ping().await)
     }
 
+    /// Watches for settings writes made by other replicas (PostgreSQL only; a
+    /// SQLite file has a single server). See [`PgStore::watch_changes`].
+    pub fn watch_changes(&self, on_change: impl Fn(Option<&str>) + Send + 'static) -> Option<tokio::task::JoinHandle<()>> {
+        match self {
+            Store::Sqlite(_) => None,
+            Store::Postgres(s) => Some(s.watch_changes(on_change)),
+        }
+    }
+
     pub async fn get_settings(&self, provider: &str) -> Result<Option<SettingsRow>, StoreError> {
         dispatch!(self, s => s.get_settings(provider).await)
     }

@@ -31,4 +31,55 @@ impl PgStore {
     }
 }
 
+/// Channel on which every settings write is announced (payload: provider),
+/// delivered to the other replicas when the writing transaction commits.
+pub const CHANGES_CHANNEL: &str = "ssoplane_settings_changed";
+
+impl PgStore {
+    async fn announce(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, provider: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANGES_CHANNEL).bind(provider).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Calls `on_change(Some(provider))` for every write announced by any
+    /// replica, and `on_change(None)` when notifications may have been missed
+    /// (connection lost), until the pool closes.
+    pub fn watch_changes(&self, on_change: impl Fn(Option<&str>) + Send + 'static) -> tokio::task::JoinHandle<()> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(l) => l,
+                    Err(_) if pool.is_closed() => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "settings change listener cannot connect; retrying");
+                        on_change(None);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                if let Err(e) = listener.listen(CHANGES_CHANNEL).await {
+                    tracing::warn!(error = %e, "cannot LISTEN for settings changes; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                // Anything written before LISTEN took effect may have been missed.
+                on_change(None);
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(n)) => on_change(Some(n.payload())),
+                        Ok(None) => on_change(None),
+                        Err(_) if pool.is_closed() => return,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "settings change listener failed; reconnecting");
+                            on_change(None);
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
 sql_store_methods!(PgStore);

@@ -91,7 +91,7 @@ macro_rules! sql_store_methods {
                     return Ok($crate::store::Write::Conflict);
                 }
                 match Self::insert_history(&mut tx, history).await {
-                    Ok(()) => {}
+                    Ok(()) => Self::announce(&mut tx, &row.provider).await?,
                     Err(e) if $crate::store::is_unique_violation(&e) => {
                         tx.rollback().await?;
                         return Ok($crate::store::Write::Conflict);
@@ -120,6 +120,7 @@ macro_rules! sql_store_methods {
                     return Ok($crate::store::Write::Conflict);
                 }
                 Self::insert_history(&mut tx, history).await?;
+                Self::announce(&mut tx, provider).await?;
                 tx.commit().await?;
                 Ok($crate::store::Write::Done)
             }

@@ -46,4 +46,11 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// One process owns a SQLite file, so there are no other replicas to tell.
+    async fn announce(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, _provider: &str) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+}
+
 sql_store_methods!(SqliteStore);

@@ -94,6 +94,35 @@ impl TestServer {
         server
     }
 
+    /// A second server on the same database (another replica), sharing the tokens.
+    pub async fn replica(&self) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = self.config.clone();
+        config.server.listen = addr.to_string();
+        let (tx, rx) = oneshot::channel();
+        let cfg = config.clone();
+        let task = tokio::spawn(async move {
+            app::serve(&cfg, listener, async {
+                let _ = rx.await;
+            })
+            .await
+        });
+        let server = TestServer {
+            url: format!("http://{addr}"),
+            admin: self.admin.clone(),
+            reader: self.reader.clone(),
+            client: reqwest::Client::new(),
+            database_url: self.database_url.clone(),
+            config,
+            dir: tempfile::tempdir().unwrap(),
+            shutdown: Some(tx),
+            task: Some(task),
+        };
+        server.wait_ready().await;
+        server
+    }
+
     async fn wait_ready(&self) {
         for _ in 0..200 {
             if let Ok(r) = self.client.get(format!("{}/readyz", self.url)).send().await {
