@@ -3,14 +3,26 @@
 
 use crate::fields::{DefaultValue, FieldSpec, Group, Kind, FIELDS};
 
-const GROUPS: [Group; 5] =
-    [Group::ServiceProvider, Group::IdentityProvider, Group::Flow, Group::Mapping, Group::Authorization];
+const GROUPS: [Group; 5] = [
+    Group::ServiceProvider,
+    Group::IdentityProvider,
+    Group::Flow,
+    Group::Mapping,
+    Group::Authorization,
+];
 
 pub fn kind_name(kind: Kind) -> String {
     match kind {
         Kind::Bool => "bool".into(),
         Kind::Text => "string".into(),
-        Kind::Enum(values) => format!("one of {}", values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")),
+        Kind::Enum(values) => format!(
+            "one of {}",
+            values
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Kind::Duration { .. } => "duration".into(),
         Kind::Url => "URL".into(),
         Kind::Uri => "URI".into(),
@@ -47,7 +59,10 @@ pub fn settings_markdown() -> String {
          and a `<name>_fingerprint` (`sha256:<hex>`) instead. Validation errors name the field as `saml.<field>`.\n",
     );
     for group in GROUPS {
-        out.push_str(&format!("\n## {}\n\n| Setting | Type | Default | Description |\n|---|---|---|---|\n", group.title()));
+        out.push_str(&format!(
+            "\n## {}\n\n| Setting | Type | Default | Description |\n|---|---|---|---|\n",
+            group.title()
+        ));
         for f in FIELDS.iter().filter(|f| f.group == group) {
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
@@ -71,6 +86,9 @@ mod tests {
             std::fs::write(&path, &generated).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(committed == generated, "docs/settings.md is stale: run `UPDATE_DOCS=1 cargo test -p ssoplane-schema`");
+        assert!(
+            committed == generated,
+            "docs/settings.md is stale: run `UPDATE_DOCS=1 cargo test -p ssoplane-schema`"
+        );
     }
 }

@@ -24,13 +24,20 @@ struct Measure {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_ready(url: &str, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        let ok = Command::new("curl").args(["-sf", &format!("{url}/readyz")]).stdout(Stdio::null()).status();
+        let ok = Command::new("curl")
+            .args(["-sf", &format!("{url}/readyz")])
+            .stdout(Stdio::null())
+            .status();
         if ok.map(|s| s.success()).unwrap_or(false) {
             return;
         }
@@ -56,9 +63,23 @@ fn parse_ms(text: &str) -> f64 {
     num.parse::<f64>().unwrap_or(f64::NAN) * mult
 }
 
-fn wrk(url: &str, script: Option<&Path>, token: Option<&str>, seconds: u64, connections: u32) -> Measure {
+fn wrk(
+    url: &str,
+    script: Option<&Path>,
+    token: Option<&str>,
+    seconds: u64,
+    connections: u32,
+) -> Measure {
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t", "1", "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--latency"]);
+    cmd.args([
+        "-t",
+        "1",
+        "-c",
+        &connections.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+        "--latency",
+    ]);
     if let Some(t) = token {
         cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
     }
@@ -73,7 +94,11 @@ fn wrk(url: &str, script: Option<&Path>, token: Option<&str>, seconds: u64, conn
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0.0);
-    let p99 = text.lines().find_map(|l| l.trim().strip_prefix("99%")).map(parse_ms).unwrap_or(f64::NAN);
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(parse_ms)
+        .unwrap_or(f64::NAN);
     let non2xx = text.lines().find(|l| l.contains("Non-2xx"));
     assert!(non2xx.is_none(), "errors under load: {text}");
     Measure { rps, p99_ms: p99 }
@@ -108,7 +133,13 @@ struct Row {
     rss: f64,
 }
 
-fn run_backend(backend: &'static str, database_url: Option<String>, seconds: u64, connections: u32, work: &Path) -> Row {
+fn run_backend(
+    backend: &'static str,
+    database_url: Option<String>,
+    seconds: u64,
+    connections: u32,
+    work: &Path,
+) -> Row {
     let dir = tempfile::tempdir().unwrap();
     let mut base_args = vec![];
     let mut env = vec![("SSOPLANE__SERVER__LOG_LEVEL", "warn".to_owned())];
@@ -118,29 +149,49 @@ fn run_backend(backend: &'static str, database_url: Option<String>, seconds: u64
     }
     let token = {
         let mut c = Command::new(BIN);
-        c.current_dir(dir.path()).args(["token", "create", "--name", "bench", "--role", "admin"]).args(&base_args);
+        c.current_dir(dir.path())
+            .args(["token", "create", "--name", "bench", "--role", "admin"])
+            .args(&base_args);
         for (k, v) in &env {
             c.env(k, v);
         }
         let out = c.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     };
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir.path()).args(["serve", "--listen", &format!("127.0.0.1:{port}")]).args(&base_args);
+    cmd.current_dir(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(&base_args);
     for (k, v) in &env {
         cmd.env(k, v);
     }
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     wait_ready(&url, &mut child);
 
     let body = settings_body();
     let body_file = work.join("body.json");
     std::fs::write(&body_file, &body).unwrap();
     let st = Command::new("curl")
-        .args(["-sf", "-X", "PUT", "-H", &format!("Authorization: Bearer {token}"), "-H", "Content-Type: application/json"])
+        .args([
+            "-sf",
+            "-X",
+            "PUT",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            "-H",
+            "Content-Type: application/json",
+        ])
         .arg("--data-binary")
         .arg(format!("@{}", body_file.display()))
         .arg(format!("{url}/api/v1/sso-settings/okta"))
@@ -158,17 +209,37 @@ fn run_backend(backend: &'static str, database_url: Option<String>, seconds: u64
     .unwrap();
 
     let healthz = wrk(&format!("{url}/healthz"), None, None, seconds, connections);
-    let get = wrk(&format!("{url}/api/v1/sso-settings/okta"), None, Some(&token), seconds, connections);
-    let put = wrk(&format!("{url}/api/v1/sso-settings/okta"), Some(&put_script), Some(&token), seconds, connections);
+    let get = wrk(
+        &format!("{url}/api/v1/sso-settings/okta"),
+        None,
+        Some(&token),
+        seconds,
+        connections,
+    );
+    let put = wrk(
+        &format!("{url}/api/v1/sso-settings/okta"),
+        Some(&put_script),
+        Some(&token),
+        seconds,
+        connections,
+    );
     let rss = peak_rss_mib(child.id());
     let _ = child.kill();
     let _ = child.wait();
-    Row { backend, healthz, get, put, rss }
+    Row {
+        backend,
+        healthz,
+        get,
+        put,
+        rss,
+    }
 }
 
 /// nginx serving the same GET document as a static file: the HTTP peer.
 fn nginx_peer(seconds: u64, connections: u32, work: &Path, get_body: &str) -> Option<Measure> {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().find(|p| Path::new(p).exists())?;
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
     let root = work.join("www");
     std::fs::create_dir_all(root.join("tmp")).ok()?;
     std::fs::write(root.join("okta.json"), get_body).ok()?;
@@ -184,9 +255,19 @@ fn nginx_peer(seconds: u64, connections: u32, work: &Path, get_body: &str) -> Op
         ),
     )
     .ok()?;
-    let mut child = Command::new(nginx).args(["-c", conf.to_str()?, "-p", root.to_str()?]).stderr(Stdio::null()).spawn().ok()?;
+    let mut child = Command::new(nginx)
+        .args(["-c", conf.to_str()?, "-p", root.to_str()?])
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
     std::thread::sleep(Duration::from_millis(500));
-    let m = wrk(&format!("http://127.0.0.1:{port}/okta.json"), None, None, seconds, connections);
+    let m = wrk(
+        &format!("http://127.0.0.1:{port}/okta.json"),
+        None,
+        None,
+        seconds,
+        connections,
+    );
     let _ = child.kill();
     let _ = child.wait();
     Some(m)
@@ -197,18 +278,44 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
-    let connections: u32 = std::env::var("BENCH_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let connections: u32 = std::env::var("BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32);
     let work = tempfile::tempdir().unwrap();
-    let mut rows = vec![run_backend("sqlite", None, seconds, connections, work.path())];
+    let mut rows = vec![run_backend(
+        "sqlite",
+        None,
+        seconds,
+        connections,
+        work.path(),
+    )];
     if postgres::is_available() {
-        let url = tokio::runtime::Runtime::new().unwrap().block_on(postgres::fresh_database());
-        rows.push(run_backend("postgres", Some(url), seconds, connections, work.path()));
+        let url = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(postgres::fresh_database());
+        rows.push(run_backend(
+            "postgres",
+            Some(url),
+            seconds,
+            connections,
+            work.path(),
+        ));
     }
     let get_body = {
         // Representative size of a GET response (all fields, defaults filled in).
         let n = ssoplane_schema::FIELDS.len();
-        format!("{{\"settings\": {{{}}}}}", (0..n).map(|i| format!("\"field_{i}\": \"value value value\"")).collect::<Vec<_>>().join(","))
+        format!(
+            "{{\"settings\": {{{}}}}}",
+            (0..n)
+                .map(|i| format!("\"field_{i}\": \"value value value\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
     };
     let nginx = nginx_peer(seconds, connections, work.path(), &get_body);
 
@@ -216,13 +323,30 @@ fn main() {
     println!("| backend | endpoint | req/s | p99 ms | vs /healthz | vs nginx static |");
     println!("|---|---|---|---|---|---|");
     for r in &rows {
-        for (name, m) in [("GET /healthz", r.healthz), ("GET sso-settings", r.get), ("PUT sso-settings", r.put)] {
-            let vs_nginx = nginx.map(|n| format!("{:.2}", m.rps / n.rps)).unwrap_or_else(|| "n/a".into());
-            println!("| {} | {} | {:.0} | {:.2} | {:.2} | {} |", r.backend, name, m.rps, m.p99_ms, m.rps / r.healthz.rps, vs_nginx);
+        for (name, m) in [
+            ("GET /healthz", r.healthz),
+            ("GET sso-settings", r.get),
+            ("PUT sso-settings", r.put),
+        ] {
+            let vs_nginx = nginx
+                .map(|n| format!("{:.2}", m.rps / n.rps))
+                .unwrap_or_else(|| "n/a".into());
+            println!(
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+                r.backend,
+                name,
+                m.rps,
+                m.p99_ms,
+                m.rps / r.healthz.rps,
+                vs_nginx
+            );
         }
         println!("| {} | peak RSS | {:.1} MiB | | | |", r.backend, r.rss);
     }
     if let Some(n) = nginx {
-        println!("| peer | nginx static JSON | {:.0} | {:.2} | | 1.00 |", n.rps, n.p99_ms);
+        println!(
+            "| peer | nginx static JSON | {:.0} | {:.2} | | 1.00 |",
+            n.rps, n.p99_ms
+        );
     }
 }

@@ -97,14 +97,16 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .into_router()
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(middleware::from_fn(telemetry::record))
-        .layer(middleware::from_fn(api::error::render))
+        // Last added is outermost: request ids wrap everything, errors from
+        // the limit and timeout layers are rendered like ours.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(middleware::from_fn(telemetry::record))
+        .layer(middleware::from_fn(api::error::render))
         .layer(middleware::from_fn(api::request_id::assign))
         .with_state(state)
 }

@@ -124,6 +124,8 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, Config
 }
 
 #[cfg(test)]
+// figment's Jail API fixes the closure's error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

@@ -14,7 +14,11 @@ use support::key_and_cert;
 const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server {
@@ -32,7 +36,13 @@ impl Server {
             .env_remove("SSOPLANE_SECRET_KEY")
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
-            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap());
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .unwrap(),
+            );
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -45,7 +55,11 @@ impl Server {
         let mut args = vec!["serve", "--listen", &listen];
         args.extend_from_slice(extra);
         let child = Self::spawn(cwd, &args, env);
-        let mut s = Server { child, url: format!("http://{listen}"), log: cwd.join("server.log") };
+        let mut s = Server {
+            child,
+            url: format!("http://{listen}"),
+            log: cwd.join("server.log"),
+        };
         s.wait_ready();
         s
     }
@@ -59,7 +73,10 @@ impl Server {
                 }
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("server exited with {status}: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+                panic!(
+                    "server exited with {status}: {}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
             }
             assert!(Instant::now() < deadline, "server not ready");
             std::thread::sleep(Duration::from_millis(50));
@@ -87,7 +104,10 @@ mod reqwest {
         let rest = url.trim_start_matches("http://");
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
         let mut s = std::net::TcpStream::connect(host)?;
-        write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        write!(
+            s,
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )?;
         let mut buf = String::new();
         s.read_to_string(&mut buf)?;
         Ok(buf.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0))
@@ -96,7 +116,9 @@ mod reqwest {
 
 fn cli(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(BIN);
-    cmd.current_dir(cwd).args(args).env_remove("SSOPLANE_SECRET_KEY");
+    cmd.current_dir(cwd)
+        .args(args)
+        .env_remove("SSOPLANE_SECRET_KEY");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -107,7 +129,11 @@ fn token(cwd: &Path, name: &str, role: &str, extra: &[&str], env: &[(&str, &str)
     let mut args = vec!["token", "create", "--name", name, "--role", role];
     args.extend_from_slice(extra);
     let out = cli(cwd, &args, env);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -123,7 +149,10 @@ async fn embedded_default_starts_from_nothing_and_persists() {
     let key_file = dir.path().join("data/secret.key");
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let admin = token(dir.path(), "ci", "admin", &[], &[]);
     assert!(admin.starts_with("ssp_"));
@@ -150,24 +179,45 @@ async fn embedded_default_starts_from_nothing_and_persists() {
         .await
         .unwrap();
     assert_eq!(doc["settings"]["name"], "Okta");
-    assert_eq!(doc["settings"]["private_key_fingerprint"], ssoplane_schema::secrets::fingerprint(&key));
+    assert_eq!(
+        doc["settings"]["private_key_fingerprint"],
+        ssoplane_schema::secrets::fingerprint(&key)
+    );
     let listed = cli(dir.path(), &["token", "list"], &[]);
     let listed = String::from_utf8(listed.stdout).unwrap();
-    assert!(listed.contains("ci\tadmin") && !listed.contains("ssp_"), "{listed}");
+    assert!(
+        listed.contains("ci\tadmin") && !listed.contains("ssp_"),
+        "{listed}"
+    );
     assert!(server.terminate().success());
 
     // Another key cannot open this database: refuse to start, say why.
     let other_key = "b".repeat(64);
-    let out = cli(dir.path(), &["serve", "--listen", &format!("127.0.0.1:{}", free_port())], &[("SSOPLANE_SECRET_KEY", &other_key)]);
+    let out = cli(
+        dir.path(),
+        &["serve", "--listen", &format!("127.0.0.1:{}", free_port())],
+        &[("SSOPLANE_SECRET_KEY", &other_key)],
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("another SSOPLANE_SECRET_KEY"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another SSOPLANE_SECRET_KEY"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_never_hold_tokens_or_keys_but_carry_correlation_ids() {
     let dir = tempfile::tempdir().unwrap();
     let admin = token(dir.path(), "ci", "admin", &[], &[]);
-    let server = Server::start(dir.path(), &[], &[("RUST_LOG", "trace"), ("SSOPLANE__SERVER__LOG_FORMAT", "json")]);
+    let server = Server::start(
+        dir.path(),
+        &[],
+        &[
+            ("RUST_LOG", "trace"),
+            ("SSOPLANE__SERVER__LOG_FORMAT", "json"),
+        ],
+    );
     let (key, cert) = key_and_cert();
     let c = client();
     c.put(format!("{}/api/v1/sso-settings/okta", server.url))
@@ -184,15 +234,23 @@ async fn logs_never_hold_tokens_or_keys_but_carry_correlation_ids() {
         .await
         .unwrap();
     let cid = bad.headers()["x-request-id"].to_str().unwrap().to_owned();
-    c.get(format!("{}/api/v1/sso-settings", server.url)).bearer_auth("ssp_wrong-token-value").send().await.unwrap();
+    c.get(format!("{}/api/v1/sso-settings", server.url))
+        .bearer_auth("ssp_wrong-token-value")
+        .send()
+        .await
+        .unwrap();
     let log_path = server.log.clone();
     assert!(server.terminate().success());
     let log = std::fs::read_to_string(log_path).unwrap();
     assert!(!log.contains(&admin), "admin token leaked into logs");
-    assert!(!log.contains("ssp_wrong-token-value"), "presented token leaked into logs");
+    assert!(
+        !log.contains("ssp_wrong-token-value"),
+        "presented token leaked into logs"
+    );
     assert!(!log.contains("PRIVATE KEY"), "private key leaked into logs");
     assert!(
-        log.lines().any(|l| l.contains(&cid) && l.contains("saml.max_issue_delay") && l.contains("WARN")),
+        log.lines()
+            .any(|l| l.contains(&cid) && l.contains("saml.max_issue_delay") && l.contains("WARN")),
         "the refused request is logged with its correlation id and the failing field"
     );
 }
@@ -210,9 +268,16 @@ async fn config_file_and_environment_precedence() {
     )
     .unwrap();
     let cfg_s = cfg.to_str().unwrap();
-    let env = [("SSOPLANE__SAML__MICROSOFT_AD__ENTITY_ID", "urn:from-env"), ("SSOPLANE__SAML__MICROSOFT_AD__ADMIN_GROUPS", "admins,ops")];
+    let env = [
+        ("SSOPLANE__SAML__MICROSOFT_AD__ENTITY_ID", "urn:from-env"),
+        ("SSOPLANE__SAML__MICROSOFT_AD__ADMIN_GROUPS", "admins,ops"),
+    ];
     let out = cli(dir.path(), &["check-config", "--config", cfg_s], &env);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let reader = token(dir.path(), "ci", "reader", &[], &[]);
     let server = Server::start(dir.path(), &["--config", cfg_s], &env);
     let doc: Value = client()
@@ -228,11 +293,18 @@ async fn config_file_and_environment_precedence() {
     assert_eq!(doc["settings"]["name"], "Entra ID (file)");
     assert_eq!(doc["settings"]["entity_id"], "urn:from-env");
     assert_eq!(doc["settings"]["admin_groups"], json!(["admins", "ops"]));
-    assert_eq!(doc["sp"]["acs_url"], "https://file.example.com/saml/microsoft_ad/acs");
+    assert_eq!(
+        doc["sp"]["acs_url"],
+        "https://file.example.com/saml/microsoft_ad/acs"
+    );
     drop(server);
 
     // A bad value in the environment stops start-up and names provider and field.
-    let out = cli(dir.path(), &["check-config", "--config", cfg_s], &[("SSOPLANE__SAML__MICROSOFT_AD__MAX_ISSUE_DELAY", "soon")]);
+    let out = cli(
+        dir.path(),
+        &["check-config", "--config", cfg_s],
+        &[("SSOPLANE__SAML__MICROSOFT_AD__MAX_ISSUE_DELAY", "soon")],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("saml.microsoft_ad.max_issue_delay"));
 }
@@ -241,9 +313,23 @@ async fn config_file_and_environment_precedence() {
 async fn postgres_by_flag_requires_a_shared_key() {
     let dir = tempfile::tempdir().unwrap();
     let url = support::postgres::fresh_database().await;
-    let out = cli(dir.path(), &["serve", "--listen", &format!("127.0.0.1:{}", free_port()), "--database-url", &url], &[]);
+    let out = cli(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--database-url",
+            &url,
+        ],
+        &[],
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("SSOPLANE_SECRET_KEY"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SSOPLANE_SECRET_KEY"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let key = "c".repeat(64);
     let env = [("SSOPLANE_SECRET_KEY", key.as_str())];
@@ -257,9 +343,19 @@ async fn postgres_by_flag_requires_a_shared_key() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let ready: Value = client().get(format!("{}/readyz", server.url)).send().await.unwrap().json().await.unwrap();
+    let ready: Value = client()
+        .get(format!("{}/readyz", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["store"], "postgres");
-    assert!(!dir.path().join("data").exists(), "nothing embedded was created");
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing embedded was created"
+    );
     assert!(server.terminate().success());
 }
 
@@ -280,14 +376,19 @@ async fn graceful_shutdown_finishes_in_flight_writes_without_tearing() {
             match req.send().await {
                 Ok(r) if r.status() == 200 => {
                     let v: Value = r.json().await.unwrap();
-                    Some((v["version"].as_i64().unwrap(), v["settings"]["name"].as_str().unwrap().to_owned()))
+                    Some((
+                        v["version"].as_i64().unwrap(),
+                        v["settings"]["name"].as_str().unwrap().to_owned(),
+                    ))
                 }
                 _ => None,
             }
         }));
     }
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let status = tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
     assert!(status.success(), "clean exit after SIGTERM");
     let mut acked = Vec::new();
     for t in tasks {
@@ -302,7 +403,10 @@ async fn graceful_shutdown_finishes_in_flight_writes_without_tearing() {
     let server = Server::start(dir.path(), &[], &[]);
     let c = client();
     let history: Value = c
-        .get(format!("{}/api/v1/sso-settings/okta/history?limit=1000", server.url))
+        .get(format!(
+            "{}/api/v1/sso-settings/okta/history?limit=1000",
+            server.url
+        ))
         .bearer_auth(&admin)
         .send()
         .await
@@ -314,13 +418,29 @@ async fn graceful_shutdown_finishes_in_flight_writes_without_tearing() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| (h["version"].as_i64().unwrap(), h["changes"][0]["new"].as_str().unwrap_or("").to_owned()))
+        .map(|h| {
+            (
+                h["version"].as_i64().unwrap(),
+                h["changes"][0]["new"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     for (version, name) in &acked {
-        assert_eq!(by_version.get(version), Some(name), "acknowledged write {version} is recorded");
+        assert_eq!(
+            by_version.get(version),
+            Some(name),
+            "acknowledged write {version} is recorded"
+        );
     }
-    let doc: Value =
-        c.get(format!("{}/api/v1/sso-settings/okta", server.url)).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let doc: Value = c
+        .get(format!("{}/api/v1/sso-settings/okta", server.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let (newest, name) = by_version.iter().next_back().unwrap();
     assert_eq!(doc["version"].as_i64().unwrap(), *newest);
     assert_eq!(doc["settings"]["name"].as_str().unwrap(), name);

@@ -30,20 +30,38 @@ async fn every_documented_route_is_served_and_answers_as_documented() {
     let routes = api::routes();
     assert!(routes.specs().len() >= 15);
     for spec in routes.specs() {
-        let path = spec.path.replace("{provider}", "okta").replace("{name}", "eng").replace("{id}", "u-1");
+        let path = spec
+            .path
+            .replace("{provider}", "okta")
+            .replace("{name}", "eng")
+            .replace("{id}", "u-1");
         let method = Method::from_bytes(spec.method.to_uppercase().as_bytes()).unwrap();
         let resp = s.admin(method.clone(), &path).send().await.unwrap();
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
-        assert_ne!(body["message"], "no such endpoint", "{method} {path} is documented but not routed");
+        assert_ne!(
+            body["message"], "no such endpoint",
+            "{method} {path} is documented but not routed"
+        );
         assert_ne!(status, 405, "{method} {path}");
-        let documented = status == spec.response.0 || spec.errors.contains(&status) || (status == 201 && spec.method == "put");
-        assert!(documented, "{method} {path} answered {status}, not documented: {body}");
+        let documented = status == spec.response.0
+            || spec.errors.contains(&status)
+            || (status == 201 && spec.method == "put");
+        assert!(
+            documented,
+            "{method} {path} answered {status}, not documented: {body}"
+        );
     }
     let doc: Value = serde_json::from_str(&api::openapi::render(routes.specs())).unwrap();
-    let props = doc["components"]["schemas"]["SamlSettings"]["properties"].as_object().unwrap();
+    let props = doc["components"]["schemas"]["SamlSettings"]["properties"]
+        .as_object()
+        .unwrap();
     for f in ssoplane_schema::FIELDS {
-        assert!(props.contains_key(f.name), "{} missing from the OpenAPI settings schema", f.name);
+        assert!(
+            props.contains_key(f.name),
+            "{} missing from the OpenAPI settings schema",
+            f.name
+        );
     }
     s.stop().await;
 }

@@ -169,6 +169,21 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+fn rendered(e: ApiError) -> Rendered {
+    let mut resp = e.into_response();
+    resp.extensions_mut()
+        .remove::<Rendered>()
+        .unwrap_or_else(|| Rendered {
+            body: ErrorBody {
+                error: "internal".into(),
+                message: "internal error".into(),
+                errors: Vec::new(),
+                correlation_id: String::new(),
+            },
+            detail: None,
+        })
+}
+
 /// Renders `ApiError`s with the request's correlation id and logs them.
 pub async fn render(req: Request, next: Next) -> Response {
     let cid = req
@@ -179,8 +194,14 @@ pub async fn render(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let mut resp = next.run(req).await;
-    let Some(Rendered { mut body, detail }) = resp.extensions_mut().remove::<Rendered>() else {
-        return resp;
+    let Rendered { mut body, detail } = match resp.extensions_mut().remove::<Rendered>() {
+        Some(r) => r,
+        // An error produced by a tower layer (body limit, timeout) rather than a handler.
+        None if resp.status() == StatusCode::PAYLOAD_TOO_LARGE => rendered(ApiError::TooLarge),
+        None if resp.status() == StatusCode::SERVICE_UNAVAILABLE => {
+            rendered(ApiError::Unavailable("request timed out".into()))
+        }
+        None => return resp,
     };
     body.correlation_id = cid.clone();
     let status = resp.status();

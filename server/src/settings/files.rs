@@ -62,22 +62,35 @@ pub async fn check_paths(s: &Settings) -> Vec<FieldError> {
     }
     // The pair may be mixed (inline certificate, key by path, or the reverse);
     // inline pairs were already checked by the shared validation.
-    let by_path = !text(s, "certificate_path").is_empty() || !text(s, "private_key_path").is_empty();
+    let by_path =
+        !text(s, "certificate_path").is_empty() || !text(s, "private_key_path").is_empty();
     if !by_path {
         return errors;
     }
     let cert = match parsed_cert {
         Some(Ok(c)) => Some(c),
-        _ => Some(text(s, "certificate")).filter(|t| !t.is_empty()).and_then(|t| pem::parse_certificate(t).ok()),
+        _ => Some(text(s, "certificate"))
+            .filter(|t| !t.is_empty())
+            .and_then(|t| pem::parse_certificate(t).ok()),
     };
     let key = match parsed_key {
         Some(Ok(k)) => Some(k),
-        _ => Some(text(s, "private_key")).filter(|t| !t.is_empty()).and_then(|t| pem::parse_private_key(t).ok()),
+        _ => Some(text(s, "private_key"))
+            .filter(|t| !t.is_empty())
+            .and_then(|t| pem::parse_private_key(t).ok()),
     };
     if let (Some(cert), Some(key)) = (cert, key) {
         if !pem::key_matches_certificate(&key, &cert) {
-            let field = if text(s, "private_key_path").is_empty() { "private_key" } else { "private_key_path" };
-            errors.push(err(field, "does not match the certificate: the key is not the certificate's private key".into()));
+            let field = if text(s, "private_key_path").is_empty() {
+                "private_key"
+            } else {
+                "private_key_path"
+            };
+            errors.push(err(
+                field,
+                "does not match the certificate: the key is not the certificate's private key"
+                    .into(),
+            ));
         }
     }
     errors

@@ -121,7 +121,9 @@ impl SettingsService {
         let cache: Arc<std::sync::RwLock<HashMap<String, Cached>>> = Arc::default();
         let invalidate = Arc::clone(&cache);
         let watcher = store.watch_changes(move |provider| {
-            let mut c = invalidate.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut c = invalidate
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             match provider {
                 Some(p) => {
                     c.remove(p);
@@ -154,17 +156,34 @@ impl SettingsService {
 
     /// Stops watching other replicas' writes (at shutdown, before the store closes).
     pub fn shutdown(&self) {
-        if let Some(w) = self.watcher.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+        if let Some(w) = self
+            .watcher
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
             w.abort();
         }
     }
 
     fn cached(&self, provider: &str) -> Option<Cached> {
-        self.cache.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(provider).cloned()
+        self.cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(provider)
+            .cloned()
     }
 
-    fn remember(&self, provider: &str, row: Option<Arc<SettingsRow>>, rendered: Option<(i64, Bytes)>) {
-        let mut c = self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn remember(
+        &self,
+        provider: &str,
+        row: Option<Arc<SettingsRow>>,
+        rendered: Option<(i64, Bytes)>,
+    ) {
+        let mut c = self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if c.len() >= CACHE_MAX {
             c.clear();
         }
@@ -172,7 +191,10 @@ impl SettingsService {
     }
 
     fn forget(&self, provider: &str) {
-        self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(provider);
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(provider);
     }
 
     /// The stored row, from the cache when this process knows it.
@@ -186,13 +208,20 @@ impl SettingsService {
     }
 
     async fn stored_version(&self, provider: &str) -> Result<i64, SettingsError> {
-        Ok(self.store.get_settings(provider).await?.map_or(0, |r| r.version))
+        Ok(self
+            .store
+            .get_settings(provider)
+            .await?
+            .map_or(0, |r| r.version))
     }
 
     /// The GET document, serialized, with its version (the ETag).
     pub async fn get_rendered(&self, provider: &str) -> Result<(i64, Bytes), SettingsError> {
         slug::check(provider)?;
-        if let Some(Cached { rendered: Some(r), .. }) = self.cached(provider) {
+        if let Some(Cached {
+            rendered: Some(r), ..
+        }) = self.cached(provider)
+        {
             return Ok(r);
         }
         let row = self.current_row(provider).await?;
@@ -205,7 +234,10 @@ impl SettingsService {
         };
         let rendered = (doc.version, Bytes::from(serde_json::to_vec(&doc)?));
         // Attach the rendering only if no write replaced the row meanwhile.
-        let mut c = self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut c = self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(entry) = c.get_mut(provider) {
             let same = match (&entry.row, &row) {
                 (Some(a), Some(b)) => Arc::ptr_eq(a, b),
@@ -335,7 +367,9 @@ impl SettingsService {
                 Write::Conflict => {
                     self.forget(provider);
                     if precondition != Precondition::None {
-                        return Err(SettingsError::VersionMismatch { current: self.stored_version(provider).await? });
+                        return Err(SettingsError::VersionMismatch {
+                            current: self.stored_version(provider).await?,
+                        });
                     }
                 }
             }
@@ -369,7 +403,9 @@ impl SettingsService {
                     self.forget(provider);
                     continue;
                 }
-                return Err(SettingsError::VersionMismatch { current: row.version });
+                return Err(SettingsError::VersionMismatch {
+                    current: row.version,
+                });
             }
             let before = self.decrypt_row(&row)?;
             let changes = diff::changes(Some(&before), self.system.get(provider));
@@ -396,7 +432,9 @@ impl SettingsService {
                 Write::Conflict => {
                     self.forget(provider);
                     if precondition != Precondition::None {
-                        return Err(SettingsError::VersionMismatch { current: self.stored_version(provider).await? });
+                        return Err(SettingsError::VersionMismatch {
+                            current: self.stored_version(provider).await?,
+                        });
                     }
                 }
             }

@@ -162,7 +162,10 @@ impl Store {
 
     /// Watches for settings writes made by other replicas (PostgreSQL only; a
     /// SQLite file has a single server). See [`PgStore::watch_changes`].
-    pub fn watch_changes(&self, on_change: impl Fn(Option<&str>) + Send + 'static) -> Option<tokio::task::JoinHandle<()>> {
+    pub fn watch_changes(
+        &self,
+        on_change: impl Fn(Option<&str>) + Send + 'static,
+    ) -> Option<tokio::task::JoinHandle<()>> {
         match self {
             Store::Sqlite(_) => None,
             Store::Postgres(s) => Some(s.watch_changes(on_change)),

@@ -36,15 +36,25 @@ impl PgStore {
 pub const CHANGES_CHANNEL: &str = "ssoplane_settings_changed";
 
 impl PgStore {
-    async fn announce(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, provider: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANGES_CHANNEL).bind(provider).execute(&mut **tx).await?;
+    async fn announce(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        provider: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES_CHANNEL)
+            .bind(provider)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 
     /// Calls `on_change(Some(provider))` for every write announced by any
     /// replica, and `on_change(None)` when notifications may have been missed
     /// (connection lost), until the pool closes.
-    pub fn watch_changes(&self, on_change: impl Fn(Option<&str>) + Send + 'static) -> tokio::task::JoinHandle<()> {
+    pub fn watch_changes(
+        &self,
+        on_change: impl Fn(Option<&str>) + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
         let pool = self.pool.clone();
         tokio::spawn(async move {
             loop {

@@ -48,7 +48,10 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// One process owns a SQLite file, so there are no other replicas to tell.
-    async fn announce(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, _provider: &str) -> Result<(), sqlx::Error> {
+    async fn announce(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        _provider: &str,
+    ) -> Result<(), sqlx::Error> {
         Ok(())
     }
 }

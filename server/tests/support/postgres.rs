@@ -102,11 +102,9 @@ fn start_cluster() -> String {
         ]);
         pg.stdout(Stdio::null()).stderr(Stdio::null());
         as_postgres(&mut pg, ids, true);
-        let child = pg.spawn().expect("postgres on PATH");
+        let mut child = pg.spawn().expect("postgres on PATH");
         tx.send(child.id()).unwrap();
-        loop {
-            std::thread::park();
-        }
+        let _ = child.wait();
     });
     rx.recv().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
