@@ -150,6 +150,17 @@ pub struct UserDoc {
     pub last_login_at: Option<String>,
 }
 
+/// `GET /api/v1/info`: who the server is and who the token is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub version: String,
+    /// Public base URL; SP URLs derive from it with [`SpEndpoints::derive`].
+    pub root_url: String,
+    pub token_name: String,
+    /// `admin` or `reader`.
+    pub token_role: String,
+}
+
 /// `PATCH /api/v1/users/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
+use ssoplane_schema::api::ServerInfo;
 
+use super::auth::Reader;
 use super::error::ApiError;
 use super::{Access, AppState, RouteSpec, Routes};
 
@@ -29,6 +31,16 @@ const READYZ: RouteSpec = RouteSpec {
         "/readyz",
         "readyz",
         "Readiness: the store is reachable",
+    )
+};
+const INFO: RouteSpec = RouteSpec {
+    response: (200, Some("ServerInfo")),
+    errors: &[401],
+    ..RouteSpec::new(
+        "get",
+        "/api/v1/info",
+        "getServerInfo",
+        "Server version and public root URL (SP URLs derive from it)",
     )
 };
 const METRICS: RouteSpec = RouteSpec {
@@ -59,6 +71,18 @@ async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
         .await
         .map_err(|e| ApiError::Unavailable(format!("store unreachable: {e}")))?;
     Ok(axum::Json(json!({"status": "ready", "store": state.store.backend()})).into_response())
+}
+
+/// Lets clients (the Terraform provider) derive SP URLs before anything exists,
+/// and check the token at configuration time.
+async fn info(State(state): State<AppState>, Reader(caller): Reader) -> Response {
+    axum::Json(ServerInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        root_url: state.settings.root_url().to_owned(),
+        token_name: caller.name,
+        token_role: caller.role.as_str().to_owned(),
+    })
+    .into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

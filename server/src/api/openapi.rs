@@ -214,7 +214,12 @@ fn schemas() -> Value {
                 "correlation_id": {"type": "string", "description": "Also in the X-Request-Id header and the server's log lines."}
             }
         },
-        "Status": {"type": "object", "properties": {"status": string, "store": string}}
+        "Status": {"type": "object", "properties": {"status": string, "store": string}},
+        "ServerInfo": {
+            "type": "object",
+            "required": ["version", "root_url", "token_name", "token_role"],
+            "properties": {"version": string, "root_url": string, "token_name": string, "token_role": {"type": "string", "enum": ["admin", "reader"]}}
+        }
     })
 }
 
