@@ -57,6 +57,7 @@ const METRICS: RouteSpec = RouteSpec {
 pub fn register(r: Routes) -> Routes {
     r.add(HEALTHZ, get(healthz))
         .add(READYZ, get(readyz))
+        .add(INFO, get(info))
         .add(METRICS, get(metrics))
 }
 
