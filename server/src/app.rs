@@ -14,6 +14,8 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::api::{self, error::ApiError, AppState};
 use crate::config::Config;
+use crate::identity::sessions::Timeouts;
+use crate::saml::runtime::Registry;
 use crate::secrets::{SecretBox, SecretError};
 use crate::settings::{system, SettingsService};
 use crate::store::{redact_url, Store, StoreError};
@@ -78,15 +80,25 @@ pub async fn secret_box(config: &Config, store: &Store) -> Result<SecretBox, Sta
 pub async fn state(config: &Config, store: Store) -> Result<AppState, StartError> {
     let sbox = secret_box(config, &store).await?;
     let system = system::load(&config.saml).await?;
-    let settings = SettingsService::new(
+    let settings = Arc::new(SettingsService::new(
         store.clone(),
         system,
         config.server.root_url(),
         Arc::new(sbox),
-    );
+    ));
+    let session_timeouts = Timeouts {
+        idle: duration("session_idle_timeout", &config.server.session_idle_timeout)?,
+        absolute: duration(
+            "session_absolute_timeout",
+            &config.server.session_absolute_timeout,
+        )?,
+    };
     Ok(AppState {
+        saml: Arc::new(Registry::new(Arc::clone(&settings))),
+        session_timeouts,
+        secure_cookies: config.server.root_url().starts_with("https://"),
         tokens: Arc::new(TokenService::new(store.clone())),
-        settings: Arc::new(settings),
+        settings,
         store,
         metrics: telemetry::metrics_handle(),
     })
@@ -95,6 +107,8 @@ pub async fn state(config: &Config, store: Store) -> Result<AppState, StartError
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     api::routes()
         .into_router()
+        .merge(crate::saml::routes())
+        .merge(crate::web::routes::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Last added is outermost: request ids wrap everything, errors from

@@ -40,6 +40,10 @@ pub struct ServerConfig {
     pub request_timeout: String,
     /// How long in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_timeout: String,
+    /// A login session ends after this long without requests...
+    pub session_idle_timeout: String,
+    /// ...and after this long in any case.
+    pub session_absolute_timeout: String,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +58,8 @@ impl Default for ServerConfig {
             log_level: "info".into(),
             request_timeout: "30s".into(),
             shutdown_timeout: "30s".into(),
+            session_idle_timeout: "8h".into(),
+            session_absolute_timeout: "24h".into(),
         }
     }
 }

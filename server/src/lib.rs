@@ -4,8 +4,11 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod identity;
+pub mod saml;
 pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
+pub mod web;

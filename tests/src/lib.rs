@@ -1,1 +1,367 @@
-//! End-to-end test harness (placeholder).
+//! End-to-end harness: a real `ssoplane` server on a loopback port with its
+//! own data dir and tokens, the real `terraform` CLI with a dev_overrides
+//! CLI config pointing at `terraform-provider-ssoplane` (no `terraform
+//! init`, offline), fresh work dirs, and test keys generated at run time.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// `target/debug`, found from the test executable (`target/debug/deps/…`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .expect("test executable lives in target/<profile>/deps")
+}
+
+/// Path of a workspace binary, building it when missing.
+pub fn binary(name: &str, package: &str) -> PathBuf {
+    let path = target_dir().join(name);
+    if !path.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "-p", package])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build -p {package} failed");
+    }
+    assert!(path.exists(), "{} missing after build", path.display());
+    path
+}
+
+/// The terraform CLI, or None (tests then skip, except under CI where a
+/// missing terraform is a failure).
+pub fn terraform() -> Option<PathBuf> {
+    let found = std::env::var_os("TERRAFORM")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from("/usr/local/bin/terraform")).filter(|p| p.exists()))
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join("terraform"))
+                    .find(|p| p.exists())
+            })
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "terraform CLI not found in CI (set TERRAFORM)"
+        );
+        eprintln!("SKIPPED: terraform CLI not found (set TERRAFORM)");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub const ROOT_URL: &str = "https://sso.example.com";
+
+/// A running server; SIGTERM on drop.
+pub struct Server {
+    child: Child,
+    _dir: tempfile::TempDir,
+    pub url: String,
+    pub admin_token: String,
+    pub reader_token: String,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let bin = binary("ssoplane", "ssoplane-server");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let token = |role: &str| {
+            let out = Command::new(&bin)
+                .args([
+                    "token",
+                    "create",
+                    "--name",
+                    role,
+                    "--role",
+                    role,
+                    "--data-dir",
+                ])
+                .arg(dir.path())
+                .output()
+                .expect("ssoplane token create");
+            assert!(
+                out.status.success(),
+                "token create: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .find(|w| w.starts_with("ssp_"))
+                .expect("token printed")
+                .to_string()
+        };
+        let admin_token = token("admin");
+        let reader_token = token("reader");
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--root-url",
+                ROOT_URL,
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ssoplane serve");
+        let server = Server {
+            child,
+            _dir: dir,
+            url: format!("http://127.0.0.1:{port}"),
+            admin_token,
+            reader_token,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if server.http("GET", "/readyz", None, &server.admin_token).0 == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "server did not become ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// Minimal blocking HTTP/1.1 (Connection: close) so the harness needs
+    /// no HTTP client: returns (status, body).
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        token: &str,
+    ) -> (u16, String) {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+            return (0, String::new());
+        };
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        if s.write_all(req.as_bytes()).is_err() {
+            return (0, String::new());
+        }
+        let mut resp = Vec::new();
+        let _ = s.read_to_end(&mut resp);
+        let text = String::from_utf8_lossy(&resp).to_string();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(rest)
+        } else {
+            rest.to_string()
+        };
+        (status, body)
+    }
+
+    /// GET a JSON document with the admin token.
+    pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let (status, body) = self.http("GET", path, None, &self.admin_token);
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A terraform work dir wired to our provider binary via dev_overrides.
+pub struct Workspace {
+    _tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    cli_config: PathBuf,
+    terraform: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    pub fn new(terraform: &Path, url: &str, token: &str) -> Workspace {
+        let provider = binary("terraform-provider-ssoplane", "terraform-provider-ssoplane");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let plugins = tmp.path().join("plugins");
+        let dir = tmp.path().join("work");
+        std::fs::create_dir_all(&plugins).expect("mkdir");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::os::unix::fs::symlink(&provider, plugins.join("terraform-provider-ssoplane"))
+            .expect("symlink");
+        let cli_config = tmp.path().join("terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ssoplane/ssoplane\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                plugins.display()
+            ),
+        )
+        .expect("write cli config");
+        Workspace {
+            _tmp: tmp,
+            dir,
+            cli_config,
+            terraform: terraform.to_path_buf(),
+            env: vec![
+                ("SSOPLANE_URL".into(), url.into()),
+                ("SSOPLANE_TOKEN".into(), token.into()),
+            ],
+        }
+    }
+
+    pub fn set_token(&mut self, token: &str) {
+        self.env.retain(|(k, _)| k != "SSOPLANE_TOKEN");
+        self.env.push(("SSOPLANE_TOKEN".into(), token.into()));
+    }
+
+    /// Writes main.tf (with the required_providers header).
+    pub fn write(&self, body: &str) {
+        let header = "terraform {\n  required_providers {\n    ssoplane = {\n      source = \"ssoplane/ssoplane\"\n    }\n  }\n}\n\nprovider \"ssoplane\" {}\n\n";
+        std::fs::write(self.dir.join("main.tf"), format!("{header}{body}")).expect("write main.tf");
+    }
+
+    /// Runs terraform; returns the output whatever the exit status.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(&self.terraform);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("TF_LOG")
+            .env_remove("TF_REATTACH_PROVIDERS")
+            .env_remove("TF_PLUGIN_CACHE_DIR")
+            .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run terraform")
+    }
+
+    /// Runs terraform and panics with its output unless the exit code is `code`.
+    pub fn expect(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "terraform {args:?}: expected exit {code}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        );
+        format!("{stdout}{stderr}")
+    }
+
+    pub fn apply(&self) -> String {
+        self.expect(&["apply", "-no-color", "-input=false", "-auto-approve"], 0)
+    }
+
+    /// Asserts `plan -detailed-exitcode` finds no changes.
+    pub fn plan_empty(&self) {
+        let out = self.expect(
+            &["plan", "-no-color", "-input=false", "-detailed-exitcode"],
+            0,
+        );
+        assert!(out.contains("No changes."), "{out}");
+    }
+
+    /// Asserts the plan has changes (exit code 2); returns its text.
+    pub fn plan_changes(&self) -> String {
+        self.expect(
+            &["plan", "-no-color", "-input=false", "-detailed-exitcode"],
+            2,
+        )
+    }
+
+    pub fn state_file(&self) -> String {
+        std::fs::read_to_string(self.dir.join("terraform.tfstate")).unwrap_or_default()
+    }
+}
+
+/// A self-signed certificate and its RSA private key (PEM), made now.
+pub fn key_pair(cn: &str) -> (String, String) {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::{BigNum, MsbOption};
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::{X509NameBuilder, X509};
+
+    let key = PKey::from_rsa(Rsa::generate(2048).expect("rsa")).expect("pkey");
+    let mut name = X509NameBuilder::new().expect("name");
+    name.append_entry_by_text("CN", cn).expect("cn");
+    let name = name.build();
+    let mut b = X509::builder().expect("x509");
+    b.set_version(2).expect("version");
+    let mut serial = BigNum::new().expect("bn");
+    serial.rand(64, MsbOption::MAYBE_ZERO, false).expect("rand");
+    b.set_serial_number(&serial.to_asn1_integer().expect("serial"))
+        .expect("serial");
+    b.set_subject_name(&name).expect("subject");
+    b.set_issuer_name(&name).expect("issuer");
+    b.set_pubkey(&key).expect("pubkey");
+    b.set_not_before(&Asn1Time::days_from_now(0).expect("time"))
+        .expect("nb");
+    b.set_not_after(&Asn1Time::days_from_now(365).expect("time"))
+        .expect("na");
+    b.sign(&key, MessageDigest::sha256()).expect("sign");
+    let cert = String::from_utf8(b.build().to_pem().expect("pem")).expect("utf8");
+    let key = String::from_utf8(key.private_key_to_pem_pkcs8().expect("pem")).expect("utf8");
+    (cert, key)
+}
+
+/// HCL heredoc for a multi-line value.
+pub fn heredoc(s: &str) -> String {
+    format!("<<-EOT\n{}EOT\n", s)
+}

@@ -7,6 +7,7 @@ pub mod error;
 pub mod groups;
 pub mod health;
 pub mod json;
+pub mod login_events;
 pub mod openapi;
 pub mod request_id;
 pub mod sso_settings;
@@ -25,6 +26,10 @@ use crate::tokens::TokenService;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub saml: Arc<crate::saml::runtime::Registry>,
+    pub session_timeouts: crate::identity::sessions::Timeouts,
+    /// `Secure` cookies: the public root URL is https.
+    pub secure_cookies: bool,
     pub settings: Arc<SettingsService>,
     pub tokens: Arc<TokenService>,
     pub metrics: PrometheusHandle,
@@ -113,5 +118,6 @@ pub fn routes() -> Routes {
     let r = sso_settings::register(r);
     let r = groups::register(r);
     let r = users::register(r);
+    let r = login_events::register(r);
     health::register(r)
 }

@@ -202,6 +202,17 @@ fn schemas() -> Value {
             }
         },
         "UserList": {"type": "array", "items": reference("User")},
+        "LoginEvent": {
+            "type": "object",
+            "required": ["provider", "at", "outcome", "reason", "login", "correlation_id"],
+            "properties": {
+                "provider": string, "at": string,
+                "outcome": {"type": "string", "enum": ["success", "failure"]},
+                "reason": {"type": "string", "description": "`<check>: <detail>` for failures (check: xml_guard, validation, in_response_to, replay, unsolicited, audience, encryption, relay_state, mapping, authorization, provisioning, ...)."},
+                "login": string, "correlation_id": string
+            }
+        },
+        "LoginEventList": {"type": "array", "items": reference("LoginEvent")},
         "PatchUser": {"type": "object", "required": ["disabled"], "additionalProperties": false, "properties": {"disabled": {"type": "boolean"}}},
         "FieldError": {"type": "object", "required": ["field", "message"], "properties": {"field": string, "message": string}},
         "Error": {

@@ -207,6 +207,15 @@ impl SettingsService {
         Ok(row)
     }
 
+    /// The version in effect (0 for file/env settings), or None for an unknown provider.
+    pub async fn version_of(&self, provider: &str) -> Result<Option<i64>, SettingsError> {
+        slug::check(provider)?;
+        Ok(match self.current_row(provider).await? {
+            Some(row) => Some(row.version),
+            None => self.system.contains_key(provider).then_some(0),
+        })
+    }
+
     async fn stored_version(&self, provider: &str) -> Result<i64, SettingsError> {
         Ok(self
             .store

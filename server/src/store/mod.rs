@@ -109,6 +109,44 @@ pub struct TokenRow {
     pub revoked_at: Option<String>,
 }
 
+/// An AuthnRequest we sent, bound to the browser (cookie) that started it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SamlRequestRow {
+    pub id: String,
+    pub provider: String,
+    pub browser: String,
+    /// Where to send the user after login (a validated same-origin path or allowed URL).
+    pub relay_state: String,
+    pub expires_at: i64,
+}
+
+/// A login session; only the SHA-256 of the cookie value is stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub user_id: String,
+    pub provider: String,
+    pub name_id: String,
+    pub session_index: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+/// One login attempt, for `GET /api/v1/login-events`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginEventRow {
+    pub id: String,
+    pub provider: String,
+    pub at: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// Which check failed, or what happened; never secrets or assertions.
+    pub reason: String,
+    pub login: String,
+    pub correlation_id: String,
+}
+
 /// Result of a compare-and-swap write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Write {
@@ -271,6 +309,84 @@ impl Store {
 
     pub async fn revoke_token(&self, name: &str, now: &str) -> Result<bool, StoreError> {
         dispatch!(self, s => s.revoke_token(name, now).await)
+    }
+
+    pub async fn insert_saml_request(&self, r: &SamlRequestRow) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_saml_request(r).await)
+    }
+
+    pub async fn pending_saml_requests(
+        &self,
+        provider: &str,
+        browser: &str,
+        now: i64,
+    ) -> Result<Vec<SamlRequestRow>, StoreError> {
+        dispatch!(self, s => s.pending_saml_requests(provider, browser, now).await)
+    }
+
+    pub async fn take_saml_request(&self, id: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.take_saml_request(id).await)
+    }
+
+    pub async fn remember_assertion(
+        &self,
+        id: &str,
+        provider: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.remember_assertion(id, provider, expires_at).await)
+    }
+
+    pub async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
+        dispatch!(self, s => s.purge_expired(now).await)
+    }
+
+    pub async fn find_user_by_login(&self, login: &str) -> Result<Option<UserRow>, StoreError> {
+        dispatch!(self, s => s.find_user_by_login(login).await)
+    }
+
+    pub async fn update_user_login(
+        &self,
+        u: &UserRow,
+        groups: &[String],
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.update_user_login(u, groups).await)
+    }
+
+    pub async fn insert_session(&self, session: &SessionRow) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_session(session).await)
+    }
+
+    pub async fn get_session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+        dispatch!(self, s => s.get_session(id_hash).await)
+    }
+
+    pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
+        dispatch!(self, s => s.touch_session(id_hash, now).await)
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.delete_session(id_hash).await)
+    }
+
+    pub async fn delete_sessions_of(
+        &self,
+        provider: &str,
+        name_id: &str,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.delete_sessions_of(provider, name_id).await)
+    }
+
+    pub async fn insert_login_event(&self, e: &LoginEventRow) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_login_event(e).await)
+    }
+
+    pub async fn login_events(
+        &self,
+        provider: &str,
+        limit: i64,
+    ) -> Result<Vec<LoginEventRow>, StoreError> {
+        dispatch!(self, s => s.login_events(provider, limit).await)
     }
 
     pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -352,6 +352,216 @@ macro_rules! sql_store_methods {
                 Ok(n > 0)
             }
 
+            pub async fn insert_saml_request(
+                &self,
+                r: &$crate::store::SamlRequestRow,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO saml_requests (id, provider, browser, relay_state, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&r.id)
+                .bind(&r.provider)
+                .bind(&r.browser)
+                .bind(&r.relay_state)
+                .bind(r.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn pending_saml_requests(
+                &self,
+                provider: &str,
+                browser: &str,
+                now: i64,
+            ) -> Result<Vec<$crate::store::SamlRequestRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, provider, browser, relay_state, expires_at FROM saml_requests \
+                     WHERE provider = $1 AND browser = $2 AND expires_at > $3",
+                )
+                .bind(provider)
+                .bind(browser)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            /// Consumes a pending request; false when another ACS call already did.
+            pub async fn take_saml_request(&self, id: &str) -> Result<bool, $crate::store::StoreError> {
+                let n = sqlx::query("DELETE FROM saml_requests WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            /// Records an accepted assertion ID; false when it was already seen (a replay).
+            pub async fn remember_assertion(
+                &self,
+                id: &str,
+                provider: &str,
+                expires_at: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let n = sqlx::query(
+                    "INSERT INTO saml_assertions (id, provider, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(provider)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(n > 0)
+            }
+
+            pub async fn purge_expired(&self, now: i64) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("DELETE FROM saml_requests WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM saml_assertions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            pub async fn find_user_by_login(
+                &self,
+                login: &str,
+            ) -> Result<Option<$crate::store::UserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, login, email, name, external_uid, provider, role, is_admin, disabled, \
+                     created_at, updated_at, last_login_at FROM users WHERE login = $1",
+                )
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            /// Updates a user's profile from a login and replaces their groups.
+            pub async fn update_user_login(
+                &self,
+                u: &$crate::store::UserRow,
+                groups: &[String],
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE users SET email = $2, name = $3, external_uid = $4, provider = $5, role = $6, \
+                     is_admin = $7, updated_at = $8, last_login_at = $9 WHERE id = $1",
+                )
+                .bind(&u.id)
+                .bind(&u.email)
+                .bind(&u.name)
+                .bind(&u.external_uid)
+                .bind(&u.provider)
+                .bind(&u.role)
+                .bind(u.is_admin)
+                .bind(&u.updated_at)
+                .bind(&u.last_login_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM user_groups WHERE user_id = $1").bind(&u.id).execute(&mut *tx).await?;
+                for g in groups {
+                    sqlx::query("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
+                        .bind(&u.id)
+                        .bind(g)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn insert_session(&self, s: &$crate::store::SessionRow) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO sessions (id_hash, user_id, provider, name_id, session_index, created_at, \
+                     last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&s.id_hash)
+                .bind(&s.user_id)
+                .bind(&s.provider)
+                .bind(&s.name_id)
+                .bind(&s.session_index)
+                .bind(s.created_at)
+                .bind(s.last_seen_at)
+                .bind(s.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn get_session(
+                &self,
+                id_hash: &str,
+            ) -> Result<Option<$crate::store::SessionRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id_hash, user_id, provider, name_id, session_index, created_at, last_seen_at, \
+                     expires_at FROM sessions WHERE id_hash = $1",
+                )
+                .bind(id_hash)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn delete_session(&self, id_hash: &str) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            /// Ends every session of a SAML subject (single logout); returns how many.
+            pub async fn delete_sessions_of(
+                &self,
+                provider: &str,
+                name_id: &str,
+            ) -> Result<u64, $crate::store::StoreError> {
+                Ok(sqlx::query("DELETE FROM sessions WHERE provider = $1 AND name_id = $2")
+                    .bind(provider)
+                    .bind(name_id)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            pub async fn insert_login_event(&self, e: &$crate::store::LoginEventRow) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO login_events (id, provider, at, outcome, reason, login, correlation_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&e.id)
+                .bind(&e.provider)
+                .bind(&e.at)
+                .bind(&e.outcome)
+                .bind(&e.reason)
+                .bind(&e.login)
+                .bind(&e.correlation_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn login_events(
+                &self,
+                provider: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::LoginEventRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, provider, at, outcome, reason, login, correlation_id FROM login_events \
+                     WHERE provider = $1 OR $1 = '' ORDER BY at DESC LIMIT $2",
+                )
+                .bind(provider)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             pub async fn get_meta(&self, key: &str) -> Result<Option<String>, $crate::store::StoreError> {
                 let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
                     .bind(key)

@@ -1,0 +1,1 @@
+terraform import ssoplane_group.sso_admins sso-admins

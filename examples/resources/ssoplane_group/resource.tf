@@ -1,0 +1,4 @@
+resource "ssoplane_group" "sso_admins" {
+  name        = "sso-admins"
+  description = "May administer ssoplane"
+}

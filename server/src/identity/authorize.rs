@@ -1,0 +1,143 @@
+//! Whether an identity may log in, and with which role: `allowed_groups`,
+//! `allowed_organizations`, `admin_groups`, `role_values_*`,
+//! `role_attribute_strict`, with `groups_case_sensitive` applied throughout.
+
+use ssoplane_schema::SamlSettings;
+
+use super::attributes::Identity;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Denied {
+    #[error("the user is in none of the allowed groups")]
+    NotInAllowedGroup,
+    #[error("the user is in none of the allowed organizations")]
+    NotInAllowedOrganization,
+    #[error("no role value of the user matches role_values_* and role_attribute_strict is on")]
+    NoRole,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub role: String,
+    pub is_admin: bool,
+}
+
+pub fn same(s: &SamlSettings, a: &str, b: &str) -> bool {
+    if s.groups_case_sensitive {
+        a == b
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+fn any_in(s: &SamlSettings, have: &[String], wanted: &[String]) -> bool {
+    have.iter().any(|h| wanted.iter().any(|w| same(s, h, w)))
+}
+
+pub fn authorize(s: &SamlSettings, id: &Identity) -> Result<Decision, Denied> {
+    if !s.allowed_groups.is_empty()
+        && !any_in(s, &id.groups, &s.allowed_groups)
+        && !any_in(s, &id.groups, &s.admin_groups)
+    {
+        return Err(Denied::NotInAllowedGroup);
+    }
+    if !s.allowed_organizations.is_empty() && !any_in(s, &id.orgs, &s.allowed_organizations) {
+        return Err(Denied::NotInAllowedOrganization);
+    }
+    let role_rules = [
+        ("admin", &s.role_values_admin),
+        ("editor", &s.role_values_editor),
+        ("viewer", &s.role_values_viewer),
+        ("none", &s.role_values_none),
+    ];
+    let configured = role_rules.iter().any(|(_, values)| !values.is_empty());
+    let matched = role_rules
+        .iter()
+        .find(|(_, values)| any_in(s, &id.roles, values))
+        .map(|(r, _)| (*r).to_owned());
+    let role = match matched {
+        Some(r) => r,
+        None if configured && s.role_attribute_strict => return Err(Denied::NoRole),
+        None if configured => "none".to_owned(),
+        None => "viewer".to_owned(),
+    };
+    let is_admin = role == "admin" || any_in(s, &id.groups, &s.admin_groups);
+    Ok(Decision {
+        role: if is_admin { "admin".into() } else { role },
+        is_admin,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(groups: &[&str], roles: &[&str]) -> Identity {
+        Identity {
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+            roles: roles.iter().map(|s| s.to_string()).collect(),
+            ..Identity::default()
+        }
+    }
+
+    #[test]
+    fn groups_roles_and_case() {
+        let s = SamlSettings {
+            allowed_groups: vec!["Staff".into()],
+            admin_groups: vec!["Admins".into()],
+            ..SamlSettings::default()
+        };
+        assert_eq!(
+            authorize(&s, &id(&["guests"], &[])),
+            Err(Denied::NotInAllowedGroup)
+        );
+        assert_eq!(
+            authorize(&s, &id(&["Staff"], &[])).unwrap(),
+            Decision {
+                role: "viewer".into(),
+                is_admin: false
+            }
+        );
+        assert!(
+            authorize(&s, &id(&["Admins"], &[])).unwrap().is_admin,
+            "admin groups need not be listed as allowed"
+        );
+        assert_eq!(
+            authorize(&s, &id(&["staff"], &[])),
+            Err(Denied::NotInAllowedGroup),
+            "case-sensitive by default"
+        );
+        let ci = SamlSettings {
+            groups_case_sensitive: false,
+            ..s
+        };
+        assert!(authorize(&ci, &id(&["staff"], &[])).is_ok());
+        let roles = SamlSettings {
+            role_values_editor: vec!["eng".into()],
+            role_values_admin: vec!["ops".into()],
+            role_attribute_strict: true,
+            ..SamlSettings::default()
+        };
+        assert_eq!(
+            authorize(&roles, &id(&[], &["eng"])).unwrap().role,
+            "editor"
+        );
+        assert!(
+            authorize(&roles, &id(&[], &["eng", "ops"]))
+                .unwrap()
+                .is_admin
+        );
+        assert_eq!(authorize(&roles, &id(&[], &["sales"])), Err(Denied::NoRole));
+        let orgs = SamlSettings {
+            allowed_organizations: vec!["org 1".into()],
+            ..SamlSettings::default()
+        };
+        let mut who = id(&[], &[]);
+        assert_eq!(
+            authorize(&orgs, &who),
+            Err(Denied::NotInAllowedOrganization)
+        );
+        who.orgs = vec!["org 1".into()];
+        assert!(authorize(&orgs, &who).is_ok());
+    }
+}

@@ -1,0 +1,248 @@
+//! A provider's settings compiled for the SAML endpoints: keys and
+//! certificates parsed, the IdP resolved, samael's `ServiceProvider` built.
+//! Compiled once per settings version and kept in a registry, so a login
+//! pays for none of that.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer};
+use samael::service_provider::{ServiceProvider, ServiceProviderBuilder};
+use ssoplane_schema::{pem, SamlSettings, SpEndpoints};
+
+use super::idp::{self, Idp, IdpError, MetadataCache};
+use crate::settings::{SettingsError, SettingsService};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("no SAML provider {0:?} is configured")]
+    Unknown(String),
+    #[error("SAML provider {0:?} is disabled")]
+    Disabled(String),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Idp(#[from] IdpError),
+    #[error("the SP {what} cannot be used: {reason}")]
+    Key { what: &'static str, reason: String },
+    #[error("cannot build the service provider: {0}")]
+    Build(String),
+}
+
+pub struct Runtime {
+    pub compiled_at: std::time::Instant,
+    pub provider: String,
+    pub version: i64,
+    pub settings: SamlSettings,
+    pub sp: SpEndpoints,
+    pub signing: Option<(X509, PKey<Private>)>,
+    pub encryption_cert: Option<X509>,
+    pub idp: Idp,
+    pub samael: ServiceProvider,
+}
+
+async fn read_pem(inline: &str, path: &str) -> Result<String, std::io::Error> {
+    if !inline.is_empty() {
+        return Ok(inline.to_owned());
+    }
+    if path.is_empty() {
+        return Ok(String::new());
+    }
+    tokio::fs::read_to_string(path).await
+}
+
+fn key_err(what: &'static str) -> impl Fn(String) -> RuntimeError {
+    move |reason| RuntimeError::Key { what, reason }
+}
+
+fn allowed_algorithms(s: &SamlSettings) -> Option<Vec<AllowedSignatureAlgorithm>> {
+    // samael's allowlist has no SHA-1 entry: "allow SHA-1" means no allowlist.
+    if s.allow_sha1 {
+        return None;
+    }
+    Some(vec![
+        AllowedSignatureAlgorithm::RsaSha256,
+        AllowedSignatureAlgorithm::RsaSha384,
+        AllowedSignatureAlgorithm::RsaSha512,
+        AllowedSignatureAlgorithm::EcdsaSha256,
+        AllowedSignatureAlgorithm::EcdsaSha384,
+        AllowedSignatureAlgorithm::EcdsaSha512,
+    ])
+}
+
+pub async fn compile(
+    provider: &str,
+    version: i64,
+    settings: SamlSettings,
+    root_url: &str,
+    cache: &MetadataCache,
+) -> Result<Runtime, RuntimeError> {
+    let sp = SpEndpoints::derive(root_url, provider, &settings.entity_id);
+    let cert_pem = read_pem(&settings.certificate, &settings.certificate_path)
+        .await
+        .map_err(|e| key_err("certificate")(e.to_string()))?;
+    let key_pem = read_pem(&settings.private_key, &settings.private_key_path)
+        .await
+        .map_err(|e| key_err("private key")(e.to_string()))?;
+    let signing = if cert_pem.is_empty() || key_pem.is_empty() {
+        None
+    } else {
+        let cert =
+            pem::parse_certificate(&cert_pem).map_err(|e| key_err("certificate")(e.to_string()))?;
+        let key =
+            pem::parse_private_key(&key_pem).map_err(|e| key_err("private key")(e.to_string()))?;
+        Some((cert, key))
+    };
+    let encryption_cert = if settings.encryption_certificate.is_empty() {
+        signing.as_ref().map(|(c, _)| c.clone())
+    } else {
+        Some(
+            pem::parse_certificate(&settings.encryption_certificate)
+                .map_err(|e| key_err("encryption certificate")(e.to_string()))?,
+        )
+    };
+    let decryption_key = if settings.encryption_private_key.is_empty() {
+        signing.as_ref().map(|(_, k)| k.clone())
+    } else {
+        Some(
+            pem::parse_private_key(&settings.encryption_private_key)
+                .map_err(|e| key_err("encryption private key")(e.to_string()))?,
+        )
+    };
+    let idp = idp::resolve(&settings, cache).await?;
+    let mut builder = ServiceProviderBuilder::default();
+    builder
+        .entity_id(Some(sp.entity_id.clone()))
+        .metadata_url(Some(sp.metadata_url.clone()))
+        .acs_url(Some(sp.acs_url.clone()))
+        .slo_url(Some(sp.slo_url.clone()))
+        .idp_metadata(idp.descriptor.clone())
+        .authn_name_id_format(Some(settings.name_id_format.clone()))
+        .force_authn(settings.force_authn)
+        .allow_idp_initiated(settings.allow_idp_initiated)
+        .max_issue_delay(to_chrono(settings.max_issue_delay()))
+        .max_clock_skew(to_chrono(settings.clock_skew()))
+        .allowed_signature_algorithms(allowed_algorithms(&settings));
+    if let Some(key) = decryption_key {
+        builder.key(Some(key));
+    }
+    if let Some(cert) = &encryption_cert {
+        let der = cert
+            .to_der()
+            .map_err(|e| RuntimeError::Build(e.to_string()))?;
+        builder.certificate(Some(CertificateDer::from(der)));
+    }
+    let samael = builder
+        .build()
+        .map_err(|e| RuntimeError::Build(e.to_string()))?;
+    Ok(Runtime {
+        compiled_at: std::time::Instant::now(),
+        provider: provider.to_owned(),
+        version,
+        settings,
+        sp,
+        signing,
+        encryption_cert,
+        idp,
+        samael,
+    })
+}
+
+fn to_chrono(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(90))
+}
+
+/// Compiled runtimes by provider, rebuilt when the settings version changes.
+pub struct Registry {
+    settings: Arc<SettingsService>,
+    compiled: RwLock<HashMap<String, Arc<Runtime>>>,
+    metadata: MetadataCache,
+}
+
+impl Registry {
+    pub fn new(settings: Arc<SettingsService>) -> Self {
+        Registry {
+            settings,
+            compiled: RwLock::default(),
+            metadata: MetadataCache::default(),
+        }
+    }
+
+    pub fn settings(&self) -> &SettingsService {
+        &self.settings
+    }
+
+    /// The enabled provider's runtime.
+    pub async fn get(&self, provider: &str) -> Result<Arc<Runtime>, RuntimeError> {
+        let Some(version) = self.settings.version_of(provider).await? else {
+            return Err(RuntimeError::Unknown(provider.to_owned()));
+        };
+        let cached = self
+            .compiled
+            .read()
+            .ok()
+            .and_then(|c| c.get(provider).cloned());
+        // Metadata from a URL is re-fetched once its refresh interval has passed.
+        let fresh = |rt: &Arc<Runtime>| {
+            rt.version == version
+                && (rt.settings.idp_metadata_url.is_empty()
+                    || rt.compiled_at.elapsed() < rt.settings.idp_metadata_refresh_interval())
+        };
+        if let Some(rt) = cached.filter(fresh) {
+            return Ok(rt);
+        }
+        let effective = self
+            .settings
+            .effective(provider)
+            .await?
+            .ok_or_else(|| RuntimeError::Unknown(provider.to_owned()))?;
+        let settings = SamlSettings::from_settings(&effective.settings)
+            .map_err(|e| RuntimeError::Build(e.to_string()))?;
+        if !settings.enabled {
+            return Err(RuntimeError::Disabled(provider.to_owned()));
+        }
+        let rt = Arc::new(
+            compile(
+                provider,
+                effective.version,
+                settings,
+                self.settings.root_url(),
+                &self.metadata,
+            )
+            .await?,
+        );
+        if let Ok(mut c) = self.compiled.write() {
+            c.insert(provider.to_owned(), Arc::clone(&rt));
+        }
+        Ok(rt)
+    }
+
+    /// Enabled providers, for the login page: (slug, button label, auto_login).
+    pub async fn enabled(&self) -> Result<Vec<(String, String, bool)>, SettingsError> {
+        let mut out = Vec::new();
+        for doc in self.settings.list().await? {
+            let enabled = doc
+                .settings
+                .get("enabled")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if enabled {
+                let name = doc
+                    .settings
+                    .get("name")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("SAML")
+                    .to_owned();
+                let auto = doc
+                    .settings
+                    .get("auto_login")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false);
+                out.push((doc.provider, name, auto));
+            }
+        }
+        Ok(out)
+    }
+}

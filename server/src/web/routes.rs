@@ -1,0 +1,179 @@
+//! Browser-facing routes outside the SAML protocol: the login page, logout,
+//! forward auth for reverse proxies (`/auth/verify`) and `/api/v1/me`.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{cookies, pages};
+use crate::api::request_id::RequestId;
+use crate::api::AppState;
+use crate::identity::sessions;
+use crate::store::{SessionRow, UserRow};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page))
+        .route("/logout", get(logout).post(logout))
+        .route("/auth/verify", get(verify))
+        .route("/api/v1/me", get(me))
+        .route("/", get(home))
+}
+
+async fn current(state: &AppState, headers: &HeaderMap) -> Option<(SessionRow, UserRow)> {
+    let token = cookies::get(headers, cookies::SESSION)?;
+    match sessions::lookup(&state.store, token, state.session_timeouts).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            None
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    #[serde(default)]
+    redirect_to: String,
+    #[serde(default)]
+    idp_hint: String,
+    #[serde(default, rename = "noSSO")]
+    no_sso: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    q: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
+    Extension(cid): Extension<RequestId>,
+) -> Response {
+    let q = q.map(|q| q.0).unwrap_or_default();
+    if q.no_sso.is_some() {
+        return pages::error(
+            StatusCode::NOT_FOUND,
+            "Local sign-in is not enabled on this server.",
+            &cid.0,
+        );
+    }
+    let providers = match state.saml.enabled().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(correlation_id = cid.0, error = %e, "cannot list providers");
+            return pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is temporarily unavailable.",
+                &cid.0,
+            );
+        }
+    };
+    let with_redirect = |slug: &str| {
+        let mut href = format!("/saml/{slug}/login");
+        if !q.redirect_to.is_empty() {
+            href.push_str("?redirect_to=");
+            href.push_str(
+                &url::form_urlencoded::byte_serialize(q.redirect_to.as_bytes()).collect::<String>(),
+            );
+        }
+        href
+    };
+    if !q.idp_hint.is_empty() && providers.iter().any(|(slug, _, _)| *slug == q.idp_hint) {
+        return Redirect::to(&with_redirect(&q.idp_hint)).into_response();
+    }
+    // auto_login applies only when exactly one provider asks for it.
+    let auto: Vec<&String> = providers
+        .iter()
+        .filter(|(_, _, auto)| *auto)
+        .map(|(slug, _, _)| slug)
+        .collect();
+    if auto.len() == 1 {
+        return Redirect::to(&with_redirect(auto[0])).into_response();
+    }
+    let list: Vec<(String, String)> = providers
+        .into_iter()
+        .map(|(slug, name, _)| (slug, name))
+        .collect();
+    pages::login(&list, &q.redirect_to, false)
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = cookies::get(&headers, cookies::SESSION) {
+        if let Err(e) = state.store.delete_session(&sessions::hash(token)).await {
+            tracing::error!(error = %e, "cannot delete session");
+        }
+    }
+    let mut resp = pages::message("Signed out", "You are signed out of ssoplane.");
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::clear(cookies::SESSION, state.secure_cookies),
+    );
+    resp
+}
+
+fn header_value(v: &str) -> HeaderValue {
+    HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// Forward auth: 200 with `X-Auth-*` headers for a live session, else 401
+/// (with a redirect to the login page for browsers asking for HTML).
+async fn verify(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some((_, user)) = current(&state, &headers).await else {
+        let wants_html = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+        let mut resp = StatusCode::UNAUTHORIZED.into_response();
+        if wants_html {
+            let original = headers
+                .get("x-original-url")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let mut login = String::from("/login");
+            if !original.is_empty() {
+                login.push_str("?redirect_to=");
+                login.push_str(
+                    &url::form_urlencoded::byte_serialize(original.as_bytes()).collect::<String>(),
+                );
+            }
+            resp.headers_mut()
+                .insert(header::LOCATION, header_value(&login));
+        }
+        return resp;
+    };
+    let groups = state.store.user_groups(&user.id).await.unwrap_or_default();
+    let mut resp = StatusCode::OK.into_response();
+    let h = resp.headers_mut();
+    h.insert("x-auth-user", header_value(&user.login));
+    h.insert("x-auth-email", header_value(&user.email));
+    h.insert("x-auth-groups", header_value(&groups.join(",")));
+    h.insert("x-auth-role", header_value(&user.role));
+    resp
+}
+
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some((session, user)) = current(&state, &headers).await else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "unauthenticated", "message": "no valid session"})),
+        )
+            .into_response();
+    };
+    let groups = state.store.user_groups(&user.id).await.unwrap_or_default();
+    axum::Json(json!({
+        "id": user.id, "login": user.login, "email": user.email, "name": user.name,
+        "role": user.role, "is_admin": user.is_admin, "groups": groups, "provider": session.provider,
+    }))
+    .into_response()
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match current(&state, &headers).await {
+        Some((_, user)) => pages::message(
+            "Signed in",
+            &format!("You are signed in as {}.", user.login),
+        ),
+        None => Redirect::to("/login").into_response(),
+    }
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""A real, independent SAML IdP for ssoplane's tests, driven by pysaml2
+(which signs and encrypts with the xmlsec1 binary).
+
+Usage: pysaml2_idp.py COMMAND < request.json > answer.json
+
+Commands:
+  parse-request  verify and parse an AuthnRequest as the IdP receives it
+                 in: sp_metadata, idp_key, idp_cert, entity_id, saml_request,
+                     binding ("redirect"|"post"), relay_state, sig_alg, signature
+                 out: {"id", "issuer", "acs_url", "force_authn"}
+  response       issue a SAML Response
+                 in: sp_metadata, idp_key, idp_cert, entity_id, in_response_to
+                     (null for IdP-initiated), destination, sp_entity_id,
+                     name_id, identity {attr: [values]}, sign_response,
+                     sign_assertion, encrypt_assertion, sha1 (sign with
+                     RSA-SHA1/SHA-1 instead of RSA-SHA256/SHA-256)
+                 out: {"saml_response": base64, "xml": text}
+"""
+
+import base64
+import json
+import os
+import sys
+import tempfile
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.config import IdPConfig
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
+from saml2.server import Server
+from saml2.saml import AUTHN_PASSWORD_PROTECTED
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
+
+
+def server(req, workdir):
+    md = os.path.join(workdir, "sp-metadata.xml")
+    with open(md, "w") as f:
+        f.write(req["sp_metadata"])
+    key = os.path.join(workdir, "idp.key")
+    cert = os.path.join(workdir, "idp.crt")
+    with open(key, "w") as f:
+        f.write(req["idp_key"])
+    with open(cert, "w") as f:
+        f.write(req["idp_cert"])
+    entity = req["entity_id"]
+    conf = {
+        "entityid": entity,
+        "service": {
+            "idp": {
+                "endpoints": {
+                    "single_sign_on_service": [
+                        (entity + "/sso/redirect", BINDING_HTTP_REDIRECT),
+                        (entity + "/sso/post", BINDING_HTTP_POST),
+                    ],
+                    "single_logout_service": [(entity + "/slo", BINDING_HTTP_REDIRECT)],
+                },
+                "policy": {
+                    "default": {
+                        "lifetime": {"minutes": 5},
+                        "attribute_restrictions": None,
+                        "name_form": NAME_FORMAT_URI,
+                    }
+                },
+                "name_id_format": [NAMEID_FORMAT_TRANSIENT],
+                "want_authn_requests_signed": bool(req.get("want_signed_requests", False)),
+            }
+        },
+        "key_file": key,
+        "cert_file": cert,
+        "encryption_keypairs": [{"key_file": key, "cert_file": cert}],
+        "metadata": {"local": [md]},
+        "xmlsec_binary": "/usr/bin/xmlsec1",
+        "delete_tmpfiles": True,
+    }
+    cfg = IdPConfig()
+    cfg.load(conf)
+    return Server(config=cfg)
+
+
+def parse_request(req, workdir):
+    idp = server(req, workdir)
+    binding = BINDING_HTTP_POST if req.get("binding") == "post" else BINDING_HTTP_REDIRECT
+    parsed = idp.parse_authn_request(
+        req["saml_request"],
+        binding,
+        relay_state=req.get("relay_state"),
+        sigalg=req.get("sig_alg"),
+        signature=req.get("signature"),
+    )
+    msg = parsed.message
+    return {
+        "id": msg.id,
+        "issuer": msg.issuer.text if msg.issuer is not None else None,
+        "acs_url": msg.assertion_consumer_service_url,
+        "force_authn": msg.force_authn,
+        "signature_verified": bool(getattr(parsed, "signature_check", None)) or msg.signature is not None,
+    }
+
+
+def response(req, workdir):
+    idp = server(req, workdir)
+    name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"])
+    resp = idp.create_authn_response(
+        identity=req.get("identity", {}),
+        in_response_to=req.get("in_response_to"),
+        destination=req["destination"],
+        sp_entity_id=req["sp_entity_id"],
+        name_id=name_id,
+        authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": req["entity_id"]},
+        sign_response=bool(req.get("sign_response", True)),
+        sign_assertion=bool(req.get("sign_assertion", False)),
+        encrypt_assertion=bool(req.get("encrypt_assertion", False)),
+        encrypt_cert_assertion=None,
+        # pysaml2 defaults to RSA-SHA1, which ssoplane refuses unless allow_sha1.
+        sign_alg=SIG_RSA_SHA1 if req.get("sha1") else SIG_RSA_SHA256,
+        digest_alg=DIGEST_SHA1 if req.get("sha1") else DIGEST_SHA256,
+    )
+    xml = str(resp)
+    return {"saml_response": base64.b64encode(xml.encode()).decode(), "xml": xml}
+
+
+def main():
+    command = sys.argv[1]
+    req = json.load(sys.stdin)
+    with tempfile.TemporaryDirectory(prefix="pysaml2-idp-") as workdir:
+        if command == "parse-request":
+            out = parse_request(req, workdir)
+        elif command == "response":
+            out = response(req, workdir)
+        else:
+            raise SystemExit(f"unknown command {command}")
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
