@@ -643,21 +643,79 @@ async fn unencrypted_assertions_are_refused_when_encryption_is_required() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known gap: samael 0.0.22 cannot parse pysaml2's EncryptedAssertion (EncryptedKey inside KeyInfo, 3DES); tracked in issue 3"]
 async fn encrypted_assertions_are_decrypted() {
     let env = Env::new(Backend::Sqlite, json!({"want_assertions_encrypted": true})).await;
+    for data_alg in ["aes256-cbc", "aes128-cbc"] {
+        for sign_response in [true, false] {
+            let st = env.start("/").await;
+            let resp = env.response(
+                Some(&st.request_id),
+                json!({"sign_assertion": true, "sign_response": sign_response, "encrypt_assertion": true,
+                       "data_alg": format!("http://www.w3.org/2001/04/xmlenc#{data_alg}")}),
+            );
+            let r = env.post_acs(&resp, "", Some(&st.browser)).await;
+            let status = r.status();
+            assert_eq!(
+                status,
+                StatusCode::SEE_OTHER,
+                "{data_alg} signed response {sign_response}: {}",
+                env.last_event().await
+            );
+        }
+    }
+    // 3DES is refused; so is an encrypted assertion that carries no signature of its own.
     let st = env.start("/").await;
     let resp = env.response(
         Some(&st.request_id),
-        json!({"sign_assertion": true, "encrypt_assertion": true}),
+        json!({"sign_assertion": true, "encrypt_assertion": true, "data_alg": "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"}),
     );
-    let r = env.post_acs(&resp, "", Some(&st.browser)).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        r.text().await.unwrap()
+    env.assert_refused(
+        env.post_acs(&resp, "", Some(&st.browser)).await,
+        "encryption",
+    )
+    .await;
+    let st = env.start("/").await;
+    let resp = env.response(
+        Some(&st.request_id),
+        json!({"sign_assertion": false, "sign_response": true, "encrypt_assertion": true}),
     );
+    env.assert_refused(
+        env.post_acs(&resp, "", Some(&st.browser)).await,
+        "validation",
+    )
+    .await;
+    // Encrypted to another SP's key.
+    let st = env.start("/").await;
+    let (_, other_cert) = key_and_cert();
+    let b64: String = other_cert
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let ours: String = {
+        let start = env
+            .sp_metadata
+            .find("<ds:X509Certificate>")
+            .map(|i| i + "<ds:X509Certificate>".len());
+        start
+            .map(|i| {
+                env.sp_metadata[i..]
+                    .split('<')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    };
+    let other_md = env.sp_metadata.replace(&ours, &b64);
+    let resp = env.response(
+        Some(&st.request_id),
+        json!({"sign_assertion": true, "encrypt_assertion": true, "sp_metadata": other_md}),
+    );
+    env.assert_refused(
+        env.post_acs(&resp, "", Some(&st.browser)).await,
+        "encryption",
+    )
+    .await;
     env.s.stop().await;
 }
 

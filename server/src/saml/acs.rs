@@ -35,6 +35,8 @@ pub enum AcsError {
     AssertionReplayed(String),
     #[error("response rejected by signature/protocol validation: {0}")]
     Invalid(String),
+    #[error(transparent)]
+    Decrypt(#[from] super::decrypt::DecryptError),
     #[error("the assertion is not encrypted but want_assertions_encrypted is on")]
     NotEncrypted,
     #[error("the assertion has no AudienceRestriction naming our entity ID {0:?}")]
@@ -79,7 +81,7 @@ impl AcsError {
             AcsError::UnknownRequest(_) => "in_response_to",
             AcsError::RequestReplayed(_) | AcsError::AssertionReplayed(_) => "replay",
             AcsError::Invalid(_) => "validation",
-            AcsError::NotEncrypted => "encryption",
+            AcsError::NotEncrypted | AcsError::Decrypt(_) => "encryption",
             AcsError::NoAudience(_) => "audience",
             AcsError::RelayStateMismatch(_) | AcsError::RelayStateOffsite(_) => "relay_state",
             AcsError::Mapping(_) => "mapping",
@@ -127,6 +129,27 @@ pub fn verify(
     pending: &[String],
 ) -> Result<Assertion, AcsError> {
     let ids: Vec<&str> = pending.iter().map(String::as_str).collect();
+    let decrypted;
+    let xml = if scan.encrypted {
+        // A signed Response is verified before anything is decrypted.
+        if scan.response_signed {
+            use samael::crypto::{Crypto, CryptoProvider, ReduceMode};
+            let certs = rt
+                .samael
+                .idp_signing_certs()
+                .map_err(|e| AcsError::Invalid(chain(&e)))?
+                .unwrap_or_default();
+            Crypto::reduce_xml_to_signed(xml, &certs, ReduceMode::default()).map_err(|_| {
+                AcsError::Invalid(
+                    "the Response signature does not verify against the IdP's certificates".into(),
+                )
+            })?;
+        }
+        decrypted = super::decrypt::decrypt_response(xml, rt.decryption_key.as_ref())?;
+        decrypted.as_str()
+    } else {
+        xml
+    };
     // samael: XML-DSig against the IdP's certificates with the algorithm
     // allowlist, reduction to the signed element, Destination, InResponseTo,
     // IssueInstant + max_issue_delay, Issuer, Status, decryption,
@@ -135,7 +158,7 @@ pub fn verify(
     let assertion = rt
         .samael
         .parse_xml_response(xml, Some(&ids))
-        .map_err(|e| AcsError::Invalid(e.to_string()))?;
+        .map_err(|e| AcsError::Invalid(chain(&e)))?;
     let s = &rt.settings;
     if s.want_assertions_encrypted && !scan.encrypted {
         return Err(AcsError::NotEncrypted);
@@ -156,6 +179,18 @@ pub fn verify(
         }
     }
     Ok(assertion)
+}
+
+/// An error with its causes, for the administrator's log line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 /// When the assertion stops being acceptable, so its ID is remembered that long.

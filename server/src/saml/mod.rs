@@ -3,6 +3,7 @@
 //! `saml` is also served at `/saml/metadata`, `/saml/login`, `/saml/acs`.
 
 pub mod acs;
+pub mod decrypt;
 pub mod guard;
 pub mod idp;
 pub mod login;

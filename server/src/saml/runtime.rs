@@ -39,6 +39,8 @@ pub struct Runtime {
     pub sp: SpEndpoints,
     pub signing: Option<(X509, PKey<Private>)>,
     pub encryption_cert: Option<X509>,
+    /// Decrypts assertions: `encryption_private_key`, else `private_key`.
+    pub decryption_key: Option<PKey<Private>>,
     pub idp: Idp,
     pub samael: ServiceProvider,
 }
@@ -125,8 +127,8 @@ pub async fn compile(
         .max_issue_delay(to_chrono(settings.max_issue_delay()))
         .max_clock_skew(to_chrono(settings.clock_skew()))
         .allowed_signature_algorithms(allowed_algorithms(&settings));
-    if let Some(key) = decryption_key {
-        builder.key(Some(key));
+    if let Some(key) = &decryption_key {
+        builder.key(Some(key.clone()));
     }
     if let Some(cert) = &encryption_cert {
         let der = cert
@@ -145,6 +147,7 @@ pub async fn compile(
         sp,
         signing,
         encryption_cert,
+        decryption_key,
         idp,
         samael,
     })

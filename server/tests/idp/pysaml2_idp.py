@@ -14,7 +14,8 @@ Commands:
                      (null for IdP-initiated), destination, sp_entity_id,
                      name_id, identity {attr: [values]}, sign_response,
                      sign_assertion, encrypt_assertion, sha1 (sign with
-                     RSA-SHA1/SHA-1 instead of RSA-SHA256/SHA-256)
+                     RSA-SHA1/SHA-1 instead of RSA-SHA256/SHA-256), data_alg
+                     (content encryption algorithm URI, default AES-256-CBC)
                  out: {"saml_response": base64, "xml": text}
 """
 
@@ -99,6 +100,20 @@ def parse_request(req, workdir):
 
 def response(req, workdir):
     idp = server(req, workdir)
+    # pysaml2 hard-codes 3DES for the content; real IdPs use AES. Choose.
+    import functools
+    import saml2.entity
+    import saml2.sigver
+    data_alg = req.get("data_alg", "http://www.w3.org/2001/04/xmlenc#aes256-cbc")
+    saml2.entity.pre_encryption_part = functools.partial(saml2.sigver.pre_encryption_part, msg_enc=data_alg)
+    session_key = {"aes256": "aes-256", "aes128": "aes-128", "aes192": "aes-192"}.get(data_alg.split("#")[-1][:6], "des-192")
+    original = idp.sec.encrypt_assertion
+
+    def encrypt_assertion(statement, enc_key, template, *args, **kwargs):
+        kwargs.pop("key_type", None)
+        return original(statement, enc_key, template, session_key, *args[1:], **kwargs)
+
+    idp.sec.encrypt_assertion = encrypt_assertion
     name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"])
     resp = idp.create_authn_response(
         identity=req.get("identity", {}),
