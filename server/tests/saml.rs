@@ -743,3 +743,169 @@ fn encode(xml: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(xml)
 }
+
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// Our server's URL for a URL the IdP built with our public root URL.
+fn local(env: &Env, public: &str) -> String {
+    public.replacen("https://sso.example.com", &env.s.url, 1)
+}
+
+async fn login(env: &Env) -> String {
+    let st = env.start("/").await;
+    let resp = env.response(Some(&st.request_id), json!({"sign_assertion": true}));
+    let r = env.post_acs(&resp, "", Some(&st.browser)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    cookie(&r, "ssoplane_session").unwrap()
+}
+
+async fn verify_status(env: &Env, session: &str) -> StatusCode {
+    env.s
+        .client
+        .get(format!("{}/auth/verify", env.s.url))
+        .header("cookie", format!("ssoplane_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_logout_both_ways() {
+    let env = Env::new(
+        Backend::Sqlite,
+        json!({"single_logout": true, "idp_slo_url": format!("{IDP}/slo")}),
+    )
+    .await;
+    assert!(
+        env.sp_metadata.contains("SingleLogoutService"),
+        "{}",
+        env.sp_metadata
+    );
+    let slo_url = "https://sso.example.com/saml/okta/slo";
+
+    // IdP-initiated: a signed LogoutRequest ends the session and is answered.
+    let session = login(&env).await;
+    assert_eq!(verify_status(&env, &session).await, StatusCode::OK);
+    let mut input = env.base();
+    input["destination"] = json!(slo_url);
+    input["sp_entity_id"] = json!("https://sso.example.com/saml/okta/metadata");
+    input["name_id"] = json!("ada-nameid");
+    input["relay_state"] = json!("rs-1");
+    let lr = pysaml2("logout-request", input.clone());
+    let r = no_redirects()
+        .get(local(&env, lr["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let answer = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        answer.starts_with(&format!("{IDP}/slo?SAMLResponse=")),
+        "{answer}"
+    );
+    assert_eq!(query_of(&answer)["RelayState"], "rs-1");
+    assert_eq!(
+        verify_status(&env, &session).await,
+        StatusCode::UNAUTHORIZED,
+        "the session ended"
+    );
+    let mut read = env.base();
+    read["saml_response"] = json!(query_of(&answer)["SAMLResponse"]);
+    let parsed = pysaml2("read-logout-response", read);
+    assert_eq!(parsed["in_response_to"], lr["id"]);
+    assert_eq!(
+        parsed["status"],
+        "urn:oasis:names:tc:SAML:2.0:status:Success"
+    );
+
+    // Unsigned or tampered LogoutRequests end nothing.
+    let session = login(&env).await;
+    let mut unsigned = input.clone();
+    unsigned["sign"] = json!(false);
+    let lr = pysaml2("logout-request", unsigned);
+    let r = no_redirects()
+        .get(local(&env, lr["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let lr = pysaml2("logout-request", input.clone());
+    let tampered = lr["url"]
+        .as_str()
+        .unwrap()
+        .replace("RelayState=rs-1", "RelayState=rs-2");
+    let r = no_redirects()
+        .get(local(&env, &tampered))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        verify_status(&env, &session).await,
+        StatusCode::OK,
+        "refused logouts end nothing"
+    );
+
+    // SP-initiated: /logout → our signed LogoutRequest → the IdP's LogoutResponse.
+    let r = no_redirects()
+        .get(format!("{}/logout", env.s.url))
+        .header("cookie", format!("ssoplane_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/saml/okta/slo");
+    let r = no_redirects()
+        .get(format!("{}/saml/okta/slo", env.s.url))
+        .header(
+            "cookie",
+            format!("ssoplane_session={session}; ssoplane_browser=browser_for_logout_0001"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        verify_status(&env, &session).await,
+        StatusCode::UNAUTHORIZED,
+        "local session ends at once"
+    );
+    let to_idp = r.headers()["location"].to_str().unwrap().to_owned();
+    let q = query_of(&to_idp);
+    let mut answer_in = env.base();
+    answer_in["saml_request"] = json!(q["SAMLRequest"]);
+    answer_in["relay_state"] = json!(q.get("RelayState"));
+    answer_in["sig_alg"] = json!(q.get("SigAlg"));
+    answer_in["signature"] = json!(q.get("Signature"));
+    answer_in["destination"] = json!(slo_url);
+    let answered = pysaml2("answer-logout", answer_in);
+    assert_eq!(answered["name_id"], "ada-nameid");
+    let back = local(&env, answered["url"].as_str().unwrap());
+    let r = no_redirects()
+        .get(&back)
+        .header("cookie", "ssoplane_browser=browser_for_logout_0001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    // The same LogoutResponse again, or from another browser: refused.
+    let r = no_redirects()
+        .get(&back)
+        .header("cookie", "ssoplane_browser=browser_for_logout_0001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    env.s.stop().await;
+}

@@ -173,7 +173,7 @@ fn encode(v: &str) -> String {
 /// HTTP-Redirect binding signature (SAML bindings §3.4.4.1): sign the exact
 /// query string `SAMLRequest=..&RelayState=..&SigAlg=..`. Written here because
 /// samael's `sign_url` only knows SHA-256.
-fn sign_query(query: String, key: &PKey<Private>, alg: &str) -> Result<String, LoginError> {
+pub fn sign_query(query: String, key: &PKey<Private>, alg: &str) -> Result<String, LoginError> {
     let (_, _, digest, uri) = algorithms(alg);
     let signed_part = format!("{query}&SigAlg={}", encode(uri));
     let mut signer =

@@ -10,6 +10,7 @@ pub mod login;
 pub mod metadata;
 pub mod relay;
 pub mod runtime;
+pub mod slo;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
@@ -34,6 +35,10 @@ pub fn routes() -> Router<AppState> {
         .route("/saml/{provider}/metadata", get(metadata_handler))
         .route("/saml/{provider}/login", get(login_handler))
         .route("/saml/{provider}/acs", post(acs_handler))
+        .route(
+            "/saml/{provider}/slo",
+            get(slo_get_handler).post(slo_post_handler),
+        )
         .route(
             "/saml/metadata",
             get(|s, q, c| metadata_handler(s, Path(DEFAULT_PROVIDER.to_owned()), q, c)),
@@ -307,4 +312,236 @@ async fn acs_handler(
             pages::error(status, e.user_message(), &cid.0)
         }
     }
+}
+
+/// Ends the browser's session cookie on any single-logout outcome.
+fn clear_session(mut resp: Response, secure: bool) -> Response {
+    resp.headers_mut()
+        .append(header::SET_COOKIE, cookies::clear(cookies::SESSION, secure));
+    resp
+}
+
+fn slo_failed(e: &slo::SloError, provider: &str, cid: &str) -> Response {
+    tracing::warn!(correlation_id = cid, provider, reason = %e, "single logout refused");
+    pages::error(StatusCode::BAD_REQUEST, "The logout message could not be accepted; you may still be signed in at your identity provider.", cid)
+}
+
+async fn slo_get_handler(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: HeaderMap,
+    Extension(cid): Extension<RequestId>,
+) -> Response {
+    let rt = match state.saml.get(&provider).await {
+        Ok(rt) => rt,
+        Err(e) => return provider_error(&e, &cid.0),
+    };
+    let query = query.unwrap_or_default();
+    let relay_state = slo::raw_param(&query, "RelayState")
+        .and_then(|r| {
+            url::form_urlencoded::parse(format!("r={r}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default();
+    if slo::raw_param(&query, "SAMLRequest").is_some() {
+        let msg = slo::redirect_message(&rt, &query, "SAMLRequest");
+        return idp_initiated_logout(&state, &rt, msg, &relay_state, &cid.0).await;
+    }
+    if slo::raw_param(&query, "SAMLResponse").is_some() {
+        let msg = slo::redirect_message(&rt, &query, "SAMLResponse");
+        return logout_response(&state, &rt, msg, &headers, &cid.0).await;
+    }
+    sp_initiated_logout(&state, &rt, &headers, &cid.0).await
+}
+
+#[derive(Deserialize)]
+struct SloForm {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: Option<String>,
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
+    #[serde(rename = "RelayState", default)]
+    relay_state: String,
+}
+
+async fn slo_post_handler(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    Extension(cid): Extension<RequestId>,
+    form: Result<Form<SloForm>, FormRejection>,
+) -> Response {
+    let rt = match state.saml.get(&provider).await {
+        Ok(rt) => rt,
+        Err(e) => return provider_error(&e, &cid.0),
+    };
+    let Ok(Form(form)) = form else {
+        return slo_failed(&slo::SloError::Encoding, &provider, &cid.0);
+    };
+    match (form.saml_request, form.saml_response) {
+        (Some(req), _) => {
+            idp_initiated_logout(
+                &state,
+                &rt,
+                slo::post_message(&rt, &req),
+                &form.relay_state,
+                &cid.0,
+            )
+            .await
+        }
+        (None, Some(resp)) => {
+            logout_response(&state, &rt, slo::post_message(&rt, &resp), &headers, &cid.0).await
+        }
+        (None, None) => slo_failed(&slo::SloError::Encoding, &provider, &cid.0),
+    }
+}
+
+async fn idp_initiated_logout(
+    state: &AppState,
+    rt: &runtime::Runtime,
+    msg: Result<String, slo::SloError>,
+    relay_state: &str,
+    cid: &str,
+) -> Response {
+    if !rt.settings.single_logout {
+        return slo_failed(&slo::SloError::Disabled, &rt.provider, cid);
+    }
+    let logout = match msg.and_then(|xml| slo::check_request(rt, &xml)) {
+        Ok(l) => l,
+        Err(e) => return slo_failed(&e, &rt.provider, cid),
+    };
+    let ended = match state
+        .store
+        .delete_sessions_of(&rt.provider, &logout.name_id)
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(correlation_id = cid, error = %e, "cannot end sessions");
+            return pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Logout is temporarily unavailable.",
+                cid,
+            );
+        }
+    };
+    tracing::info!(
+        correlation_id = cid,
+        provider = rt.provider,
+        sessions = ended,
+        "IdP-initiated single logout"
+    );
+    if !rt.settings.send_logout_response {
+        return clear_session(
+            pages::message("Signed out", "You are signed out."),
+            state.secure_cookies,
+        );
+    }
+    match slo::response_redirect(rt, &logout.request_id, relay_state) {
+        Ok(url) => clear_session(Redirect::to(&url).into_response(), state.secure_cookies),
+        Err(e) => slo_failed(&e, &rt.provider, cid),
+    }
+}
+
+async fn logout_response(
+    state: &AppState,
+    rt: &runtime::Runtime,
+    msg: Result<String, slo::SloError>,
+    headers: &HeaderMap,
+    cid: &str,
+) -> Response {
+    let in_response_to = match msg.and_then(|xml| slo::check_response(rt, &xml)) {
+        Ok(id) => id,
+        Err(e) => return slo_failed(&e, &rt.provider, cid),
+    };
+    let browser = cookies::get(headers, cookies::BROWSER).unwrap_or_default();
+    let pending = state
+        .store
+        .pending_saml_requests(&rt.provider, browser, sessions::now_secs())
+        .await
+        .unwrap_or_default();
+    let ours = pending.iter().any(|p| p.id == in_response_to);
+    if !ours
+        || !state
+            .store
+            .take_saml_request(&in_response_to)
+            .await
+            .unwrap_or(false)
+    {
+        return slo_failed(&slo::SloError::UnknownRequest, &rt.provider, cid);
+    }
+    tracing::info!(
+        correlation_id = cid,
+        provider = rt.provider,
+        "SP-initiated single logout completed"
+    );
+    clear_session(
+        pages::message(
+            "Signed out",
+            "You are signed out here and at your identity provider.",
+        ),
+        state.secure_cookies,
+    )
+}
+
+async fn sp_initiated_logout(
+    state: &AppState,
+    rt: &runtime::Runtime,
+    headers: &HeaderMap,
+    cid: &str,
+) -> Response {
+    let session = match cookies::get(headers, cookies::SESSION) {
+        Some(token) => sessions::lookup(&state.store, token, state.session_timeouts)
+            .await
+            .ok()
+            .flatten()
+            .map(|(s, _)| (token.to_owned(), s)),
+        None => None,
+    };
+    let Some((token, session)) = session.filter(|(_, s)| s.provider == rt.provider) else {
+        return clear_session(
+            pages::message("Signed out", "You are not signed in."),
+            state.secure_cookies,
+        );
+    };
+    if let Err(e) = state.store.delete_session(&sessions::hash(&token)).await {
+        tracing::error!(correlation_id = cid, error = %e, "cannot delete session");
+    }
+    let (id, url) = match slo::request_redirect(rt, &session.name_id, &session.session_index) {
+        Ok(r) => r,
+        Err(slo::SloError::Disabled | slo::SloError::NoEndpoint) => {
+            return clear_session(
+                pages::message("Signed out", "You are signed out of ssoplane."),
+                state.secure_cookies,
+            );
+        }
+        Err(e) => return slo_failed(&e, &rt.provider, cid),
+    };
+    let browser = cookies::get(headers, cookies::BROWSER)
+        .map(str::to_owned)
+        .unwrap_or_else(login::random_id);
+    let row = SamlRequestRow {
+        id,
+        provider: rt.provider.clone(),
+        browser: browser.clone(),
+        relay_state: "logout".into(),
+        expires_at: sessions::now_secs() + login::REQUEST_TTL_SECS,
+    };
+    if let Err(e) = state.store.insert_saml_request(&row).await {
+        tracing::error!(correlation_id = cid, error = %e, "cannot store the LogoutRequest");
+    }
+    let mut resp = clear_session(Redirect::to(&url).into_response(), state.secure_cookies);
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(
+            cookies::BROWSER,
+            &browser,
+            login::REQUEST_TTL_SECS,
+            state.secure_cookies,
+            cookies::SameSite::NoneIfSecure,
+        ),
+    );
+    resp
 }

@@ -99,6 +99,14 @@ async fn login_page(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    // With single logout, the provider's SLO endpoint ends the session here and at the IdP.
+    if let Some((session, _)) = current(&state, &headers).await {
+        if let Ok(rt) = state.saml.get(&session.provider).await {
+            if rt.settings.single_logout && rt.idp.slo_redirect.is_some() {
+                return Redirect::to(&format!("/saml/{}/slo", session.provider)).into_response();
+            }
+        }
+    }
     if let Some(token) = cookies::get(&headers, cookies::SESSION) {
         if let Err(e) = state.store.delete_session(&sessions::hash(token)).await {
             tracing::error!(error = %e, "cannot delete session");

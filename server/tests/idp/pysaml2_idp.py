@@ -17,6 +17,15 @@ Commands:
                      RSA-SHA1/SHA-1 instead of RSA-SHA256/SHA-256), data_alg
                      (content encryption algorithm URI, default AES-256-CBC)
                  out: {"saml_response": base64, "xml": text}
+  logout-request        IdP-initiated single logout: a signed LogoutRequest
+                 in: base + destination (our SLO URL), sp_entity_id, name_id,
+                     session_indexes, relay_state; out: {"id", "url"}
+  answer-logout         parse (and verify) the SP's LogoutRequest from its
+                        redirect query and answer with a signed LogoutResponse
+                 in: base + saml_request, relay_state, sig_alg, signature,
+                     destination (our SLO URL); out: {"request_id", "name_id", "url"}
+  read-logout-response  parse the SP's LogoutResponse
+                 in: base + saml_response; out: {"in_response_to", "status", "issuer"}
 """
 
 import base64
@@ -134,6 +143,48 @@ def response(req, workdir):
     return {"saml_response": base64.b64encode(xml.encode()).decode(), "xml": xml}
 
 
+def location(info):
+    return dict(info["headers"])["Location"]
+
+
+def logout_request(req, workdir):
+    """IdP-initiated: a signed LogoutRequest to the SP, as a redirect URL."""
+    idp = server(req, workdir)
+    name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"])
+    req_id, msg = idp.create_logout_request(
+        req["destination"], req["sp_entity_id"], name_id=name_id, session_indexes=req.get("session_indexes")
+    )
+    info = idp.apply_binding(
+        BINDING_HTTP_REDIRECT, str(msg), req["destination"], relay_state=req.get("relay_state", ""),
+        sign=bool(req.get("sign", True)), sigalg=SIG_RSA_SHA256,
+    )
+    return {"id": req_id, "url": location(info)}
+
+
+def answer_logout(req, workdir):
+    """The IdP receives the SP's LogoutRequest (redirect query parts) and answers it."""
+    idp = server(req, workdir)
+    parsed = idp.parse_logout_request(
+        req["saml_request"], BINDING_HTTP_REDIRECT, relay_state=req.get("relay_state"),
+        sigalg=req.get("sig_alg"), signature=req.get("signature"),
+    )
+    msg = parsed.message
+    resp = idp.create_logout_response(msg, [BINDING_HTTP_REDIRECT])
+    info = idp.apply_binding(
+        BINDING_HTTP_REDIRECT, str(resp), req["destination"], relay_state=req.get("relay_state", ""),
+        response=True, sign=True, sigalg=SIG_RSA_SHA256,
+    )
+    return {"request_id": msg.id, "name_id": msg.name_id.text, "url": location(info)}
+
+
+def read_logout_response(req, workdir):
+    """The IdP reads the SP's LogoutResponse (redirect binding)."""
+    idp = server(req, workdir)
+    resp = idp.parse_logout_request_response(req["saml_response"], BINDING_HTTP_REDIRECT)
+    return {"in_response_to": resp.response.in_response_to, "status": resp.response.status.status_code.value,
+            "issuer": resp.response.issuer.text}
+
+
 def main():
     command = sys.argv[1]
     req = json.load(sys.stdin)
@@ -142,6 +193,12 @@ def main():
             out = parse_request(req, workdir)
         elif command == "response":
             out = response(req, workdir)
+        elif command == "logout-request":
+            out = logout_request(req, workdir)
+        elif command == "answer-logout":
+            out = answer_logout(req, workdir)
+        elif command == "read-logout-response":
+            out = read_logout_response(req, workdir)
         else:
             raise SystemExit(f"unknown command {command}")
     json.dump(out, sys.stdout)
