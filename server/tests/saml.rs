@@ -909,3 +909,135 @@ async fn single_logout_both_ways() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     env.s.stop().await;
 }
+
+fn cert_b64(pem: &str) -> String {
+    pem.lines().filter(|l| !l.starts_with("-----")).collect()
+}
+
+fn idp_entity(entity_id: &str, certs: &[&str]) -> String {
+    let keys: String = certs
+        .iter()
+        .map(|c| format!("<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>", cert_b64(c)))
+        .collect();
+    format!(
+        "<md:EntityDescriptor entityID=\"{entity_id}\"><md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{keys}\
+         <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{entity_id}/sso/redirect\"/></md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+}
+
+/// Serves IdP metadata over HTTP on loopback, as an IdP's metadata URL would.
+async fn serve_metadata(xml: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/federationmetadata.xml",
+        axum::routing::get(move || {
+            let xml = xml.clone();
+            async move { ([("content-type", "application/samlmetadata+xml")], xml) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/federationmetadata.xml")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_url_with_several_entities_and_certificate_rotation() {
+    let (old_key, old_cert) = key_and_cert();
+    let (new_key, new_cert) = key_and_cert();
+    let (_, other_cert) = key_and_cert();
+    let xml = format!(
+        "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">{}{}</md:EntitiesDescriptor>",
+        idp_entity("https://other-idp.test", &[&other_cert]),
+        idp_entity(IDP, &[&old_cert, &new_cert]),
+    );
+    let url = serve_metadata(xml).await;
+    let env = Env::new(
+        Backend::Sqlite,
+        json!({"idp_sso_url": null, "idp_certificates": null, "idp_entity_id": IDP, "idp_metadata_url": url}),
+    )
+    .await;
+    // Both the outgoing and the incoming signing certificate are trusted during a rotation.
+    for (key, cert) in [(&old_key, &old_cert), (&new_key, &new_cert)] {
+        let st = env.start("/").await;
+        let resp = env.response(
+            Some(&st.request_id),
+            json!({"idp_key": key, "idp_cert": cert}),
+        );
+        let r = env.post_acs(&resp, "", Some(&st.browser)).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            env.last_event().await
+        );
+    }
+    // The other entity's certificate in the same file is not trusted for this IdP.
+    let (k, c) = key_and_cert();
+    let st = env.start("/").await;
+    let resp = env.response(Some(&st.request_id), json!({"idp_key": k, "idp_cert": c}));
+    env.assert_refused(
+        env.post_acs(&resp, "", Some(&st.browser)).await,
+        "validation",
+    )
+    .await;
+    env.s.stop().await;
+
+    // Without idp_entity_id the choice is ambiguous: the provider refuses to run, and says why.
+    let url = serve_metadata(format!(
+        "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">{}{}</md:EntitiesDescriptor>",
+        idp_entity("https://a.test", &[&old_cert]),
+        idp_entity("https://b.test", &[&new_cert]),
+    ))
+    .await;
+    let s = TestServer::start(Backend::Sqlite).await;
+    let r = s
+        .admin(Method::PUT, "/api/v1/sso-settings/okta")
+        .json(&json!({"settings": {"enabled": true, "idp_metadata_url": url}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = no_redirects()
+        .get(format!("{}/saml/okta/login", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // Our own metadata does not depend on the IdP: the IdP needs it first.
+    let r = s
+        .request(Method::GET, "/saml/okta/metadata", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // ...nor on the provider being enabled; logins do.
+    s.admin(Method::PUT, "/api/v1/sso-settings/staged")
+        .json(&json!({"settings": {"enabled": false}}))
+        .send()
+        .await
+        .unwrap();
+    let r = s
+        .request(Method::GET, "/saml/staged/metadata", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("https://sso.example.com/saml/staged/acs"));
+    let r = no_redirects()
+        .get(format!("{}/saml/staged/login", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = s
+        .request(Method::GET, "/saml/nobody/metadata", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    s.stop().await;
+}

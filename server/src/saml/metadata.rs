@@ -10,7 +10,7 @@ use samael::metadata::{
 use samael::traits::ToXml;
 
 use super::idp::{POST, REDIRECT};
-use super::runtime::Runtime;
+use super::runtime::SpSide;
 
 fn key_descriptor(
     usage: &str,
@@ -30,7 +30,10 @@ fn key_descriptor(
     })
 }
 
-pub fn render(rt: &Runtime) -> Result<String, String> {
+/// Needs only the SP side of the settings, so it works before the IdP is
+/// reachable or the provider is enabled: the IdP needs our metadata first.
+pub fn render(sp_side: &SpSide) -> Result<String, String> {
+    let rt = sp_side;
     let s = &rt.settings;
     let valid_until = chrono::Utc::now()
         + chrono::Duration::from_std(s.metadata_valid_duration())

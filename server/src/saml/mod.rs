@@ -82,11 +82,11 @@ async fn metadata_handler(
     _: Query<NoQuery>,
     Extension(cid): Extension<RequestId>,
 ) -> Response {
-    let rt = match state.saml.get(&provider).await {
-        Ok(rt) => rt,
+    let side = match state.saml.sp_side(&provider).await {
+        Ok(side) => side,
         Err(e) => return provider_error(&e, &cid.0),
     };
-    match metadata::render(&rt) {
+    match metadata::render(&side) {
         Ok(xml) => (
             [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
             xml,

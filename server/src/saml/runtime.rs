@@ -31,18 +31,78 @@ pub enum RuntimeError {
     Build(String),
 }
 
-pub struct Runtime {
-    pub compiled_at: std::time::Instant,
-    pub provider: String,
-    pub version: i64,
+/// Our own side of a provider: what the SP metadata needs.
+pub struct SpSide {
     pub settings: SamlSettings,
     pub sp: SpEndpoints,
     pub signing: Option<(X509, PKey<Private>)>,
     pub encryption_cert: Option<X509>,
-    /// Decrypts assertions: `encryption_private_key`, else `private_key`.
     pub decryption_key: Option<PKey<Private>>,
+}
+
+pub async fn compile_sp(
+    provider: &str,
+    settings: SamlSettings,
+    root_url: &str,
+) -> Result<SpSide, RuntimeError> {
+    let sp = SpEndpoints::derive(root_url, provider, &settings.entity_id);
+    let cert_pem = read_pem(&settings.certificate, &settings.certificate_path)
+        .await
+        .map_err(|e| key_err("certificate")(e.to_string()))?;
+    let key_pem = read_pem(&settings.private_key, &settings.private_key_path)
+        .await
+        .map_err(|e| key_err("private key")(e.to_string()))?;
+    let signing = if cert_pem.is_empty() || key_pem.is_empty() {
+        None
+    } else {
+        let cert =
+            pem::parse_certificate(&cert_pem).map_err(|e| key_err("certificate")(e.to_string()))?;
+        let key =
+            pem::parse_private_key(&key_pem).map_err(|e| key_err("private key")(e.to_string()))?;
+        Some((cert, key))
+    };
+    let encryption_cert = if settings.encryption_certificate.is_empty() {
+        signing.as_ref().map(|(c, _)| c.clone())
+    } else {
+        Some(
+            pem::parse_certificate(&settings.encryption_certificate)
+                .map_err(|e| key_err("encryption certificate")(e.to_string()))?,
+        )
+    };
+    let decryption_key = if settings.encryption_private_key.is_empty() {
+        signing.as_ref().map(|(_, k)| k.clone())
+    } else {
+        Some(
+            pem::parse_private_key(&settings.encryption_private_key)
+                .map_err(|e| key_err("encryption private key")(e.to_string()))?,
+        )
+    };
+    Ok(SpSide {
+        settings,
+        sp,
+        signing,
+        encryption_cert,
+        decryption_key,
+    })
+}
+
+/// Everything a login needs: our side plus the IdP and samael's SP.
+pub struct Runtime {
+    pub compiled_at: std::time::Instant,
+    pub provider: String,
+    pub version: i64,
+    /// Our side (settings, endpoints, keys); also reachable through `Deref`.
+    pub own: SpSide,
     pub idp: Idp,
     pub samael: ServiceProvider,
+}
+
+impl std::ops::Deref for Runtime {
+    type Target = SpSide;
+
+    fn deref(&self) -> &SpSide {
+        &self.own
+    }
 }
 
 async fn read_pem(inline: &str, path: &str) -> Result<String, std::io::Error> {
@@ -81,39 +141,14 @@ pub async fn compile(
     root_url: &str,
     cache: &MetadataCache,
 ) -> Result<Runtime, RuntimeError> {
-    let sp = SpEndpoints::derive(root_url, provider, &settings.entity_id);
-    let cert_pem = read_pem(&settings.certificate, &settings.certificate_path)
-        .await
-        .map_err(|e| key_err("certificate")(e.to_string()))?;
-    let key_pem = read_pem(&settings.private_key, &settings.private_key_path)
-        .await
-        .map_err(|e| key_err("private key")(e.to_string()))?;
-    let signing = if cert_pem.is_empty() || key_pem.is_empty() {
-        None
-    } else {
-        let cert =
-            pem::parse_certificate(&cert_pem).map_err(|e| key_err("certificate")(e.to_string()))?;
-        let key =
-            pem::parse_private_key(&key_pem).map_err(|e| key_err("private key")(e.to_string()))?;
-        Some((cert, key))
-    };
-    let encryption_cert = if settings.encryption_certificate.is_empty() {
-        signing.as_ref().map(|(c, _)| c.clone())
-    } else {
-        Some(
-            pem::parse_certificate(&settings.encryption_certificate)
-                .map_err(|e| key_err("encryption certificate")(e.to_string()))?,
-        )
-    };
-    let decryption_key = if settings.encryption_private_key.is_empty() {
-        signing.as_ref().map(|(_, k)| k.clone())
-    } else {
-        Some(
-            pem::parse_private_key(&settings.encryption_private_key)
-                .map_err(|e| key_err("encryption private key")(e.to_string()))?,
-        )
-    };
-    let idp = idp::resolve(&settings, cache).await?;
+    let own = compile_sp(provider, settings, root_url).await?;
+    let (settings, sp, encryption_cert, decryption_key) = (
+        &own.settings,
+        &own.sp,
+        &own.encryption_cert,
+        &own.decryption_key,
+    );
+    let idp = idp::resolve(settings, cache).await?;
     let mut builder = ServiceProviderBuilder::default();
     builder
         .entity_id(Some(sp.entity_id.clone()))
@@ -126,11 +161,11 @@ pub async fn compile(
         .allow_idp_initiated(settings.allow_idp_initiated)
         .max_issue_delay(to_chrono(settings.max_issue_delay()))
         .max_clock_skew(to_chrono(settings.clock_skew()))
-        .allowed_signature_algorithms(allowed_algorithms(&settings));
-    if let Some(key) = &decryption_key {
+        .allowed_signature_algorithms(allowed_algorithms(settings));
+    if let Some(key) = decryption_key {
         builder.key(Some(key.clone()));
     }
-    if let Some(cert) = &encryption_cert {
+    if let Some(cert) = encryption_cert {
         let der = cert
             .to_der()
             .map_err(|e| RuntimeError::Build(e.to_string()))?;
@@ -143,11 +178,7 @@ pub async fn compile(
         compiled_at: std::time::Instant::now(),
         provider: provider.to_owned(),
         version,
-        settings,
-        sp,
-        signing,
-        encryption_cert,
-        decryption_key,
+        own,
         idp,
         samael,
     })
@@ -171,6 +202,19 @@ impl Registry {
             compiled: RwLock::default(),
             metadata: MetadataCache::default(),
         }
+    }
+
+    /// Our side only, for the SP metadata: works for disabled providers and
+    /// before the IdP's metadata can be had.
+    pub async fn sp_side(&self, provider: &str) -> Result<SpSide, RuntimeError> {
+        let effective = self
+            .settings
+            .effective(provider)
+            .await?
+            .ok_or_else(|| RuntimeError::Unknown(provider.to_owned()))?;
+        let settings = SamlSettings::from_settings(&effective.settings)
+            .map_err(|e| RuntimeError::Build(e.to_string()))?;
+        compile_sp(provider, settings, self.settings.root_url()).await
     }
 
     pub fn settings(&self) -> &SettingsService {
