@@ -1041,3 +1041,169 @@ async fn metadata_url_with_several_entities_and_certificate_rotation() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_page_hints_auto_login_and_post_binding() {
+    let env = Env::new(
+        Backend::Sqlite,
+        json!({"binding": "HTTP-POST", "signature_algorithm": "rsa-sha512", "idp_sso_url": format!("{IDP}/sso/post")}),
+    )
+    .await;
+    env.s.admin(Method::PUT, "/api/v1/sso-settings/entra").json(&json!({"settings": {"enabled": true, "name": "Entra <ID>", "idp_metadata": support::idp_metadata_b64()}})).send().await.unwrap();
+    env.s
+        .admin(Method::PUT, "/api/v1/sso-settings/off")
+        .json(&json!({"settings": {"enabled": false, "name": "Disabled one"}}))
+        .send()
+        .await
+        .unwrap();
+    let page = no_redirects()
+        .get(format!("{}/login?redirect_to=/app", env.s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Sign in with Test IdP") && html.contains("Sign in with Entra &lt;ID&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("Disabled one"));
+    assert!(html.contains("/saml/okta/login?redirect_to=%2Fapp"));
+    let r = no_redirects()
+        .get(format!("{}/login?idp_hint=okta", env.s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/saml/okta/login");
+    let r = no_redirects()
+        .get(format!("{}/login?noSSO=true", env.s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "break-glass login is off unless enabled"
+    );
+
+    // HTTP-POST binding: an auto-submitting form carrying an XML-signed AuthnRequest (RSA-SHA512).
+    let r = no_redirects()
+        .get(format!("{}/saml/okta/login", env.s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("form-action https://idp.test"), "{csp}");
+    let browser = cookie(&r, "ssoplane_browser").unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("action=\"https://idp.test/sso/post\""),
+        "{html}"
+    );
+    let value = html
+        .split("name=\"SAMLRequest\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let xml = decode(&value);
+    assert!(
+        xml.contains("rsa-sha512") && xml.contains("SignatureValue"),
+        "{xml}"
+    );
+    let mut input = env.base();
+    input["saml_request"] = json!(value);
+    input["binding"] = json!("post");
+    input["want_signed_requests"] = json!(true);
+    let parsed = pysaml2("parse-request", input);
+    let resp = env.response(Some(parsed["id"].as_str().unwrap()), json!({}));
+    let r = env.post_acs(&resp, "", Some(&browser)).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        env.last_event().await
+    );
+
+    // auto_login on exactly one provider skips the page.
+    let mut settings: Value = env
+        .s
+        .reader(Method::GET, "/api/v1/sso-settings/okta")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["settings"]["auto_login"] = json!(true);
+    let r = env
+        .s
+        .admin(Method::PUT, "/api/v1/sso-settings/okta")
+        .json(&json!({"settings": settings["settings"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = no_redirects()
+        .get(format!("{}/login", env.s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/saml/okta/login");
+    env.s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_when_idle() {
+    let env = Env::new(Backend::Sqlite, json!({})).await;
+    env.s.stop().await;
+    let env = {
+        let s = TestServer::start_with(Backend::Sqlite, |c| {
+            c.server.session_idle_timeout = "2s".into()
+        })
+        .await;
+        let (idp_key, idp_cert) = (env.idp.key.clone(), env.idp.cert.clone());
+        let (sp_key, sp_cert) = key_and_cert();
+        let settings = json!({"enabled": true, "idp_entity_id": IDP, "idp_sso_url": format!("{IDP}/sso/redirect"), "idp_certificates": [idp_cert],
+                              "certificate": sp_cert, "private_key": sp_key, "sign_requests": true});
+        s.admin(Method::PUT, "/api/v1/sso-settings/okta")
+            .json(&json!({"settings": settings}))
+            .send()
+            .await
+            .unwrap();
+        let sp_metadata = s
+            .request(Method::GET, "/saml/okta/metadata", None)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        Env {
+            s,
+            idp: Idp {
+                key: idp_key,
+                cert: idp_cert,
+            },
+            sp_metadata,
+        }
+    };
+    let session = login(&env).await;
+    assert_eq!(verify_status(&env, &session).await, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        verify_status(&env, &session).await,
+        StatusCode::UNAUTHORIZED
+    );
+    env.s.stop().await;
+}
