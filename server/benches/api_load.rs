@@ -268,7 +268,9 @@ fn nginx_peer(seconds: u64, connections: u32, work: &Path, get_body: &str) -> Op
         seconds,
         connections,
     );
-    let _ = child.kill();
+    // SIGTERM, not SIGKILL: the nginx master must take its worker down with it.
+    // SAFETY: kill with the child's pid and a valid signal.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait();
     Some(m)
 }

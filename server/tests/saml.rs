@@ -1207,3 +1207,130 @@ async fn sessions_expire_when_idle() {
     );
     env.s.stop().await;
 }
+
+/// The example nginx config in examples/nginx protects an app with /auth/verify, for real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_forward_auth_example_protects_an_app() {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(nginx) = nginx else {
+        assert!(std::env::var_os("CI").is_none(), "nginx is required in CI");
+        eprintln!("SKIPPED: nginx not installed");
+        return;
+    };
+    let env = Env::new(Backend::Sqlite, json!({})).await;
+    let session = login(&env).await;
+
+    // The protected app echoes the identity headers it receives.
+    let app_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app_addr = app_listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(|headers: axum::http::HeaderMap| async move {
+        let h = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        format!(
+            "user={} email={} role={}",
+            h("x-auth-user"),
+            h("x-auth-email"),
+            h("x-auth-role")
+        )
+    });
+    tokio::spawn(async move { axum::serve(app_listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/nginx/forward-auth.conf"
+    ))
+    .unwrap();
+    let site = example
+        .replace("127.0.0.1:8080", env.s.url.trim_start_matches("http://"))
+        .replace("127.0.0.1:3000", &app_addr.to_string())
+        .replace("127.0.0.1:8443", &format!("127.0.0.1:{port}"));
+    std::fs::write(dir.path().join("site.conf"), site).unwrap();
+    let d = dir.path().display();
+    std::fs::write(
+        dir.path().join("nginx.conf"),
+        format!(
+            "worker_processes 1; daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
+             http {{ access_log off; client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp; uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;\n\
+             include {d}/site.conf; }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    let mut child = Command::new(nginx)
+        .args([
+            "-c",
+            &dir.path().join("nginx.conf").display().to_string(),
+            "-p",
+            &d.to_string(),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = no_redirects();
+    let mut ready = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/healthz-nothing"))
+            .send()
+            .await
+            .is_ok()
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        ready,
+        "nginx did not start: {}",
+        std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+    );
+
+    // No session: off to the login page, even with forged identity headers.
+    let r = client
+        .get(format!("{base}/reports?q=1"))
+        .header("x-auth-user", "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("http://127.0.0.1:{port}/login?redirect_to=/reports?q=1")
+    );
+    // A session: the app sees who it is, and a forged header is overwritten.
+    let r = client
+        .get(format!("{base}/reports"))
+        .header("cookie", format!("ssoplane_session={session}"))
+        .header("x-auth-user", "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.text().await.unwrap(),
+        "user=ada email=ada@example.com role=viewer"
+    );
+    // The login page is served through the proxy too.
+    let r = client.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // SIGTERM, not SIGKILL: the master must take its worker down with it.
+    // SAFETY: kill with the child's pid and a valid signal.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    env.s.stop().await;
+}
