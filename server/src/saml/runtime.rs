@@ -204,9 +204,8 @@ impl Registry {
         }
     }
 
-    /// Our side only, for the SP metadata: works for disabled providers and
-    /// before the IdP's metadata can be had.
-    pub async fn sp_side(&self, provider: &str) -> Result<SpSide, RuntimeError> {
+    /// The provider's settings in effect (secrets decrypted) and their version.
+    async fn load(&self, provider: &str) -> Result<(i64, SamlSettings), RuntimeError> {
         let effective = self
             .settings
             .effective(provider)
@@ -214,6 +213,13 @@ impl Registry {
             .ok_or_else(|| RuntimeError::Unknown(provider.to_owned()))?;
         let settings = SamlSettings::from_settings(&effective.settings)
             .map_err(|e| RuntimeError::Build(e.to_string()))?;
+        Ok((effective.version, settings))
+    }
+
+    /// Our side only, for the SP metadata: works for disabled providers and
+    /// before the IdP's metadata can be had.
+    pub async fn sp_side(&self, provider: &str) -> Result<SpSide, RuntimeError> {
+        let (_, settings) = self.load(provider).await?;
         compile_sp(provider, settings, self.settings.root_url()).await
     }
 
@@ -240,20 +246,14 @@ impl Registry {
         if let Some(rt) = cached.filter(fresh) {
             return Ok(rt);
         }
-        let effective = self
-            .settings
-            .effective(provider)
-            .await?
-            .ok_or_else(|| RuntimeError::Unknown(provider.to_owned()))?;
-        let settings = SamlSettings::from_settings(&effective.settings)
-            .map_err(|e| RuntimeError::Build(e.to_string()))?;
+        let (version_in_effect, settings) = self.load(provider).await?;
         if !settings.enabled {
             return Err(RuntimeError::Disabled(provider.to_owned()));
         }
         let rt = Arc::new(
             compile(
                 provider,
-                effective.version,
+                version_in_effect,
                 settings,
                 self.settings.root_url(),
                 &self.metadata,

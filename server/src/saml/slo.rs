@@ -180,24 +180,28 @@ pub struct IdpLogout {
     pub name_id: String,
 }
 
+/// Issuer must be our IdP; a Destination, when given, must be our SLO URL.
+fn check_envelope(
+    rt: &Runtime,
+    issuer: Option<&Issuer>,
+    destination: Option<&str>,
+) -> Result<(), SloError> {
+    let issuer = issuer.and_then(|i| i.value.clone()).unwrap_or_default();
+    if issuer != rt.idp.entity_id {
+        return Err(SloError::Issuer(issuer));
+    }
+    match destination {
+        Some(dest) if dest != rt.sp.slo_url => Err(SloError::Destination(dest.to_owned())),
+        _ => Ok(()),
+    }
+}
+
 /// Checks an IdP's LogoutRequest (already signature-verified).
 pub fn check_request(rt: &Runtime, xml: &str) -> Result<IdpLogout, SloError> {
     let req: LogoutRequest = xml
         .parse()
         .map_err(|e| SloError::Malformed(format!("{e}")))?;
-    let issuer = req
-        .issuer
-        .as_ref()
-        .and_then(|i| i.value.clone())
-        .unwrap_or_default();
-    if issuer != rt.idp.entity_id {
-        return Err(SloError::Issuer(issuer));
-    }
-    if let Some(dest) = &req.destination {
-        if dest != &rt.sp.slo_url {
-            return Err(SloError::Destination(dest.clone()));
-        }
-    }
+    check_envelope(rt, req.issuer.as_ref(), req.destination.as_deref())?;
     if let Some(issued) = req.issue_instant {
         let limit =
             chrono::Duration::from_std(rt.settings.max_issue_delay() + rt.settings.clock_skew())
@@ -225,19 +229,7 @@ pub fn check_response(rt: &Runtime, xml: &str) -> Result<String, SloError> {
     let resp: LogoutResponse = xml
         .parse()
         .map_err(|e| SloError::Malformed(format!("{e}")))?;
-    let issuer = resp
-        .issuer
-        .as_ref()
-        .and_then(|i| i.value.clone())
-        .unwrap_or_default();
-    if issuer != rt.idp.entity_id {
-        return Err(SloError::Issuer(issuer));
-    }
-    if let Some(dest) = &resp.destination {
-        if dest != &rt.sp.slo_url {
-            return Err(SloError::Destination(dest.clone()));
-        }
-    }
+    check_envelope(rt, resp.issuer.as_ref(), resp.destination.as_deref())?;
     let status = resp
         .status
         .as_ref()

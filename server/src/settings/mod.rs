@@ -216,6 +216,23 @@ impl SettingsService {
         })
     }
 
+    /// Another writer (another replica) won the compare-and-swap. With a
+    /// precondition the client must re-read (412); without one the caller
+    /// redoes its read-modify-write on the newer version.
+    async fn lost_race(
+        &self,
+        provider: &str,
+        precondition: Precondition,
+    ) -> Result<(), SettingsError> {
+        self.forget(provider);
+        if precondition == Precondition::None {
+            return Ok(());
+        }
+        Err(SettingsError::VersionMismatch {
+            current: self.stored_version(provider).await?,
+        })
+    }
+
     async fn stored_version(&self, provider: &str) -> Result<i64, SettingsError> {
         Ok(self
             .store
@@ -373,14 +390,7 @@ impl SettingsService {
                 // one we redo the read-modify-write on top of the newer
                 // version, so the other write stays in the history and is
                 // never silently lost.
-                Write::Conflict => {
-                    self.forget(provider);
-                    if precondition != Precondition::None {
-                        return Err(SettingsError::VersionMismatch {
-                            current: self.stored_version(provider).await?,
-                        });
-                    }
-                }
+                Write::Conflict => self.lost_race(provider, precondition).await?,
             }
         }
         Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))
@@ -438,14 +448,7 @@ impl SettingsService {
                     self.remember(provider, None, None);
                     return Ok(());
                 }
-                Write::Conflict => {
-                    self.forget(provider);
-                    if precondition != Precondition::None {
-                        return Err(SettingsError::VersionMismatch {
-                            current: self.stored_version(provider).await?,
-                        });
-                    }
-                }
+                Write::Conflict => self.lost_race(provider, precondition).await?,
             }
         }
         Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))

@@ -3,6 +3,19 @@
 //! boolean), so a macro stamps out the same methods for each pool type; sqlx
 //! has no ergonomic way to be generic over the database for this.
 
+/// Column lists read into `UserRow` and `SettingsRow`, written once.
+macro_rules! user_columns {
+    () => {
+        "id, login, email, name, external_uid, provider, role, is_admin, disabled, created_at, updated_at, last_login_at"
+    };
+}
+
+macro_rules! settings_columns {
+    () => {
+        "provider, settings_json, secrets_json, version, updated_at, updated_by"
+    };
+}
+
 macro_rules! sql_store_methods {
     ($store:ty) => {
         impl $store {
@@ -16,8 +29,7 @@ macro_rules! sql_store_methods {
                 provider: &str,
             ) -> Result<Option<$crate::store::SettingsRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT provider, settings_json, secrets_json, version, updated_at, updated_by \
-                     FROM sso_settings WHERE provider = $1",
+                    concat!("SELECT ", $crate::store::sql::settings_columns!(), " FROM sso_settings WHERE provider = $1"),
                 )
                 .bind(provider)
                 .fetch_optional(&self.pool)
@@ -28,8 +40,7 @@ macro_rules! sql_store_methods {
                 &self,
             ) -> Result<Vec<$crate::store::SettingsRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT provider, settings_json, secrets_json, version, updated_at, updated_by \
-                     FROM sso_settings ORDER BY provider",
+                    concat!("SELECT ", $crate::store::sql::settings_columns!(), " FROM sso_settings ORDER BY provider"),
                 )
                 .fetch_all(&self.pool)
                 .await?)
@@ -228,8 +239,7 @@ macro_rules! sql_store_methods {
                 offset: i64,
             ) -> Result<Vec<$crate::store::UserRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT id, login, email, name, external_uid, provider, role, is_admin, disabled, \
-                     created_at, updated_at, last_login_at FROM users ORDER BY login LIMIT $1 OFFSET $2",
+                    concat!("SELECT ", $crate::store::sql::user_columns!(), " FROM users ORDER BY login LIMIT $1 OFFSET $2"),
                 )
                 .bind(limit)
                 .bind(offset)
@@ -239,8 +249,7 @@ macro_rules! sql_store_methods {
 
             pub async fn get_user(&self, id: &str) -> Result<Option<$crate::store::UserRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT id, login, email, name, external_uid, provider, role, is_admin, disabled, \
-                     created_at, updated_at, last_login_at FROM users WHERE id = $1",
+                    concat!("SELECT ", $crate::store::sql::user_columns!(), " FROM users WHERE id = $1"),
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
@@ -429,8 +438,7 @@ macro_rules! sql_store_methods {
                 login: &str,
             ) -> Result<Option<$crate::store::UserRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT id, login, email, name, external_uid, provider, role, is_admin, disabled, \
-                     created_at, updated_at, last_login_at FROM users WHERE login = $1",
+                    concat!("SELECT ", $crate::store::sql::user_columns!(), " FROM users WHERE login = $1"),
                 )
                 .bind(login)
                 .fetch_optional(&self.pool)
@@ -586,7 +594,7 @@ macro_rules! sql_store_methods {
     };
 }
 
-pub(crate) use sql_store_methods;
+pub(crate) use {settings_columns, sql_store_methods, user_columns};
 
 /// Names the sqlx database type of a store, for transaction signatures.
 pub(crate) trait Backend {
