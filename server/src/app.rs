@@ -97,6 +97,8 @@ pub async fn state(config: &Config, store: Store) -> Result<AppState, StartError
         saml: Arc::new(Registry::new(Arc::clone(&settings))),
         session_timeouts,
         secure_cookies: config.server.root_url().starts_with("https://"),
+        local_login: config.server.local_login,
+        local_throttle: Arc::default(),
         tokens: Arc::new(TokenService::new(store.clone())),
         settings,
         store,

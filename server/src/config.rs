@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub session_idle_timeout: String,
     /// ...and after this long in any case.
     pub session_absolute_timeout: String,
+    /// Break-glass: offer the local administrator login at `/login?noSSO=true`
+    /// (password set with `ssoplane local-admin set-password`).
+    pub local_login: bool,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +63,7 @@ impl Default for ServerConfig {
             shutdown_timeout: "30s".into(),
             session_idle_timeout: "8h".into(),
             session_absolute_timeout: "24h".into(),
+            local_login: false,
         }
     }
 }

@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the break-glass local administrator (server.local_login).
+    LocalAdmin {
+        #[command(subcommand)]
+        command: LocalAdminCommand,
+    },
     /// Print the OpenAPI document of the admin API.
     Openapi,
     /// Validate the configuration (file, environment) and exit.
@@ -63,6 +68,17 @@ enum Command {
 enum RoleArg {
     Admin,
     Reader,
+}
+
+#[derive(Subcommand)]
+enum LocalAdminCommand {
+    /// Set the local administrator's username and password (the password is read from stdin).
+    SetPassword {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value = "admin")]
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -154,6 +170,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         },
+        Command::LocalAdmin {
+            command: LocalAdminCommand::SetPassword { common, username },
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let config = load(&common, None, None)?;
+            let store = app::open_store(&config).await?;
+            let result =
+                ssoplane_server::identity::local_admin::set_password(&store, &username, password)
+                    .await;
+            store.close().await;
+            result?;
+            eprintln!(
+                "local administrator {username:?} set; enable it with server.local_login = true"
+            );
+        }
         Command::Openapi => print!("{}", api::openapi::render(api::routes().specs())),
         Command::CheckConfig { common } => {
             let config = load(&common, None, None)?;

@@ -30,6 +30,9 @@ pub struct AppState {
     pub session_timeouts: crate::identity::sessions::Timeouts,
     /// `Secure` cookies: the public root URL is https.
     pub secure_cookies: bool,
+    /// Break-glass local administrator login enabled.
+    pub local_login: bool,
+    pub local_throttle: Arc<crate::identity::local_admin::Throttle>,
     pub settings: Arc<SettingsService>,
     pub tokens: Arc<TokenService>,
     pub metrics: PrometheusHandle,

@@ -4,5 +4,6 @@
 
 pub mod attributes;
 pub mod authorize;
+pub mod local_admin;
 pub mod provision;
 pub mod sessions;

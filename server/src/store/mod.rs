@@ -393,6 +393,10 @@ impl Store {
         dispatch!(self, s => s.get_meta(key).await)
     }
 
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_meta(key, value).await)
+    }
+
     /// Sets `key` unless it is already set; returns the value now stored.
     pub async fn init_meta(&self, key: &str, value: &str) -> Result<String, StoreError> {
         dispatch!(self, s => s.init_meta(key, value).await)

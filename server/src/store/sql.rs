@@ -578,6 +578,17 @@ macro_rules! sql_store_methods {
                 Ok(row.map(|r| r.0))
             }
 
+            pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             pub async fn init_meta(&self, key: &str, value: &str) -> Result<String, $crate::store::StoreError> {
                 sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
                     .bind(key)

@@ -109,3 +109,27 @@ pub fn message(title: &str, message: &str) -> Response {
         "",
     )
 }
+
+/// The break-glass local administrator form.
+pub fn local_login(redirect_to: &str, error: Option<&str>) -> Response {
+    let error = error
+        .map(|e| format!("<p role=\"alert\">{}</p>", text(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Local administrator sign-in</h1>{error}<form method=\"post\" action=\"/login/local\">\
+         <p><label>Username <input name=\"username\" autocomplete=\"username\" required></label></p>\
+         <p><label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
+         <input type=\"hidden\" name=\"redirect_to\" value=\"{}\"><button type=\"submit\">Sign in</button></form>",
+        attr(redirect_to)
+    );
+    page(
+        if error.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        },
+        "Local sign-in",
+        &body,
+        "; form-action 'self'",
+    )
+}

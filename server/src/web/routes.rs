@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page))
         .route("/logout", get(logout).post(logout))
+        .route("/login/local", axum::routing::post(local_login))
         .route("/auth/verify", get(verify))
         .route("/api/v1/me", get(me))
         .route("/", get(home))
@@ -52,11 +53,14 @@ async fn login_page(
 ) -> Response {
     let q = q.map(|q| q.0).unwrap_or_default();
     if q.no_sso.is_some() {
-        return pages::error(
-            StatusCode::NOT_FOUND,
-            "Local sign-in is not enabled on this server.",
-            &cid.0,
-        );
+        if !state.local_login {
+            return pages::error(
+                StatusCode::NOT_FOUND,
+                "Local sign-in is not enabled on this server.",
+                &cid.0,
+            );
+        }
+        return pages::local_login(&q.redirect_to, None);
     }
     let providers = match state.saml.enabled().await {
         Ok(p) => p,
@@ -183,5 +187,117 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
             &format!("You are signed in as {}.", user.login),
         ),
         None => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LocalLoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    redirect_to: String,
+}
+
+/// `POST /login/local`: the break-glass administrator.
+async fn local_login(
+    State(state): State<AppState>,
+    Extension(cid): Extension<RequestId>,
+    headers: HeaderMap,
+    form: Result<axum::Form<LocalLoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    use crate::identity::local_admin::{self, LocalAdminError};
+    if !state.local_login {
+        return pages::error(
+            StatusCode::NOT_FOUND,
+            "Local sign-in is not enabled on this server.",
+            &cid.0,
+        );
+    }
+    // Cross-site form posts are refused (login CSRF).
+    let root = url::Url::parse(state.settings.root_url())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        if origin != root {
+            return pages::error(
+                StatusCode::FORBIDDEN,
+                "This sign-in form must be posted from this server.",
+                &cid.0,
+            );
+        }
+    }
+    let Ok(axum::Form(form)) = form else {
+        return pages::local_login("", Some("Enter a username and a password."));
+    };
+    let target =
+        crate::saml::relay::allowed_target(&form.redirect_to, state.settings.root_url(), &[])
+            .unwrap_or_else(|| "/".into());
+    match local_admin::sign_in(
+        &state.store,
+        &state.local_throttle,
+        &form.username,
+        &form.password,
+    )
+    .await
+    {
+        Ok(user) => {
+            let token = match sessions::create(
+                &state.store,
+                &user,
+                "local",
+                "",
+                "",
+                state.session_timeouts,
+            )
+            .await
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!(correlation_id = cid.0, error = %e, "cannot create session");
+                    return pages::error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Sign-in is temporarily unavailable.",
+                        &cid.0,
+                    );
+                }
+            };
+            tracing::warn!(
+                correlation_id = cid.0,
+                login = user.login,
+                "break-glass local administrator signed in"
+            );
+            let mut resp = Redirect::to(&target).into_response();
+            let max_age = state.session_timeouts.absolute.as_secs() as i64;
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::set(
+                    cookies::SESSION,
+                    &token,
+                    max_age,
+                    state.secure_cookies,
+                    cookies::SameSite::Lax,
+                ),
+            );
+            resp
+        }
+        Err(
+            e @ (LocalAdminError::Denied | LocalAdminError::Throttled | LocalAdminError::NotSet),
+        ) => {
+            tracing::warn!(correlation_id = cid.0, reason = %e, "break-glass sign-in refused");
+            let shown = if matches!(e, LocalAdminError::Throttled) {
+                e.to_string()
+            } else {
+                "Wrong username or password.".to_owned()
+            };
+            pages::local_login(&form.redirect_to, Some(&shown))
+        }
+        Err(e) => {
+            tracing::error!(correlation_id = cid.0, error = %e, "break-glass sign-in failed");
+            pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is temporarily unavailable.",
+                &cid.0,
+            )
+        }
     }
 }

@@ -1,0 +1,155 @@
+//! The break-glass local administrator: one account that can sign in at
+//! `/login?noSSO=true` when every IdP is down or misconfigured. Off unless
+//! `server.local_login` is true and a password was set with
+//! `ssoplane local-admin set-password`. The password is stored as an argon2id
+//! hash; failed attempts are throttled.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError, UserRow};
+
+const META_KEY: &str = "local_admin";
+/// Failed attempts tolerated per window before the login locks for the rest of it.
+const MAX_FAILURES: u32 = 5;
+const WINDOW: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalAdminError {
+    #[error("the password must be at least 12 characters")]
+    WeakPassword,
+    #[error("the username must be 1-64 letters, digits, '-', '_' or '.'")]
+    BadUsername,
+    #[error("wrong username or password")]
+    Denied,
+    #[error("too many failed attempts; try again in a minute")]
+    Throttled,
+    #[error("no local administrator password is set (ssoplane local-admin set-password)")]
+    NotSet,
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored local administrator is corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    username: String,
+    hash: String,
+}
+
+pub async fn set_password(
+    store: &Store,
+    username: &str,
+    password: &str,
+) -> Result<(), LocalAdminError> {
+    if !(1..=64).contains(&username.len())
+        || !username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(LocalAdminError::BadUsername);
+    }
+    if password.chars().count() < 12 {
+        return Err(LocalAdminError::WeakPassword);
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| LocalAdminError::Hash(e.to_string()))?;
+    let value = serde_json::to_string(&Stored {
+        username: username.to_owned(),
+        hash: hash.to_string(),
+    })?;
+    store.set_meta(META_KEY, &value).await?;
+    Ok(())
+}
+
+/// Failed attempts in the current window, shared by every request to this process.
+#[derive(Default)]
+pub struct Throttle {
+    state: Mutex<Option<(Instant, u32)>>,
+}
+
+impl Throttle {
+    fn blocked(&self) -> bool {
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        matches!(*state, Some((start, n)) if start.elapsed() < WINDOW && n >= MAX_FAILURES)
+    }
+
+    fn fail(&self) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *state = match *state {
+            Some((start, n)) if start.elapsed() < WINDOW => Some((start, n + 1)),
+            _ => Some((Instant::now(), 1)),
+        };
+    }
+}
+
+/// Checks the credentials and returns the local administrator's user row (created on first use).
+pub async fn sign_in(
+    store: &Store,
+    throttle: &Throttle,
+    username: &str,
+    password: &str,
+) -> Result<UserRow, LocalAdminError> {
+    if throttle.blocked() {
+        return Err(LocalAdminError::Throttled);
+    }
+    let stored: Stored = match store.get_meta(META_KEY).await? {
+        Some(v) => serde_json::from_str(&v)?,
+        None => return Err(LocalAdminError::NotSet),
+    };
+    let hash = PasswordHash::new(&stored.hash).map_err(|e| LocalAdminError::Hash(e.to_string()))?;
+    // Verify even for a wrong username, so timing does not tell which part was wrong.
+    let password_ok = Argon2::default()
+        .verify_password(password.as_bytes(), &hash)
+        .is_ok();
+    if !password_ok || username != stored.username {
+        throttle.fail();
+        return Err(LocalAdminError::Denied);
+    }
+    let login = format!("local:{}", stored.username);
+    let now = crate::settings::now();
+    if let Some(mut user) = store.find_user_by_login(&login).await? {
+        if user.disabled {
+            return Err(LocalAdminError::Denied);
+        }
+        user.last_login_at = Some(now.clone());
+        user.updated_at = now;
+        user.is_admin = true;
+        user.role = "admin".into();
+        let groups = store.user_groups(&user.id).await?;
+        store.update_user_login(&user, &groups).await?;
+        return Ok(user);
+    }
+    let user = UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        login,
+        email: String::new(),
+        name: "Local administrator".into(),
+        external_uid: String::new(),
+        provider: "local".into(),
+        role: "admin".into(),
+        is_admin: true,
+        disabled: false,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        last_login_at: Some(now),
+    };
+    store.insert_user(&user, &[]).await?;
+    Ok(user)
+}
