@@ -217,15 +217,11 @@ pub async fn accept(
     let xml = decode(saml_response)?;
     let scan = guard::check(&xml)?;
     let now = crate::identity::sessions::now_secs();
-    let pending: Vec<String> = match browser {
-        Some(b) => store
-            .pending_saml_requests(&rt.provider, b, now)
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect(),
+    let requests = match browser {
+        Some(b) => store.pending_saml_requests(&rt.provider, b, now).await?,
         None => Vec::new(),
     };
+    let pending: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
     // InResponseTo binds the response to a request *this browser* started;
     // samael alone would accept any InResponseTo once IdP-initiated is on.
     match &scan.in_response_to {
@@ -243,12 +239,10 @@ pub async fn accept(
     };
     let redirect_to = match &scan.in_response_to {
         Some(irt) => {
-            let target = store
-                .pending_saml_requests(&rt.provider, browser.unwrap_or_default(), now)
-                .await?
-                .into_iter()
+            let target = requests
+                .iter()
                 .find(|r| &r.id == irt)
-                .map(|r| r.relay_state)
+                .map(|r| r.relay_state.clone())
                 .unwrap_or_else(|| "/".into());
             // One response per request, even with two ACS calls racing.
             if !store.take_saml_request(irt).await? {

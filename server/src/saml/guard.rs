@@ -41,10 +41,9 @@ pub struct Scan {
     pub in_response_to: Option<String>,
 }
 
-pub fn check(xml: &str) -> Result<Scan, GuardError> {
-    if xml.len() > MAX_RESPONSE_BYTES {
-        return Err(GuardError::TooLarge);
-    }
+/// No DTD or entity declarations, no comments, no processing instructions
+/// (beyond the XML declaration). Shared by every SAML message we read.
+pub fn check_markup(xml: &str) -> Result<(), GuardError> {
     let lower = xml.to_ascii_lowercase();
     if lower.contains("<!doctype") || lower.contains("<!entity") {
         return Err(GuardError::Dtd);
@@ -60,6 +59,14 @@ pub fn check(xml: &str) -> Result<Scan, GuardError> {
     if body.contains("<?") {
         return Err(GuardError::Comment);
     }
+    Ok(())
+}
+
+pub fn check(xml: &str) -> Result<Scan, GuardError> {
+    if xml.len() > MAX_RESPONSE_BYTES {
+        return Err(GuardError::TooLarge);
+    }
+    check_markup(xml)?;
     let doc = roxmltree::Document::parse(xml).map_err(|e| GuardError::Malformed(e.to_string()))?;
     let root = doc.root_element();
     if root.tag_name().namespace() != Some(PROTOCOL_NS) || root.tag_name().name() != "Response" {

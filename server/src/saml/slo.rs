@@ -166,13 +166,7 @@ pub fn post_message(rt: &Runtime, b64: &str) -> Result<String, SloError> {
 }
 
 fn guard_xml(xml: &str) -> Result<(), SloError> {
-    let lower = xml.to_ascii_lowercase();
-    if lower.contains("<!doctype") || lower.contains("<!entity") || xml.contains("<!--") {
-        return Err(SloError::Malformed(
-            "DTDs and comments are not accepted".into(),
-        ));
-    }
-    Ok(())
+    super::guard::check_markup(xml).map_err(|e| SloError::Malformed(e.to_string()))
 }
 
 pub struct IdpLogout {

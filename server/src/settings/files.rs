@@ -27,19 +27,6 @@ async fn read(s: &Settings, name: &str, errors: &mut Vec<FieldError>) -> Option<
     }
 }
 
-/// Contents of the PEM settings, whether given inline or by path.
-pub async fn resolve_pem(s: &Settings, inline: &str, path: &str) -> std::io::Result<String> {
-    let value = text(s, inline);
-    if !value.is_empty() {
-        return Ok(value.to_owned());
-    }
-    let p = text(s, path);
-    if p.is_empty() {
-        return Ok(String::new());
-    }
-    tokio::fs::read_to_string(p).await
-}
-
 pub async fn check_paths(s: &Settings) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let cert = read(s, "certificate_path", &mut errors).await;
