@@ -1,6 +1,6 @@
 //! ACS validation throughput: signed SAML Responses (RSA-2048, RSA-SHA256 /
 //! SHA-256, Response *and* Assertion signed) validated on one thread by
-//! `acs::decode` + `guard::check` + `acs::verify` — everything the ACS does
+//! `acs::decode` + `acs::verify` (markup guard, one libxml2 parse, both signatures, protocol rules) — everything the ACS does
 //! before the store (replay memory, provisioning and sessions are excluded).
 //! Peers measured in the same run:
 //! - python3-saml (OneLogin, strict) validating the very same responses in
@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use base64::Engine;
 use serde_json::{json, Value};
-use ssoplane_server::saml::{acs, guard, idp::MetadataCache, metadata, runtime};
+use ssoplane_server::saml::{acs, idp::MetadataCache, metadata, runtime};
 
 const PROVIDER: &str = "bench";
 const ROOT: &str = "https://sso.example.com";
@@ -209,11 +209,10 @@ fn main() {
     // --- Ours: one thread, decode + guard + verify, every response accepted.
     let validate_one = |b64: &str| {
         let xml = acs::decode(b64).unwrap();
-        let scan = guard::check(&xml).unwrap();
-        assert!(scan.response_signed && !scan.encrypted && scan.in_response_to.is_none());
-        let assertion = acs::verify(&rt, &xml, &scan, &[])
+        let verified = acs::verify(&rt, &xml, &[])
             .unwrap_or_else(|e| panic!("our ACS refused a pysaml2 response: {e}"));
-        std::hint::black_box(assertion);
+        assert!(verified.in_response_to.is_none());
+        std::hint::black_box(verified.assertion);
     };
     for r in &responses {
         validate_one(r); // warm-up, and proof every response is accepted
@@ -277,7 +276,7 @@ fn main() {
     println!(
         "ACS validation, one thread, {count} distinct pysaml2 responses (RSA-2048, RSA-SHA256/SHA-256, Response + Assertion signed = 2 signatures each), {seconds}s per measurement"
     );
-    println!("ours = acs::decode + guard::check + acs::verify (store, replay memory and provisioning excluded)");
+    println!("ours = acs::decode + acs::verify (store, replay memory and provisioning excluded)");
     println!();
     println!("| measure | value |");
     println!("|---|---|");

@@ -663,7 +663,7 @@ async fn encrypted_assertions_are_decrypted() {
             );
         }
     }
-    // 3DES is refused; so is an encrypted assertion that carries no signature of its own.
+    // 3DES is refused.
     let st = env.start("/").await;
     let resp = env.response(
         Some(&st.request_id),
@@ -674,10 +674,26 @@ async fn encrypted_assertions_are_decrypted() {
         "encryption",
     )
     .await;
+    // Only the Response signed: its signature covers the ciphertext, so the
+    // plaintext it decrypts to is the IdP's (python3-saml accepts this too).
     let st = env.start("/").await;
     let resp = env.response(
         Some(&st.request_id),
         json!({"sign_assertion": false, "sign_response": true, "encrypt_assertion": true}),
+    );
+    let r = env.post_acs(&resp, "", Some(&st.browser)).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        env.last_event().await
+    );
+    // Nothing signed at all: encryption is no signature (anyone can encrypt
+    // to our public key).
+    let st = env.start("/").await;
+    let resp = env.response(
+        Some(&st.request_id),
+        json!({"sign_assertion": false, "sign_response": false, "encrypt_assertion": true}),
     );
     env.assert_refused(
         env.post_acs(&resp, "", Some(&st.browser)).await,

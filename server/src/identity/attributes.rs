@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use samael::schema::Assertion;
+use crate::saml::assertion::Assertion;
 use ssoplane_schema::SamlSettings;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -74,36 +74,23 @@ const EXTERNAL_UID_DEFAULTS: &[&str] = &[
 
 pub fn claims(assertion: &Assertion) -> Result<Claims, MappingError> {
     let name_id = assertion
-        .subject
-        .as_ref()
-        .and_then(|s| s.name_id.as_ref())
-        .map(|n| n.value.trim().to_owned())
+        .name_id
+        .as_deref()
+        .map(|n| n.trim().to_owned())
         .filter(|v| !v.is_empty())
         .ok_or(MappingError::NoNameId)?;
     if name_id.chars().any(char::is_control) {
         return Err(MappingError::ControlCharacters("NameID"));
     }
-    let session_index = assertion
-        .authn_statements
-        .iter()
-        .flatten()
-        .find_map(|a| a.session_index.clone())
-        .unwrap_or_default();
+    let session_index = assertion.session_index.clone().unwrap_or_default();
     let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for statement in assertion.attribute_statements.iter().flatten() {
-        for attr in &statement.attributes {
-            let values: Vec<String> = attr
-                .values
-                .iter()
-                .filter_map(|v| v.value.clone())
-                .map(|v| v.trim().to_owned())
-                .collect();
-            for key in [&attr.name, &attr.friendly_name].into_iter().flatten() {
-                attributes
-                    .entry(key.clone())
-                    .or_default()
-                    .extend(values.iter().cloned());
-            }
+    for attr in &assertion.attributes {
+        let values: Vec<String> = attr.values.iter().map(|v| v.trim().to_owned()).collect();
+        for key in std::iter::once(&attr.name).chain(attr.friendly_name.as_ref()) {
+            attributes
+                .entry(key.clone())
+                .or_default()
+                .extend(values.iter().cloned());
         }
     }
     Ok(Claims {

@@ -1,19 +1,24 @@
 //! The assertion consumer service: `POST /saml/{provider}/acs`. Every rule of
-//! DESIGN.md's "SAML rules the ACS enforces" is checked here or in samael
-//! (named where it is samael's); any failure ends with an error page carrying
+//! DESIGN.md's "SAML rules the ACS enforces" is checked here: signatures in
+//! `dsig`, protocol rules in `validate`, the browser binding and replay
+//! memory below; any failure ends with an error page carrying
 //! a correlation id, a precise log line and login event, and no session.
 
 use std::sync::Arc;
 
+use super::assertion::{Assertion, AssertionError};
 use base64::Engine;
-use samael::schema::Assertion;
 
-use super::guard::{self, Scan};
+use super::dsig::{self, Doc, DsigError};
+use super::guard;
 use super::runtime::{Runtime, RuntimeError};
+use super::validate::{Expect, ResponseFields, RuleError};
 use crate::identity::attributes::{self, Identity};
 use crate::identity::authorize::{self, Decision};
 use crate::identity::provision::{self, ProvisionError};
 use crate::store::{Store, StoreError, UserRow};
+
+const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
 /// Why a response was refused. `Display` is the administrator's detail (logs,
 /// login events); `user_message` is what the browser is shown.
@@ -33,8 +38,18 @@ pub enum AcsError {
     RequestReplayed(String),
     #[error("assertion {0:?} was already used: replay refused")]
     AssertionReplayed(String),
-    #[error("response rejected by signature/protocol validation: {0}")]
-    Invalid(String),
+    #[error("neither the Response nor the Assertion is signed")]
+    Unsigned,
+    #[error("the Assertion must be a direct child of the Response")]
+    Misplaced,
+    #[error("the signed Assertion does not follow the SAML 2.0 schema: {0}")]
+    Unreadable(#[from] AssertionError),
+    #[error(transparent)]
+    Signature(#[from] DsigError),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("verification task failed: {0}")]
+    Task(String),
     #[error(transparent)]
     Decrypt(#[from] super::decrypt::DecryptError),
     #[error("the assertion is not encrypted but want_assertions_encrypted is on")]
@@ -80,7 +95,12 @@ impl AcsError {
             AcsError::Unsolicited => "unsolicited",
             AcsError::UnknownRequest(_) => "in_response_to",
             AcsError::RequestReplayed(_) | AcsError::AssertionReplayed(_) => "replay",
-            AcsError::Invalid(_) => "validation",
+            AcsError::Unsigned
+            | AcsError::Misplaced
+            | AcsError::Unreadable(_)
+            | AcsError::Signature(_)
+            | AcsError::Rule(_)
+            | AcsError::Task(_) => "validation",
             AcsError::NotEncrypted | AcsError::Decrypt(_) => "encryption",
             AcsError::NoAudience(_) => "audience",
             AcsError::RelayStateMismatch(_) | AcsError::RelayStateOffsite(_) => "relay_state",
@@ -103,16 +123,13 @@ pub struct Accepted {
 }
 
 pub fn decode(saml_response: &str) -> Result<String, AcsError> {
-    let compact: String = saml_response
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if compact.is_empty() || compact.len() > guard::MAX_RESPONSE_BYTES * 4 / 3 + 4 {
-        return Err(if compact.is_empty() {
-            AcsError::Encoding
-        } else {
-            AcsError::Guard(guard::GuardError::TooLarge)
-        });
+    let mut compact = saml_response.as_bytes().to_vec();
+    compact.retain(|b| !b.is_ascii_whitespace());
+    if compact.is_empty() {
+        return Err(AcsError::Encoding);
+    }
+    if compact.len() > guard::MAX_RESPONSE_BYTES * 4 / 3 + 4 {
+        return Err(AcsError::Guard(guard::GuardError::TooLarge));
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact)
@@ -120,77 +137,85 @@ pub fn decode(saml_response: &str) -> Result<String, AcsError> {
     String::from_utf8(bytes).map_err(|_| AcsError::Encoding)
 }
 
-/// Signature, protocol and assertion checks, from the raw XML to a verified
-/// assertion. Pure CPU (libxmlsec1): run it off the async workers.
-pub fn verify(
-    rt: &Runtime,
-    xml: &str,
-    scan: &Scan,
-    pending: &[String],
-) -> Result<Assertion, AcsError> {
-    let ids: Vec<&str> = pending.iter().map(String::as_str).collect();
-    let decrypted;
-    let xml = if scan.encrypted {
-        // A signed Response is verified before anything is decrypted.
-        if scan.response_signed {
-            use samael::crypto::{Crypto, CryptoProvider, ReduceMode};
-            let certs = rt
-                .samael
-                .idp_signing_certs()
-                .map_err(|e| AcsError::Invalid(chain(&e)))?
-                .unwrap_or_default();
-            Crypto::reduce_xml_to_signed(xml, &certs, ReduceMode::default()).map_err(|_| {
-                AcsError::Invalid(
-                    "the Response signature does not verify against the IdP's certificates".into(),
-                )
-            })?;
-        }
-        decrypted = super::decrypt::decrypt_response(xml, rt.decryption_key.as_ref())?;
-        decrypted.as_str()
-    } else {
-        xml
-    };
-    // samael: XML-DSig against the IdP's certificates with the algorithm
-    // allowlist, reduction to the signed element, Destination, InResponseTo,
-    // IssueInstant + max_issue_delay, Issuer, Status, decryption,
-    // NotBefore/NotOnOrAfter with skew, Audience (when present), bearer
-    // SubjectConfirmation Recipient/NotOnOrAfter/InResponseTo.
-    let assertion = rt
-        .samael
-        .parse_xml_response(xml, Some(&ids))
-        .map_err(|e| AcsError::Invalid(chain(&e)))?;
-    let s = &rt.settings;
-    if s.want_assertions_encrypted && !scan.encrypted {
-        return Err(AcsError::NotEncrypted);
-    }
-    // samael checks the audience only when a restriction is present; strict
-    // mode requires one naming us, so an assertion for any SP is not enough.
-    if s.strict {
-        let names_us = assertion
-            .conditions
-            .as_ref()
-            .and_then(|c| c.audience_restrictions.as_ref())
-            .is_some_and(|rs| {
-                rs.iter()
-                    .any(|r| r.audience.iter().any(|a| a == &rt.sp.entity_id))
-            });
-        if !names_us {
-            return Err(AcsError::NoAudience(rt.sp.entity_id.clone()));
-        }
-    }
-    Ok(assertion)
+/// A response that passed every check that needs no store.
+pub struct Verified {
+    pub assertion: Assertion,
+    /// The request it answers; `None` for an IdP-initiated login.
+    pub in_response_to: Option<String>,
 }
 
-/// An error with its causes, for the administrator's log line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
+/// Markup guard, InResponseTo binding, signature, protocol and assertion
+/// checks, from the raw XML to a verified assertion, on one parse. `pending`
+/// are the requests this browser started. Pure CPU (libxml2 + OpenSSL): run
+/// it off the async workers.
+pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, AcsError> {
+    guard::check_markup(xml)?;
+    let doc = Doc::parse(xml).map_err(|_| guard::GuardError::Malformed)?;
+    let root = doc.root().ok_or(guard::GuardError::Malformed)?;
+    let scan = guard::check(root)?;
+    // InResponseTo binds the response to a request *this browser* started;
+    // checked before any signature work, it is also the cheapest refusal.
+    match &scan.in_response_to {
+        Some(irt) if !pending.contains(irt) => return Err(AcsError::UnknownRequest(irt.clone())),
+        None if !rt.settings.allow_idp_initiated => return Err(AcsError::Unsolicited),
+        _ => {}
     }
-    out
+    let s = &rt.settings;
+    let response_signed = match dsig::signature_of(root)? {
+        Some(sig) => {
+            dsig::verify_enveloped(&doc, root, sig, &rt.idp_keys, s.allow_sha1)?;
+            true
+        }
+        None => false,
+    };
+    let response = ResponseFields::read(root);
+    let assertion = if scan.encrypted {
+        // Decrypted only after the Response signature (if any) held; that
+        // signature covers the ciphertext, so it vouches for the plaintext.
+        let plain = super::decrypt::decrypt_response(xml, rt.decryption_key.as_ref())?;
+        read_assertion(rt, &Doc::parse(&plain)?, response_signed)?
+    } else {
+        if s.want_assertions_encrypted {
+            return Err(AcsError::NotEncrypted);
+        }
+        read_assertion(rt, &doc, response_signed)?
+    };
+    let expect = Expect {
+        acs_url: &rt.sp.acs_url,
+        entity_id: &rt.sp.entity_id,
+        idp_entity_id: &rt.idp.entity_id,
+        pending,
+        allow_idp_initiated: s.allow_idp_initiated,
+        max_issue_delay: super::runtime::to_chrono(s.max_issue_delay()),
+        skew: super::runtime::to_chrono(s.clock_skew()),
+        // Strict mode wants an AudienceRestriction naming us, so an
+        // assertion addressed to any SP is not enough.
+        require_audience: s.strict,
+        now: chrono::Utc::now(),
+    };
+    expect.response(&response, response_signed)?;
+    expect.assertion(&assertion)?;
+    Ok(Verified {
+        assertion,
+        in_response_to: scan.in_response_to,
+    })
+}
+
+/// The Response's one Assertion, read from the octets a signature covered:
+/// its own enveloped signature, or the Response's when it has none.
+fn read_assertion(rt: &Runtime, doc: &Doc, response_signed: bool) -> Result<Assertion, AcsError> {
+    let root = doc.root().ok_or(DsigError::Malformed)?;
+    let el = root
+        .child(ASSERTION_NS, "Assertion")
+        .ok_or(AcsError::Misplaced)?;
+    match dsig::signature_of(el)? {
+        Some(sig) => {
+            dsig::verify_enveloped(doc, el, sig, &rt.idp_keys, rt.settings.allow_sha1)?;
+        }
+        None if response_signed => {}
+        None => return Err(AcsError::Unsigned),
+    }
+    Ok(Assertion::read(el)?)
 }
 
 /// When the assertion stops being acceptable, so its ID is remembered that long.
@@ -199,9 +224,7 @@ fn replay_horizon(rt: &Runtime, assertion: &Assertion) -> i64 {
     let issued_plus_delay =
         assertion.issue_instant.timestamp() + rt.settings.max_issue_delay().as_secs() as i64;
     let not_after = assertion
-        .conditions
-        .as_ref()
-        .and_then(|c| c.not_on_or_after)
+        .not_on_or_after
         .map(|t| t.timestamp())
         .unwrap_or(0);
     issued_plus_delay.max(not_after) + skew
@@ -215,29 +238,22 @@ pub async fn accept(
     browser: Option<&str>,
 ) -> Result<Accepted, AcsError> {
     let xml = decode(saml_response)?;
-    let scan = guard::check(&xml)?;
     let now = crate::identity::sessions::now_secs();
     let requests = match browser {
         Some(b) => store.pending_saml_requests(&rt.provider, b, now).await?,
         None => Vec::new(),
     };
     let pending: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
-    // InResponseTo binds the response to a request *this browser* started;
-    // samael alone would accept any InResponseTo once IdP-initiated is on.
-    match &scan.in_response_to {
-        Some(irt) if !pending.contains(irt) => return Err(AcsError::UnknownRequest(irt.clone())),
-        None if !rt.settings.allow_idp_initiated => return Err(AcsError::Unsolicited),
-        _ => {}
-    }
-    let assertion = {
+    let Verified {
+        assertion,
+        in_response_to,
+    } = {
         let rt = Arc::clone(&rt);
-        let scan = scan.clone();
-        let pending = pending.clone();
-        tokio::task::spawn_blocking(move || verify(&rt, &xml, &scan, &pending))
+        tokio::task::spawn_blocking(move || verify(&rt, &xml, &pending))
             .await
-            .map_err(|e| AcsError::Invalid(format!("verification task failed: {e}")))??
+            .map_err(|e| AcsError::Task(e.to_string()))??
     };
-    let redirect_to = match &scan.in_response_to {
+    let redirect_to = match &in_response_to {
         Some(irt) => {
             let target = requests
                 .iter()

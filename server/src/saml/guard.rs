@@ -1,6 +1,6 @@
-//! Checks on a SAML response made before any XML-DSig processing, on the raw
-//! document. samael (libxmlsec1) verifies signatures and keeps only the signed
-//! element; these checks add what it does not promise:
+//! Checks on a SAML message before any XML-DSig processing. The signature
+//! checks in `dsig` trust only the element a signature sits in; these add
+//! what that does not promise:
 //! - no DTD or entity declarations (billion-laughs, XXE);
 //! - no comments or processing instructions: a comment inside a signed NameID
 //!   (`admin@corp.com<!---->.evil.com`) survives canonicalization, so the
@@ -10,12 +10,13 @@
 //!   wrapping) is refused outright rather than left to element selection;
 //! - size limits.
 
+use super::dsig::{El, DSIG_NS};
+
 /// Largest decoded response accepted.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
 const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GuardError {
@@ -25,8 +26,8 @@ pub enum GuardError {
     Dtd,
     #[error("the response contains XML comments or processing instructions")]
     Comment,
-    #[error("the response is not well-formed XML: {0}")]
-    Malformed(String),
+    #[error("the message is not well-formed XML")]
+    Malformed,
     #[error("the document is not a SAML 2.0 protocol Response")]
     NotResponse,
     #[error("the response carries {0} assertions; exactly one is accepted")]
@@ -44,12 +45,19 @@ pub struct Scan {
 /// No DTD or entity declarations, no comments, no processing instructions
 /// (beyond the XML declaration). Shared by every SAML message we read.
 pub fn check_markup(xml: &str) -> Result<(), GuardError> {
-    let lower = xml.to_ascii_lowercase();
-    if lower.contains("<!doctype") || lower.contains("<!entity") {
-        return Err(GuardError::Dtd);
+    if xml.len() > MAX_RESPONSE_BYTES {
+        return Err(GuardError::TooLarge);
     }
-    if xml.contains("<!--") {
-        return Err(GuardError::Comment);
+    // Every `<!` outside CDATA opens a comment or a declaration (DOCTYPE,
+    // ENTITY, ELEMENT, ATTLIST); a raw `<` cannot occur in attribute values.
+    for (at, _) in xml.match_indices("<!") {
+        let rest = &xml[at + 2..];
+        if rest.starts_with("--") {
+            return Err(GuardError::Comment);
+        }
+        if !rest.starts_with("[CDATA[") {
+            return Err(GuardError::Dtd);
+        }
     }
     let body = xml.trim_start_matches('\u{feff}').trim_start();
     let body = match body.strip_prefix("<?xml") {
@@ -62,45 +70,42 @@ pub fn check_markup(xml: &str) -> Result<(), GuardError> {
     Ok(())
 }
 
-pub fn check(xml: &str) -> Result<Scan, GuardError> {
-    if xml.len() > MAX_RESPONSE_BYTES {
-        return Err(GuardError::TooLarge);
-    }
-    check_markup(xml)?;
-    let doc = roxmltree::Document::parse(xml).map_err(|e| GuardError::Malformed(e.to_string()))?;
-    let root = doc.root_element();
-    if root.tag_name().namespace() != Some(PROTOCOL_NS) || root.tag_name().name() != "Response" {
+/// The shape of a parsed Response (after `check_markup` on its text).
+pub fn check(root: El<'_>) -> Result<Scan, GuardError> {
+    if !root.is(PROTOCOL_NS, "Response") {
         return Err(GuardError::NotResponse);
     }
-    let assertions = doc
-        .descendants()
-        .filter(|n| {
-            n.is_element()
-                && n.tag_name().namespace() == Some(ASSERTION_NS)
-                && matches!(n.tag_name().name(), "Assertion" | "EncryptedAssertion")
-        })
-        .count();
+    let mut assertions = 0;
+    let mut encrypted = false;
+    for n in root.descendants() {
+        if n.is(ASSERTION_NS, "Assertion") {
+            assertions += 1;
+        } else if n.is(ASSERTION_NS, "EncryptedAssertion") {
+            assertions += 1;
+            encrypted = true;
+        }
+    }
     if assertions != 1 {
         return Err(GuardError::AssertionCount(assertions));
     }
-    let encrypted = doc
-        .descendants()
-        .any(|n| n.is_element() && n.tag_name().name() == "EncryptedAssertion");
-    let response_signed = root.children().any(|n| {
-        n.is_element()
-            && n.tag_name().namespace() == Some(DSIG_NS)
-            && n.tag_name().name() == "Signature"
-    });
     Ok(Scan {
         encrypted,
-        response_signed,
-        in_response_to: root.attribute("InResponseTo").map(str::to_owned),
+        response_signed: root.child(DSIG_NS, "Signature").is_some(),
+        in_response_to: root.attr("InResponseTo"),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::saml::dsig::Doc;
+
+    /// Markup, then shape: the order the ACS applies them in.
+    fn check(xml: &str) -> Result<Scan, GuardError> {
+        check_markup(xml)?;
+        let doc = Doc::parse(xml).map_err(|_| GuardError::Malformed)?;
+        super::check(doc.root().ok_or(GuardError::Malformed)?)
+    }
 
     const OK: &str = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" InResponseTo="_abc"><saml:Assertion ID="a"/></samlp:Response>"#;
 
@@ -135,10 +140,16 @@ mod tests {
             Err(GuardError::AssertionCount(0))
         );
         assert_eq!(check("<a/>"), Err(GuardError::NotResponse));
-        assert!(matches!(
-            check("<samlp:Response"),
-            Err(GuardError::Malformed(_))
-        ));
+        assert_eq!(check("<samlp:Response"), Err(GuardError::Malformed));
+        assert_eq!(
+            check(&OK.replace("ID=\"a\"/>", "ID=\"a\"><![CDATA[x]]></saml:Assertion>"))
+                .map(|s| s.encrypted),
+            Ok(false)
+        );
+        assert_eq!(
+            check(&format!("<!ELEMENT x ANY>{OK}")),
+            Err(GuardError::Dtd)
+        );
         assert_eq!(
             check(&"x".repeat(MAX_RESPONSE_BYTES + 1)),
             Err(GuardError::TooLarge)

@@ -3,7 +3,9 @@
 //! `saml` is also served at `/saml/metadata`, `/saml/login`, `/saml/acs`.
 
 pub mod acs;
+pub mod assertion;
 pub mod decrypt;
+pub mod dsig;
 pub mod guard;
 pub mod idp;
 pub mod login;
@@ -11,6 +13,7 @@ pub mod metadata;
 pub mod relay;
 pub mod runtime;
 pub mod slo;
+pub mod validate;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{PKey, Private, Public};
 use openssl::x509::X509;
 use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer};
 use samael::service_provider::{ServiceProvider, ServiceProviderBuilder};
@@ -94,6 +94,9 @@ pub struct Runtime {
     /// Our side (settings, endpoints, keys); also reachable through `Deref`.
     pub own: SpSide,
     pub idp: Idp,
+    /// The IdP's signing keys, parsed once: every signature is checked
+    /// against these (never against a key the message carries).
+    pub idp_keys: Vec<PKey<Public>>,
     pub samael: ServiceProvider,
 }
 
@@ -174,17 +177,26 @@ pub async fn compile(
     let samael = builder
         .build()
         .map_err(|e| RuntimeError::Build(e.to_string()))?;
+    let idp_keys = samael
+        .idp_signing_certs()
+        .map_err(|e| RuntimeError::Build(e.to_string()))?
+        .unwrap_or_default()
+        .iter()
+        .map(|c| X509::from_der(c.der_data()).and_then(|c| c.public_key()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| RuntimeError::Build(format!("IdP signing certificate: {e}")))?;
     Ok(Runtime {
         compiled_at: std::time::Instant::now(),
         provider: provider.to_owned(),
         version,
         own,
         idp,
+        idp_keys,
         samael,
     })
 }
 
-fn to_chrono(d: std::time::Duration) -> chrono::Duration {
+pub fn to_chrono(d: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(90))
 }
 
