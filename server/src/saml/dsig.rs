@@ -150,6 +150,11 @@ impl<'d> El<'d> {
         })
     }
 
+    /// The libxml2 node, for `c14n`.
+    pub(super) fn raw(self) -> xml::xmlNodePtr {
+        self.ptr
+    }
+
     fn node(&self) -> &'d xml::_xmlNode {
         // SAFETY: `ptr` is non-null and lives as long as the document.
         unsafe { &*self.ptr }
@@ -264,8 +269,43 @@ impl C14n {
         })
     }
 
-    /// The canonical octets of `apex`'s subtree minus `exclude`'s subtree.
+    #[cfg(test)]
+    pub(super) fn exclusive_with(prefixes: &[&str]) -> C14n {
+        C14n {
+            mode: xml::xmlC14NMode_XML_C14N_EXCLUSIVE_1_0,
+            comments: false,
+            prefixes: prefixes
+                .iter()
+                .filter_map(|p| CString::new(*p).ok())
+                .collect(),
+        }
+    }
+
+    /// The canonical octets of `apex`'s subtree minus `exclude`'s subtree:
+    /// exclusive c14n by `c14n` (fast, the form SAML IdPs use), inclusive
+    /// 1.0/1.1 by libxml2.
     pub fn apply(
+        &self,
+        doc: &Doc,
+        apex: El<'_>,
+        exclude: Option<El<'_>>,
+    ) -> Result<Vec<u8>, DsigError> {
+        if self.mode == xml::xmlC14NMode_XML_C14N_EXCLUSIVE_1_0 {
+            let prefixes: Vec<Vec<u8>> = self
+                .prefixes
+                .iter()
+                .map(|p| match p.as_bytes() {
+                    b"#default" => Vec::new(),
+                    other => other.to_vec(),
+                })
+                .collect();
+            return super::c14n::exclusive(apex, exclude, &prefixes).map_err(|_| DsigError::C14n);
+        }
+        self.apply_libxml2(doc, apex, exclude)
+    }
+
+    /// libxml2's canonicalization (also the reference `c14n` is tested against).
+    pub(super) fn apply_libxml2(
         &self,
         doc: &Doc,
         apex: El<'_>,

@@ -4,6 +4,7 @@
 
 pub mod acs;
 pub mod assertion;
+mod c14n;
 pub mod decrypt;
 pub mod dsig;
 pub mod guard;
