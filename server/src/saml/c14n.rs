@@ -81,6 +81,10 @@ fn attr_value(mut child: xml::xmlNodePtr, out: &mut Vec<u8>) -> Result<(), Unsup
     Ok(())
 }
 
+/// An attribute to render: namespace URI and local name (the sort key),
+/// prefix, and its value's text nodes.
+type Attr<'p> = (&'p [u8], &'p [u8], &'p [u8], xml::xmlNodePtr);
+
 struct Canon<'p> {
     out: Vec<u8>,
     exclude: xml::xmlNodePtr,
@@ -114,7 +118,7 @@ impl<'p> Canon<'p> {
         // Namespaces visibly utilized by the element and its attributes,
         // plus the InclusiveNamespaces ones in scope.
         let mut wanted: Vec<(&'p [u8], &'p [u8])> = vec![(prefix, uri)];
-        let mut attrs: Vec<(&'p [u8], &'p [u8], &'p [u8], xml::xmlNodePtr)> = Vec::new();
+        let mut attrs: Vec<Attr<'p>> = Vec::new();
         let mut a = n.properties;
         while !a.is_null() {
             // SAFETY: the live attribute list of the element.
