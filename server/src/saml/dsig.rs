@@ -430,12 +430,6 @@ fn signature_method(uri: &str, allow_sha1: bool) -> Result<SignatureMethod, Dsig
     Ok(SignatureMethod { key, digest })
 }
 
-/// The signature algorithm URI of the HTTP-Redirect binding's `SigAlg`, as
-/// a digest; shared with the redirect-binding checks so the allowlist is one.
-pub fn redirect_digest(uri: &str, allow_sha1: bool) -> Result<MessageDigest, DsigError> {
-    signature_method(uri, allow_sha1).map(|m| m.digest)
-}
-
 fn digest_method(uri: &str, allow_sha1: bool) -> Result<MessageDigest, DsigError> {
     Ok(match uri {
         "http://www.w3.org/2001/04/xmlenc#sha256" => MessageDigest::sha256(),
@@ -602,34 +596,309 @@ pub fn verify_enveloped(
     }
 }
 
+/// `raw` as XML-DSig carries it (RSA: the signature; ECDSA: r || s).
 fn verify_with(key: &PKey<Public>, method: SignatureMethod, data: &[u8], raw: &[u8]) -> bool {
-    let der;
-    let sig = if method.key == Id::EC {
-        // XML-DSig carries ECDSA signatures as r || s; OpenSSL wants DER.
-        let half = raw.len() / 2;
-        if half == 0 || !raw.len().is_multiple_of(2) {
-            return false;
-        }
-        let parts = (
-            openssl::bn::BigNum::from_slice(&raw[..half]),
-            openssl::bn::BigNum::from_slice(&raw[half..]),
-        );
-        match parts {
-            (Ok(r), Ok(s)) => {
-                match EcdsaSig::from_private_components(r, s).and_then(|s| s.to_der()) {
-                    Ok(d) => {
-                        der = d;
-                        der.as_slice()
-                    }
-                    Err(_) => return false,
-                }
-            }
-            _ => return false,
-        }
-    } else {
-        raw
-    };
+    if method.key != Id::EC {
+        return verify_der(key, method, data, raw);
+    }
+    // OpenSSL wants ECDSA signatures DER-encoded.
+    let half = raw.len() / 2;
+    if half == 0 || !raw.len().is_multiple_of(2) {
+        return false;
+    }
+    let der = openssl::bn::BigNum::from_slice(&raw[..half])
+        .and_then(|r| Ok((r, openssl::bn::BigNum::from_slice(&raw[half..])?)))
+        .and_then(|(r, s)| EcdsaSig::from_private_components(r, s))
+        .and_then(|sig| sig.to_der());
+    der.is_ok_and(|der| verify_der(key, method, data, &der))
+}
+
+fn verify_der(key: &PKey<Public>, method: SignatureMethod, data: &[u8], sig: &[u8]) -> bool {
     openssl::sign::Verifier::new(method.digest, key)
         .and_then(|mut v| v.verify_oneshot(sig, data))
         .unwrap_or(false)
+}
+
+/// Verifies a detached signature, the HTTP-Redirect binding's `Signature`
+/// over its signed query, with the same algorithm allowlist and keys as
+/// XML signatures. ECDSA may come as r || s (XML-DSig) or DER (what many
+/// SPs and IdPs, ourselves included, send on this binding).
+pub fn verify_detached(
+    keys: &[PKey<Public>],
+    algorithm: &str,
+    allow_sha1: bool,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<(), DsigError> {
+    let method = signature_method(algorithm, allow_sha1)?;
+    let ok = keys.iter().filter(|k| k.id() == method.key).any(|key| {
+        verify_with(key, method, data, signature)
+            || (method.key == Id::EC && verify_der(key, method, data, signature))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(DsigError::Signature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    use openssl::pkey::Private;
+    use openssl::rsa::Rsa;
+
+    use super::*;
+
+    const RSA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+    const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+    const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+
+    struct Template<'a> {
+        sig_alg: &'a str,
+        digest_alg: &'a str,
+        transforms: String,
+        reference_uri: &'a str,
+        extra_reference: bool,
+        after_value: &'a str,
+    }
+
+    impl Default for Template<'_> {
+        fn default() -> Self {
+            Template {
+                sig_alg: RSA256,
+                digest_alg: SHA256,
+                transforms: format!(
+                    r#"<ds:Transform Algorithm="{ENVELOPED}"/><ds:Transform Algorithm="{EXC}"/>"#
+                ),
+                reference_uri: "#a1",
+                extra_reference: false,
+                after_value: "",
+            }
+        }
+    }
+
+    impl Template<'_> {
+        fn signature(&self) -> String {
+            let reference = format!(
+                r#"<ds:Reference URI="{}"><ds:Transforms>{}</ds:Transforms><ds:DigestMethod Algorithm="{}"/><ds:DigestValue>DIGEST</ds:DigestValue></ds:Reference>"#,
+                self.reference_uri, self.transforms, self.digest_alg
+            );
+            let extra = if self.extra_reference {
+                reference.clone()
+            } else {
+                String::new()
+            };
+            format!(
+                r#"<ds:Signature xmlns:ds="{DSIG_NS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC}"/><ds:SignatureMethod Algorithm="{}"/>{reference}{extra}</ds:SignedInfo><ds:SignatureValue>SIGVALUE</ds:SignatureValue>{}</ds:Signature>"#,
+                self.sig_alg, self.after_value
+            )
+        }
+
+        /// A document whose element `a1` carries the signature, made the
+        /// way an IdP makes it (digest, then SignedInfo), by `key`.
+        fn sign(
+            &self,
+            key: &PKey<Private>,
+            digest: MessageDigest,
+            sig_digest: MessageDigest,
+        ) -> String {
+            let xml = format!(
+                r#"<r xmlns:s="urn:s"><s:A ID="a1" s:x="1">{}<s:N>alice@corp.example</s:N></s:A><s:B ID="b1"><s:N>bob</s:N></s:B></r>"#,
+                self.signature()
+            );
+            let doc = Doc::parse(&xml).unwrap();
+            let a = doc.root().unwrap().children().next().unwrap();
+            let sig = a.child(DSIG_NS, "Signature").unwrap();
+            let target = if self.reference_uri == "#b1" {
+                doc.root().unwrap().children().nth(1).unwrap()
+            } else {
+                a
+            };
+            let exclude = (target == a).then_some(sig);
+            let octets = C14n::exclusive_with(&[])
+                .apply(&doc, target, exclude)
+                .unwrap();
+            let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+            let xml = xml.replace("DIGEST", &b64(&hash(digest, &octets).unwrap()));
+            let doc = Doc::parse(&xml).unwrap();
+            let a = doc.root().unwrap().children().next().unwrap();
+            let info = a
+                .child(DSIG_NS, "Signature")
+                .unwrap()
+                .child(DSIG_NS, "SignedInfo")
+                .unwrap();
+            let octets = C14n::exclusive_with(&[]).apply(&doc, info, None).unwrap();
+            let mut signer = openssl::sign::Signer::new(sig_digest, key).unwrap();
+            let mut value = signer.sign_oneshot_to_vec(&octets).unwrap();
+            if key.id() == Id::EC {
+                let sig = EcdsaSig::from_der(&value).unwrap();
+                let (r, s) = (
+                    sig.r().to_vec_padded(32).unwrap(),
+                    sig.s().to_vec_padded(32).unwrap(),
+                );
+                value = [r, s].concat();
+            }
+            xml.replace("SIGVALUE", &b64(&value))
+        }
+    }
+
+    fn rsa() -> PKey<Private> {
+        PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap()
+    }
+
+    fn public(key: &PKey<Private>) -> PKey<Public> {
+        PKey::public_key_from_der(&key.public_key_to_der().unwrap()).unwrap()
+    }
+
+    fn check(xml: &str, keys: &[PKey<Public>], allow_sha1: bool) -> Result<(), DsigError> {
+        let doc = Doc::parse(xml).unwrap();
+        let a = doc.root().unwrap().children().next().unwrap();
+        let sig = signature_of(a)?.expect("a signature");
+        verify_enveloped(&doc, a, sig, keys, allow_sha1)
+    }
+
+    #[test]
+    fn verifies_and_refuses_what_the_saml_profile_refuses() {
+        let key = rsa();
+        let keys = [public(&key)];
+        let sha256 = MessageDigest::sha256();
+        let good = Template::default().sign(&key, sha256, sha256);
+        assert_eq!(check(&good, &keys, false), Ok(()));
+
+        // Content changed after signing.
+        let tampered = good.replace("alice@corp.example", "admin@corp.example");
+        assert_eq!(check(&tampered, &keys, false), Err(DsigError::Digest));
+        // Signed by a key that is not the IdP's; whatever KeyInfo says.
+        let attacker = rsa();
+        let forged = Template {
+            after_value: "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo>",
+            ..Template::default()
+        }
+        .sign(&attacker, sha256, sha256);
+        assert_eq!(check(&forged, &keys, false), Err(DsigError::Signature));
+        // A valid signature over another element, moved into this one.
+        let elsewhere = Template {
+            reference_uri: "#b1",
+            ..Template::default()
+        }
+        .sign(&key, sha256, sha256);
+        assert_eq!(check(&elsewhere, &keys, false), Err(DsigError::Reference));
+        let whole = Template {
+            reference_uri: "",
+            ..Template::default()
+        }
+        .sign(&key, sha256, sha256);
+        assert_eq!(check(&whole, &keys, false), Err(DsigError::Reference));
+        // Exactly one Reference; nothing but KeyInfo after SignatureValue.
+        let two = Template {
+            extra_reference: true,
+            ..Template::default()
+        }
+        .sign(&key, sha256, sha256);
+        assert!(matches!(
+            check(&two, &keys, false),
+            Err(DsigError::Structure(_))
+        ));
+        let object = Template {
+            after_value: "<ds:Object><s:A xmlns:s=\"urn:s\" ID=\"a1\"/></ds:Object>",
+            ..Template::default()
+        }
+        .sign(&key, sha256, sha256);
+        assert!(matches!(
+            check(&object, &keys, false),
+            Err(DsigError::Structure(_))
+        ));
+        // Transforms: XPath refused, enveloped-signature required.
+        let xpath = Template {
+            transforms: format!(
+                r#"<ds:Transform Algorithm="{ENVELOPED}"/><ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>1</ds:XPath></ds:Transform>"#
+            ),
+            ..Template::default()
+        }
+        .sign(&key, sha256, sha256);
+        assert!(matches!(
+            check(&xpath, &keys, false),
+            Err(DsigError::Transform(_))
+        ));
+        let not_enveloped = Template {
+            transforms: format!(r#"<ds:Transform Algorithm="{EXC}"/>"#),
+            ..Template::default()
+        }
+        .sign(&key, sha256, sha256);
+        assert!(matches!(
+            check(&not_enveloped, &keys, false),
+            Err(DsigError::Transform(_))
+        ));
+        // SHA-1, in the signature or the digest, only when allowed.
+        let sha1 = MessageDigest::sha1();
+        let sha1_sig = Template {
+            sig_alg: "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+            ..Template::default()
+        }
+        .sign(&key, sha256, sha1);
+        assert!(matches!(
+            check(&sha1_sig, &keys, false),
+            Err(DsigError::Algorithm(_))
+        ));
+        assert_eq!(check(&sha1_sig, &keys, true), Ok(()));
+        let sha1_digest = Template {
+            digest_alg: "http://www.w3.org/2000/09/xmldsig#sha1",
+            ..Template::default()
+        }
+        .sign(&key, sha1, sha256);
+        assert!(matches!(
+            check(&sha1_digest, &keys, false),
+            Err(DsigError::Algorithm(_))
+        ));
+        // Two signatures on one element.
+        let doubled = good.replacen(
+            "<ds:Signature",
+            &format!("{}<ds:Signature", Template::default().signature()),
+            1,
+        );
+        let doc = Doc::parse(&doubled).unwrap();
+        let a = doc.root().unwrap().children().next().unwrap();
+        assert_eq!(signature_of(a).err(), Some(DsigError::SignatureCount(2)));
+    }
+
+    #[test]
+    fn verifies_ecdsa_and_detached_signatures() {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+        let rsa_key = rsa();
+        let keys = [public(&rsa_key), public(&key)];
+        let sha256 = MessageDigest::sha256();
+        let signed = Template {
+            sig_alg: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+            ..Template::default()
+        }
+        .sign(&key, sha256, sha256);
+        assert_eq!(check(&signed, &keys, false), Ok(()));
+        // An ECDSA signature is not checked against the RSA key, and vice versa.
+        assert_eq!(check(&signed, &keys[..1], false), Err(DsigError::Signature));
+
+        let data = b"SAMLRequest=abc&SigAlg=x";
+        let der = openssl::sign::Signer::new(sha256, &key)
+            .unwrap()
+            .sign_oneshot_to_vec(data)
+            .unwrap();
+        let ecdsa = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+        assert_eq!(verify_detached(&keys, ecdsa, false, data, &der), Ok(()));
+        assert_eq!(
+            verify_detached(&keys, ecdsa, false, b"SAMLRequest=abd", &der),
+            Err(DsigError::Signature)
+        );
+        let rsa_sig = openssl::sign::Signer::new(MessageDigest::sha1(), &rsa_key)
+            .unwrap()
+            .sign_oneshot_to_vec(data)
+            .unwrap();
+        let rsa1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+        assert!(matches!(
+            verify_detached(&keys, rsa1, false, data, &rsa_sig),
+            Err(DsigError::Algorithm(_))
+        ));
+        assert_eq!(verify_detached(&keys, rsa1, true, data, &rsa_sig), Ok(()));
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use openssl::pkey::{PKey, Private, Public};
 use openssl::x509::X509;
-use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer};
+use samael::crypto::CertificateDer;
 use samael::service_provider::{ServiceProvider, ServiceProviderBuilder};
 use ssoplane_schema::{pem, SamlSettings, SpEndpoints};
 
@@ -86,7 +86,8 @@ pub async fn compile_sp(
     })
 }
 
-/// Everything a login needs: our side plus the IdP and samael's SP.
+/// Everything a login needs: our side, the IdP with its keys, and samael's SP
+/// (which builds AuthnRequests; signatures are verified by `dsig`).
 pub struct Runtime {
     pub compiled_at: std::time::Instant,
     pub provider: String,
@@ -122,21 +123,6 @@ fn key_err(what: &'static str) -> impl Fn(String) -> RuntimeError {
     move |reason| RuntimeError::Key { what, reason }
 }
 
-fn allowed_algorithms(s: &SamlSettings) -> Option<Vec<AllowedSignatureAlgorithm>> {
-    // samael's allowlist has no SHA-1 entry: "allow SHA-1" means no allowlist.
-    if s.allow_sha1 {
-        return None;
-    }
-    Some(vec![
-        AllowedSignatureAlgorithm::RsaSha256,
-        AllowedSignatureAlgorithm::RsaSha384,
-        AllowedSignatureAlgorithm::RsaSha512,
-        AllowedSignatureAlgorithm::EcdsaSha256,
-        AllowedSignatureAlgorithm::EcdsaSha384,
-        AllowedSignatureAlgorithm::EcdsaSha512,
-    ])
-}
-
 pub async fn compile(
     provider: &str,
     version: i64,
@@ -160,11 +146,7 @@ pub async fn compile(
         .slo_url(Some(sp.slo_url.clone()))
         .idp_metadata(idp.descriptor.clone())
         .authn_name_id_format(Some(settings.name_id_format.clone()))
-        .force_authn(settings.force_authn)
-        .allow_idp_initiated(settings.allow_idp_initiated)
-        .max_issue_delay(to_chrono(settings.max_issue_delay()))
-        .max_clock_skew(to_chrono(settings.clock_skew()))
-        .allowed_signature_algorithms(allowed_algorithms(settings));
+        .force_authn(settings.force_authn);
     if let Some(key) = decryption_key {
         builder.key(Some(key.clone()));
     }

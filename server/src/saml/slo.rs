@@ -8,7 +8,7 @@
 //!
 //! Redirect-binding signatures are over the query string exactly as received
 //! (SAML bindings §3.4.4.1), so the raw query is kept; POST-binding messages
-//! carry XML signatures verified by libxmlsec1.
+//! carry XML signatures verified by `dsig`.
 
 use std::io::{Read, Write};
 
@@ -17,12 +17,10 @@ use base64::Engine;
 use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
-use openssl::hash::MessageDigest;
-use openssl::x509::X509;
-use samael::crypto::{Crypto, CryptoProvider, ReduceMode};
 use samael::schema::{Issuer, LogoutRequest, LogoutResponse, NameID, Status, StatusCode};
 use samael::traits::ToXml;
 
+use super::dsig::{self, Doc, DsigError};
 use super::login::{random_id, sign_query};
 use super::runtime::Runtime;
 
@@ -41,8 +39,8 @@ pub enum SloError {
     Unsigned,
     #[error("the logout message signature does not verify against the IdP's certificates")]
     BadSignature,
-    #[error("signature algorithm {0} is not accepted")]
-    Algorithm(String),
+    #[error(transparent)]
+    Signature(#[from] DsigError),
     #[error("the logout message is malformed: {0}")]
     Malformed(String),
     #[error("the logout message comes from issuer {0:?}, not the IdP")]
@@ -74,27 +72,6 @@ fn url_decode(v: &str) -> Result<String, SloError> {
         .ok_or(SloError::Encoding)
 }
 
-fn sig_digest(uri: &str, allow_sha1: bool) -> Result<MessageDigest, SloError> {
-    match uri {
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-        | "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" => Ok(MessageDigest::sha256()),
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => Ok(MessageDigest::sha512()),
-        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" if allow_sha1 => Ok(MessageDigest::sha1()),
-        other => Err(SloError::Algorithm(other.to_owned())),
-    }
-}
-
-fn idp_certs(rt: &Runtime) -> Vec<X509> {
-    rt.samael
-        .idp_signing_certs()
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|c| X509::from_der(c.der_data()).ok())
-        .collect()
-}
-
 /// Verifies an HTTP-Redirect binding signature; returns the inflated XML.
 pub fn redirect_message(rt: &Runtime, query: &str, param: &str) -> Result<String, SloError> {
     let raw = raw_param(query, param).ok_or(SloError::Encoding)?;
@@ -107,22 +84,16 @@ pub fn redirect_message(rt: &Runtime, query: &str, param: &str) -> Result<String
                 signed.push_str(&format!("&RelayState={rs}"));
             }
             signed.push_str(&format!("&SigAlg={alg}"));
-            let digest = sig_digest(&url_decode(alg)?, rt.settings.allow_sha1)?;
             let sig = B64
                 .decode(url_decode(sig)?.as_bytes())
                 .map_err(|_| SloError::BadSignature)?;
-            let ok = idp_certs(rt).iter().any(|cert| {
-                cert.public_key()
-                    .and_then(|key| {
-                        let mut v = openssl::sign::Verifier::new(digest, &key)?;
-                        v.update(signed.as_bytes())?;
-                        v.verify(&sig)
-                    })
-                    .unwrap_or(false)
-            });
-            if !ok {
-                return Err(SloError::BadSignature);
-            }
+            dsig::verify_detached(
+                &rt.idp_keys,
+                &url_decode(alg)?,
+                rt.settings.allow_sha1,
+                signed.as_bytes(),
+                &sig,
+            )?;
         }
         _ if rt.settings.strict => return Err(SloError::Unsigned),
         _ => {}
@@ -151,18 +122,18 @@ pub fn post_message(rt: &Runtime, b64: &str) -> Result<String, SloError> {
     let xml = String::from_utf8(B64.decode(compact).map_err(|_| SloError::Encoding)?)
         .map_err(|_| SloError::Encoding)?;
     guard_xml(&xml)?;
-    let certs = rt
-        .samael
-        .idp_signing_certs()
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    match Crypto::reduce_xml_to_signed(&xml, &certs, ReduceMode::default()) {
-        Ok(reduced) => Ok(reduced),
-        Err(_) if !xml.contains("Signature") && !rt.settings.strict => Ok(xml),
-        Err(_) if !xml.contains("Signature") => Err(SloError::Unsigned),
-        Err(_) => Err(SloError::BadSignature),
+    let doc = Doc::parse(&xml).map_err(|_| SloError::Malformed("not well-formed XML".into()))?;
+    let root = doc
+        .root()
+        .ok_or_else(|| SloError::Malformed("no root element".into()))?;
+    // The root element's own enveloped signature covers the whole message
+    // (bar the Signature, whose content nobody reads).
+    match dsig::signature_of(root)? {
+        Some(sig) => dsig::verify_enveloped(&doc, root, sig, &rt.idp_keys, rt.settings.allow_sha1)?,
+        None if rt.settings.strict => return Err(SloError::Unsigned),
+        None => {}
     }
+    Ok(xml)
 }
 
 fn guard_xml(xml: &str) -> Result<(), SloError> {
