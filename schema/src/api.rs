@@ -144,10 +144,21 @@ pub struct UserDoc {
     pub is_admin: bool,
     pub disabled: bool,
     pub groups: Vec<String>,
+    /// Organization memberships from `org_mapping`, set at each login.
+    #[serde(default)]
+    pub organizations: Vec<OrgMembership>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<String>,
+}
+
+/// A user's membership in an organization, with the role they hold there
+/// (`admin`, `editor`, `viewer`, `none`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMembership {
+    pub name: String,
+    pub role: String,
 }
 
 /// `GET /api/v1/info`: who the server is and who the token is.

@@ -309,16 +309,40 @@ fn check_url_pattern(text: &str) -> Result<(), String> {
 }
 
 fn check_org_mapping(text: &str) -> Result<(), String> {
-    let parts = split_unescaped(text);
-    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
-        return Err("must be `attribute_value:organization` or `attribute_value:organization:role` (escape ':' in values as '\\:')".into());
-    }
-    if let Some(role) = parts.get(2) {
-        if !ORG_ROLES.contains(&role.as_str()) {
-            return Err(format!("role must be one of: {}", ORG_ROLES.join(", ")));
+    OrgRule::parse(text).map(|_| ())
+}
+
+/// One `org_mapping` rule: users whose organization attribute holds `value`
+/// (`*`: any value) belong to `organization`, with `role` when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRule {
+    pub value: String,
+    pub organization: String,
+    /// One of `ORG_ROLES`; `None` means the user's own role.
+    pub role: Option<String>,
+}
+
+impl OrgRule {
+    /// Parses `attribute_value:organization[:role]`; the server applies the
+    /// rules with this very parser, so validation and use cannot disagree.
+    pub fn parse(text: &str) -> Result<OrgRule, String> {
+        let mut parts = split_unescaped(text);
+        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
+            return Err("must be `attribute_value:organization` or `attribute_value:organization:role` (escape ':' in values as '\\:')".into());
         }
+        let role = (parts.len() == 3).then(|| parts.remove(2));
+        if let Some(role) = &role {
+            if !ORG_ROLES.contains(&role.as_str()) {
+                return Err(format!("role must be one of: {}", ORG_ROLES.join(", ")));
+            }
+        }
+        let organization = parts.remove(1);
+        Ok(OrgRule {
+            value: parts.remove(0),
+            organization,
+            role,
+        })
     }
-    Ok(())
 }
 
 /// Splits `a:b:c` on ':' not preceded by a backslash; `\:` becomes ':'.

@@ -725,6 +725,10 @@ async fn users_read_and_disable(b: Backend) {
         created_at: "2026-01-01T00:00:00Z".into(),
         updated_at: "2026-01-01T00:00:00Z".into(),
         last_login_at: None,
+        organizations: vec![ssoplane_server::store::OrgMembership {
+            name: "org 1".into(),
+            role: "editor".into(),
+        }],
     };
     store.insert_user(&user, &["eng".to_owned()]).await.unwrap();
     store.close().await;
@@ -739,6 +743,10 @@ async fn users_read_and_disable(b: Backend) {
         .unwrap();
     assert_eq!(list[0]["login"], "ada");
     assert_eq!(list[0]["groups"], json!(["eng"]));
+    assert_eq!(
+        list[0]["organizations"],
+        json!([{"name": "org 1", "role": "editor"}])
+    );
     let r = s
         .reader(Method::GET, "/api/v1/users?limit=0")
         .send()

@@ -163,7 +163,7 @@ impl Env {
         input["destination"] = json!("https://sso.example.com/saml/okta/acs");
         input["sp_entity_id"] = json!("https://sso.example.com/saml/okta/metadata");
         input["name_id"] = json!("ada-nameid");
-        input["identity"] = json!({"uid": ["ada"], "mail": ["ada@example.com"], "displayName": ["Ada Lovelace"], "groups": ["eng", "unknown-group"]});
+        input["identity"] = json!({"uid": ["ada"], "mail": ["ada@example.com"], "displayName": ["Ada Lovelace"], "groups": ["eng", "unknown-group"], "organization": ["Engineering", "R&D"]});
         input["sign_response"] = json!(true);
         for (k, v) in overrides.as_object().unwrap() {
             input[k] = v.clone();
@@ -232,7 +232,11 @@ impl Env {
 on_both_backends!(sp_initiated_login_end_to_end);
 
 async fn sp_initiated_login_end_to_end(b: Backend) {
-    let env = Env::new(b, json!({})).await;
+    let env = Env::new(
+        b,
+        json!({"assertion_attribute_org": "organization", "org_mapping": ["Engineering:Dev org\\: platform:Editor", "*:Everyone"]}),
+    )
+    .await;
     env.s
         .admin(Method::PUT, "/api/v1/groups/eng")
         .json(&json!({}))
@@ -287,6 +291,10 @@ async fn sp_initiated_login_end_to_end(b: Backend) {
         "eng",
         "only existing groups are joined"
     );
+    assert_eq!(
+        v.headers()["x-auth-orgs"],
+        "Dev org%3A platform:editor,Everyone:viewer"
+    );
     let me: Value = env
         .s
         .client
@@ -299,6 +307,10 @@ async fn sp_initiated_login_end_to_end(b: Backend) {
         .await
         .unwrap();
     assert_eq!(me["name"], "Ada Lovelace");
+    assert_eq!(
+        me["organizations"],
+        json!([{"name": "Dev org: platform", "role": "editor"}, {"name": "Everyone", "role": "viewer"}])
+    );
     let anon = env
         .s
         .client

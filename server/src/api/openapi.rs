@@ -198,7 +198,9 @@ fn schemas() -> Value {
             "properties": {
                 "id": string, "login": string, "email": string, "name": string, "external_uid": string, "provider": string,
                 "role": string, "is_admin": {"type": "boolean"}, "disabled": {"type": "boolean"},
-                "groups": {"type": "array", "items": string}, "created_at": string, "updated_at": string, "last_login_at": string
+                "groups": {"type": "array", "items": string},
+                "organizations": {"type": "array", "items": {"type": "object", "required": ["name", "role"], "properties": {"name": string, "role": string}}},
+                "created_at": string, "updated_at": string, "last_login_at": string
             }
         },
         "UserList": {"type": "array", "items": reference("User")},

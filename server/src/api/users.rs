@@ -70,6 +70,7 @@ async fn doc(store: &Store, u: UserRow) -> Result<UserDoc, ApiError> {
         is_admin: u.is_admin,
         disabled: u.disabled,
         groups,
+        organizations: u.organizations,
         created_at: u.created_at,
         updated_at: u.updated_at,
         last_login_at: u.last_login_at,

@@ -1,10 +1,15 @@
 //! Whether an identity may log in, and with which role: `allowed_groups`,
 //! `allowed_organizations`, `admin_groups`, `role_values_*`,
-//! `role_attribute_strict`, with `groups_case_sensitive` applied throughout.
+//! `role_attribute_strict`, `org_mapping`, with `groups_case_sensitive`
+//! applied throughout.
 
+use std::collections::BTreeMap;
+
+use ssoplane_schema::validate::OrgRule;
 use ssoplane_schema::SamlSettings;
 
 use super::attributes::Identity;
+use crate::store::OrgMembership;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Denied {
@@ -20,6 +25,7 @@ pub enum Denied {
 pub struct Decision {
     pub role: String,
     pub is_admin: bool,
+    pub organizations: Vec<OrgMembership>,
 }
 
 pub fn same(s: &SamlSettings, a: &str, b: &str) -> bool {
@@ -62,10 +68,48 @@ pub fn authorize(s: &SamlSettings, id: &Identity) -> Result<Decision, Denied> {
         None => "viewer".to_owned(),
     };
     let is_admin = role == "admin" || any_in(s, &id.groups, &s.admin_groups);
+    let role = if is_admin { "admin".into() } else { role };
     Ok(Decision {
-        role: if is_admin { "admin".into() } else { role },
+        organizations: organizations(s, id, &role),
+        role,
         is_admin,
     })
+}
+
+fn rank(role: &str) -> usize {
+    ["none", "viewer", "editor", "admin"]
+        .iter()
+        .position(|r| *r == role)
+        .unwrap_or(0)
+}
+
+/// Organization memberships: with `org_mapping`, every rule whose value the
+/// user's organization attribute holds (`*`: any user), the highest role
+/// winning when rules name one organization twice; without it, the
+/// attribute's organizations as they are, with the user's own role.
+fn organizations(s: &SamlSettings, id: &Identity, own_role: &str) -> Vec<OrgMembership> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    if s.org_mapping.is_empty() {
+        for org in &id.orgs {
+            out.insert(org.clone(), own_role.to_owned());
+        }
+    }
+    // Rules were validated when stored; one that no longer parses is skipped.
+    for rule in s.org_mapping.iter().filter_map(|r| OrgRule::parse(r).ok()) {
+        if rule.value != "*" && !id.orgs.iter().any(|o| same(s, o, &rule.value)) {
+            continue;
+        }
+        let role = rule
+            .role
+            .map_or_else(|| own_role.to_owned(), |r| r.to_lowercase());
+        let held = out.entry(rule.organization).or_insert_with(|| role.clone());
+        if rank(&role) > rank(held) {
+            *held = role;
+        }
+    }
+    out.into_iter()
+        .map(|(name, role)| OrgMembership { name, role })
+        .collect()
 }
 
 #[cfg(test)]
@@ -95,7 +139,8 @@ mod tests {
             authorize(&s, &id(&["Staff"], &[])).unwrap(),
             Decision {
                 role: "viewer".into(),
-                is_admin: false
+                is_admin: false,
+                organizations: Vec::new(),
             }
         );
         assert!(
@@ -139,5 +184,63 @@ mod tests {
         );
         who.orgs = vec!["org 1".into()];
         assert!(authorize(&orgs, &who).is_ok());
+    }
+
+    #[test]
+    fn org_mapping_assigns_organizations_and_roles() {
+        let who = Identity {
+            orgs: vec!["Engineering".into(), "sales".into()],
+            ..Identity::default()
+        };
+        let s = SamlSettings {
+            org_mapping: vec![
+                "Engineering:Dev org:Editor".into(),
+                "Engineering:Main org:Viewer".into(),
+                "Sales:Main org:Admin".into(),
+                "*:Everyone".into(),
+                "Finance:Money org:Admin".into(),
+            ],
+            ..SamlSettings::default()
+        };
+        let orgs = |s: &SamlSettings| -> Vec<(String, String)> {
+            authorize(s, &who)
+                .unwrap()
+                .organizations
+                .into_iter()
+                .map(|o| (o.name, o.role))
+                .collect()
+        };
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        // Case-sensitive by default: "sales" is not "Sales"; no role means
+        // the user's own; the highest role wins per organization.
+        assert_eq!(
+            orgs(&s),
+            pairs(&[
+                ("Dev org", "editor"),
+                ("Everyone", "viewer"),
+                ("Main org", "viewer")
+            ])
+        );
+        let ci = SamlSettings {
+            groups_case_sensitive: false,
+            ..s.clone()
+        };
+        assert_eq!(
+            orgs(&ci),
+            pairs(&[
+                ("Dev org", "editor"),
+                ("Everyone", "viewer"),
+                ("Main org", "admin")
+            ])
+        );
+        // Without org_mapping the attribute's organizations pass through.
+        assert_eq!(
+            orgs(&SamlSettings::default()),
+            pairs(&[("Engineering", "viewer"), ("sales", "viewer")])
+        );
     }
 }

@@ -149,6 +149,7 @@ pub async fn sign_in(
         created_at: now.clone(),
         updated_at: now.clone(),
         last_login_at: Some(now),
+        organizations: Vec::new(),
     };
     store.insert_user(&user, &[]).await?;
     Ok(user)

@@ -56,6 +56,7 @@ pub async fn provision(
         user.is_admin = decision.is_admin;
         user.updated_at = now.clone();
         user.last_login_at = Some(now);
+        user.organizations = decision.organizations.clone();
         store.update_user_login(&user, &groups).await?;
         return Ok(user);
     }
@@ -86,6 +87,7 @@ pub async fn provision(
         created_at: now.clone(),
         updated_at: now.clone(),
         last_login_at: Some(now),
+        organizations: decision.organizations.clone(),
     };
     store.insert_user(&user, &groups).await?;
     Ok(user)

@@ -60,6 +60,8 @@ pub struct GroupRow {
     pub members: i64,
 }
 
+pub use ssoplane_schema::api::OrgMembership;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: String,
@@ -74,6 +76,9 @@ pub struct UserRow {
     pub created_at: String,
     pub updated_at: String,
     pub last_login_at: Option<String>,
+    /// Replaced on every login, like groups.
+    #[sqlx(json)]
+    pub organizations: Vec<OrgMembership>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 /// Column lists read into `UserRow` and `SettingsRow`, written once.
 macro_rules! user_columns {
     () => {
-        "id, login, email, name, external_uid, provider, role, is_admin, disabled, created_at, updated_at, last_login_at"
+        "id, login, email, name, external_uid, provider, role, is_admin, disabled, created_at, updated_at, last_login_at, organizations"
     };
 }
 
@@ -273,7 +273,8 @@ macro_rules! sql_store_methods {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO users (id, login, email, name, external_uid, provider, role, is_admin, disabled, \
-                     created_at, updated_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     created_at, updated_at, last_login_at, organizations) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&u.id)
                 .bind(&u.login)
@@ -287,6 +288,7 @@ macro_rules! sql_store_methods {
                 .bind(&u.created_at)
                 .bind(&u.updated_at)
                 .bind(&u.last_login_at)
+                .bind(sqlx::types::Json(&u.organizations))
                 .execute(&mut *tx)
                 .await?;
                 for g in groups {
@@ -454,7 +456,7 @@ macro_rules! sql_store_methods {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "UPDATE users SET email = $2, name = $3, external_uid = $4, provider = $5, role = $6, \
-                     is_admin = $7, updated_at = $8, last_login_at = $9 WHERE id = $1",
+                     is_admin = $7, updated_at = $8, last_login_at = $9, organizations = $10 WHERE id = $1",
                 )
                 .bind(&u.id)
                 .bind(&u.email)
@@ -465,6 +467,7 @@ macro_rules! sql_store_methods {
                 .bind(u.is_admin)
                 .bind(&u.updated_at)
                 .bind(&u.last_login_at)
+                .bind(sqlx::types::Json(&u.organizations))
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM user_groups WHERE user_id = $1").bind(&u.id).execute(&mut *tx).await?;

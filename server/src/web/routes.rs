@@ -124,8 +124,25 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     resp
 }
 
+/// Names and groups may be UTF-8: sent as the raw bytes (RFC 9110 obs-text),
+/// which proxies pass through; control characters still blank the value.
 fn header_value(v: &str) -> HeaderValue {
-    HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static(""))
+    HeaderValue::from_bytes(v.as_bytes()).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// `name:role` pairs, comma-separated; `%`, `,` and `:` in names escaped.
+fn orgs_header(orgs: &[crate::store::OrgMembership]) -> String {
+    orgs.iter()
+        .map(|o| {
+            let name = o
+                .name
+                .replace('%', "%25")
+                .replace(',', "%2C")
+                .replace(':', "%3A");
+            format!("{name}:{}", o.role)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Forward auth: 200 with `X-Auth-*` headers for a live session, else 401
@@ -161,6 +178,10 @@ async fn verify(State(state): State<AppState>, headers: HeaderMap) -> Response {
     h.insert("x-auth-email", header_value(&user.email));
     h.insert("x-auth-groups", header_value(&groups.join(",")));
     h.insert("x-auth-role", header_value(&user.role));
+    h.insert(
+        "x-auth-orgs",
+        header_value(&orgs_header(&user.organizations)),
+    );
     resp
 }
 
@@ -176,6 +197,7 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
     axum::Json(json!({
         "id": user.id, "login": user.login, "email": user.email, "name": user.name,
         "role": user.role, "is_admin": user.is_admin, "groups": groups, "provider": session.provider,
+        "organizations": user.organizations,
     }))
     .into_response()
 }

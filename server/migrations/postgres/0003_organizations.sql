@@ -1,0 +1,3 @@
+-- Organization memberships from org_mapping, replaced on every login:
+-- a JSON array of {"name": ..., "role": ...}.
+ALTER TABLE users ADD COLUMN organizations JSONB NOT NULL DEFAULT '[]'::jsonb;
