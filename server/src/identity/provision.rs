@@ -31,19 +31,19 @@ pub async fn provision(
     id: &Identity,
     decision: &Decision,
 ) -> Result<UserRow, ProvisionError> {
-    let existing_groups = store.list_groups().await?;
+    // Names only (no member counts): this runs on every login.
+    let existing_groups = store.group_names().await?;
     let mut groups: Vec<String> = existing_groups
         .iter()
-        .filter(|g| id.groups.iter().any(|claimed| same(s, claimed, &g.name)))
-        .map(|g| g.name.clone())
+        .filter(|g| id.groups.iter().any(|claimed| same(s, claimed, g)))
+        .cloned()
         .collect();
     let now = crate::settings::now();
     if let Some(mut user) = store.find_user_by_login(&id.login).await? {
         if user.disabled {
             return Err(ProvisionError::Disabled(id.login.clone()));
         }
-        if !s.default_group.is_empty() && existing_groups.iter().any(|g| g.name == s.default_group)
-        {
+        if !s.default_group.is_empty() && existing_groups.iter().any(|g| *g == s.default_group) {
             groups.push(s.default_group.clone());
         }
         groups.sort();
@@ -67,7 +67,7 @@ pub async fn provision(
         return Err(ProvisionError::NoExistingGroup(id.login.clone()));
     }
     if !s.default_group.is_empty() {
-        if !existing_groups.iter().any(|g| g.name == s.default_group) {
+        if !existing_groups.iter().any(|g| *g == s.default_group) {
             return Err(ProvisionError::MissingDefaultGroup(s.default_group.clone()));
         }
         groups.push(s.default_group.clone());

@@ -253,6 +253,10 @@ impl Store {
         dispatch!(self, s => s.history(provider, limit).await)
     }
 
+    pub async fn group_names(&self) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, s => s.group_names().await)
+    }
+
     pub async fn list_groups(&self) -> Result<Vec<GroupRow>, StoreError> {
         dispatch!(self, s => s.list_groups().await)
     }

@@ -182,6 +182,13 @@ macro_rules! sql_store_methods {
                 .await?)
             }
 
+            /// Names only: what a login needs, without the member counts.
+            pub async fn group_names(&self) -> Result<Vec<String>, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar("SELECT name FROM groups")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
             pub async fn get_group(
                 &self,
                 name: &str,
