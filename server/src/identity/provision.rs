@@ -43,7 +43,7 @@ pub async fn provision(
         if user.disabled {
             return Err(ProvisionError::Disabled(id.login.clone()));
         }
-        if !s.default_group.is_empty() && existing_groups.iter().any(|g| *g == s.default_group) {
+        if !s.default_group.is_empty() && existing_groups.contains(&s.default_group) {
             groups.push(s.default_group.clone());
         }
         groups.sort();
@@ -67,7 +67,7 @@ pub async fn provision(
         return Err(ProvisionError::NoExistingGroup(id.login.clone()));
     }
     if !s.default_group.is_empty() {
-        if !existing_groups.iter().any(|g| *g == s.default_group) {
+        if !existing_groups.contains(&s.default_group) {
             return Err(ProvisionError::MissingDefaultGroup(s.default_group.clone()));
         }
         groups.push(s.default_group.clone());
