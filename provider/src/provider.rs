@@ -3,8 +3,7 @@
 //! the user's business become diagnostics; only malformed protocol input
 //! becomes a gRPC error.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use ssoplane_proto::cty::{self, Type, Value};
 use ssoplane_proto::tfplugin6::{self, provider_server::Provider};
@@ -38,6 +37,60 @@ pub fn schemas() -> Schemas {
             (ds_settings::TYPE_NAME, ds_settings::schema()),
             (sp_metadata::TYPE_NAME, sp_metadata::schema()),
         ],
+    }
+}
+
+/// What the schema RPCs serve, built once per process: the settings block
+/// alone has ~60 attributes with generated descriptions, and Terraform asks
+/// for it from every provider process it starts.
+struct Cached {
+    schemas: Schemas,
+    schema_response: tfplugin6::get_provider_schema::Response,
+    provider_type: Type,
+}
+
+fn cached() -> &'static Cached {
+    static C: OnceLock<Cached> = OnceLock::new();
+    C.get_or_init(|| {
+        let schemas = schemas();
+        let schema_response = tfplugin6::get_provider_schema::Response {
+            provider: Some(schemas.provider.clone()),
+            resource_schemas: schemas
+                .resources
+                .iter()
+                .map(|(n, s)| (n.to_string(), s.clone()))
+                .collect(),
+            data_source_schemas: schemas
+                .data_sources
+                .iter()
+                .map(|(n, s)| (n.to_string(), s.clone()))
+                .collect(),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        };
+        let provider_type = crate::schema::schema_type(&schemas.provider);
+        Cached {
+            schemas,
+            schema_response,
+            provider_type,
+        }
+    })
+}
+
+/// The `GetProviderSchema` answer (every schema plus the server
+/// capabilities), built once per process.
+pub fn schema_response() -> &'static tfplugin6::get_provider_schema::Response {
+    &cached().schema_response
+}
+
+/// `get_provider_schema_optional`: our schema never depends on provider
+/// configuration, so Terraform may reuse the one it cached from the first
+/// process instead of fetching it again from each one it starts (it
+/// starts one per graph walk).
+fn capabilities() -> tfplugin6::ServerCapabilities {
+    tfplugin6::ServerCapabilities {
+        get_provider_schema_optional: true,
+        ..Default::default()
     }
 }
 
@@ -83,8 +136,9 @@ impl Provider for SsoPlaneProvider {
         &self,
         _: Request<tfplugin6::get_metadata::Request>,
     ) -> Result<Response<tfplugin6::get_metadata::Response>, Status> {
-        let s = schemas();
+        let s = &cached().schemas;
         Ok(Response::new(tfplugin6::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
             resources: s
                 .resources
                 .iter()
@@ -107,25 +161,7 @@ impl Provider for SsoPlaneProvider {
         &self,
         _: Request<tfplugin6::get_provider_schema::Request>,
     ) -> Result<Response<tfplugin6::get_provider_schema::Response>, Status> {
-        let s = schemas();
-        Ok(Response::new(tfplugin6::get_provider_schema::Response {
-            provider: Some(s.provider),
-            resource_schemas: s
-                .resources
-                .into_iter()
-                .map(|(n, s)| (n.to_string(), s))
-                .collect::<HashMap<_, _>>()
-                .into_iter()
-                .collect(),
-            data_source_schemas: s
-                .data_sources
-                .into_iter()
-                .map(|(n, s)| (n.to_string(), s))
-                .collect::<HashMap<_, _>>()
-                .into_iter()
-                .collect(),
-            ..Default::default()
-        }))
+        Ok(Response::new(schema_response().clone()))
     }
 
     async fn validate_provider_config(
@@ -189,8 +225,7 @@ impl Provider for SsoPlaneProvider {
         req: Request<tfplugin6::configure_provider::Request>,
     ) -> Result<Response<tfplugin6::configure_provider::Response>, Status> {
         let req = req.into_inner();
-        let ty = crate::schema::schema_type(&config::provider_schema());
-        let config = decode(req.config.as_ref(), &ty)?;
+        let config = decode(req.config.as_ref(), &cached().provider_type)?;
         let diagnostics = match config::configure(&config).await {
             Ok(c) => {
                 *self.configured.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(c));

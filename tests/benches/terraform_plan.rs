@@ -9,14 +9,22 @@
 //! round by round so machine noise hits both alike:
 //! - plans: the same number of built-in `terraform_data` resources (no
 //!   external provider at all), plus the 0-resource floors of both configs;
-//!   per-resource overhead is `(t(100) - t(1)) / 99`.
+//!   per-resource overhead is `(t(100) - t(1)) / 99`, and the target applies
+//!   to ours minus this peer's.
+//! - plans, second peer: `terraform-provider-ssoplane-twin` (tests/src/bin)
+//!   serving exactly our schema with do-nothing RPCs, planning the same
+//!   configuration and state. Terraform's work per resource grows with the
+//!   schema (ours has ~70 attributes, the `terraform_data` peer's input 7),
+//!   so the first difference mixes Terraform's cost of our schema with our
+//!   provider's; the twin splits it into the two.
 //! - handshake: spawning `/bin/true` until it exits (the process-start floor).
 //!
 //! Binaries: the ones in this bench's own profile directory (`target/release`
 //! under `cargo bench`); when missing they are built with
 //! `cargo build --release -p ssoplane-server -p terraform-provider-ssoplane`.
 //! Existing binaries are used as they are (not rebuilt): rebuild them first
-//! when server/ or provider/ changed.
+//! when server/ or provider/ changed. The twin is a binary of this package,
+//! so `cargo bench` builds it.
 //!
 //! Knobs: `BENCH_PLAN_ROUNDS` (default 10), `BENCH_HANDSHAKE_ROUNDS`
 //! (default 20), `TERRAFORM` (terraform CLI path).
@@ -26,11 +34,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ssoplane_e2e::{binary, key_pair, target_dir, terraform, Server, Workspace};
+use ssoplane_e2e::{binary, key_pair, target_dir, terraform, Server, Workspace, PROVIDER_SOURCE};
 
 const SIZES: [usize; 3] = [1, 10, 100];
 /// Target: marginal plan cost of one of our resources.
 const TARGET_PER_RESOURCE_MS: f64 = 5.0;
+/// The same-schema peer provider, built by `cargo bench` with this bench.
+const TWIN: &str = env!("CARGO_BIN_EXE_terraform-provider-ssoplane-twin");
+const TWIN_SOURCE: &str = "registry.terraform.io/ssoplane/ssoplane-twin";
 /// Target: provider spawn-to-handshake.
 const TARGET_HANDSHAKE_MS: f64 = 50.0;
 
@@ -176,10 +187,19 @@ fn data_config(n: usize) -> String {
     s
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Our provider's resources.
+    Ours,
+    /// The same configuration and state served by the same-schema twin.
+    Twin,
+    /// The `terraform_data` peer.
+    Data,
+}
+
 struct Case {
     label: String,
-    /// Our provider's resources (else the `terraform_data` peer).
-    ours: bool,
+    kind: Kind,
     n: usize,
     ws: Workspace,
     apply_ms: Option<f64>,
@@ -202,40 +222,87 @@ fn time_plan(ws: &Workspace, label: &str) -> f64 {
     t
 }
 
+/// Our state, re-addressed to the twin provider (same type names).
+fn twin_state(ours: &Workspace) -> String {
+    let mut state: serde_json::Value =
+        serde_json::from_str(&ours.state_file()).expect("state is JSON");
+    let (from, to) = (
+        format!("provider[\"{PROVIDER_SOURCE}\"]"),
+        format!("provider[\"{TWIN_SOURCE}\"]"),
+    );
+    for r in state["resources"].as_array_mut().into_iter().flatten() {
+        if r["provider"] == from.as_str() {
+            r["provider"] = to.clone().into();
+        }
+    }
+    state.to_string()
+}
+
 fn plans(tf: &Path, server: &Server, r: usize) -> Vec<Case> {
     let (idp_cert, _) = key_pair("idp.example.com");
+    let twin = Path::new(TWIN);
     let mut cases = Vec::new();
     // Floors: our provider configured with no resources, and an empty config.
     let mut sizes = vec![0];
     sizes.extend(SIZES);
     for &n in &sizes {
-        for ours in [true, false] {
+        for kind in [Kind::Ours, Kind::Twin, Kind::Data] {
             // A reader token is what CI's drift check uses; apply needs admin.
-            let mut ws = Workspace::new(tf, &server.url, &server.admin_token);
-            if ours {
-                ws.write(&sso_config(n, &idp_cert));
-            } else {
-                std::fs::write(ws.dir.join("main.tf"), data_config(n)).expect("write main.tf");
+            let mut ws = match kind {
+                Kind::Twin => Workspace::with_providers(
+                    tf,
+                    &server.url,
+                    &server.admin_token,
+                    &[(TWIN_SOURCE, twin)],
+                ),
+                _ => Workspace::new(tf, &server.url, &server.admin_token),
+            };
+            let config = sso_config(n, &idp_cert);
+            match kind {
+                Kind::Ours => ws.write(&config),
+                Kind::Twin => std::fs::write(
+                    ws.dir.join("main.tf"),
+                    format!(
+                        "terraform {{\n  required_providers {{\n    ssoplane = {{\n      source = \"ssoplane/ssoplane-twin\"\n    }}\n  }}\n}}\n\nprovider \"ssoplane\" {{}}\n\n{config}"
+                    ),
+                )
+                .expect("write main.tf"),
+                Kind::Data => {
+                    std::fs::write(ws.dir.join("main.tf"), data_config(n)).expect("write main.tf")
+                }
             }
             let label = format!(
                 "{} × {n}",
-                if ours {
-                    "ssoplane_sso_settings"
-                } else {
-                    "terraform_data"
+                match kind {
+                    Kind::Ours => "ssoplane_sso_settings",
+                    Kind::Twin => "ssoplane_sso_settings (twin)",
+                    Kind::Data => "terraform_data",
                 }
             );
-            let apply_ms = (n > 0).then(|| {
-                let start = Instant::now();
-                ws.apply();
-                ms(start.elapsed())
-            });
+            let apply_ms = match kind {
+                _ if n == 0 => None,
+                // the twin cannot apply: it plans the state ours just applied
+                Kind::Twin => {
+                    let ours = cases
+                        .last()
+                        .map(|c: &Case| &c.ws)
+                        .expect("ours precedes the twin");
+                    std::fs::write(ws.dir.join("terraform.tfstate"), twin_state(ours))
+                        .expect("write twin state");
+                    None
+                }
+                _ => {
+                    let start = Instant::now();
+                    ws.apply();
+                    Some(ms(start.elapsed()))
+                }
+            };
             ws.set_token(&server.reader_token);
             // warm-up (page cache, provider binary), not recorded
             time_plan(&ws, &label);
             cases.push(Case {
                 label,
-                ours,
+                kind,
                 n,
                 ws,
                 apply_ms,
@@ -346,67 +413,68 @@ fn main() {
         .iter()
         .map(|c| (c, Samples::new(c.times.clone())))
         .collect();
-    let median = |ours: bool, n: usize| {
+    let find = |kind: Kind, n: usize| {
         stats
             .iter()
-            .find(|(c, _)| c.ours == ours && c.n == n)
-            .map(|(_, s)| s.median())
+            .find(|(c, _)| c.kind == kind && c.n == n)
             .expect("case")
     };
+    let median = |kind: Kind, n: usize| find(kind, n).1.median();
 
     println!("## terraform plan / provider handshake benchmark\n");
     println!("- profile: `{profile}`; server {}", describe(&server_bin));
     println!("- provider {}", describe(&provider));
+    println!("- same-schema twin {}", describe(Path::new(TWIN)));
     println!("- {tf_version}; plan rounds R={plan_rounds} (interleaved, after one warm-up plan each), handshake rounds R={hs_rounds}");
     println!("- plans run with the reader token against a local server (SQLite, temp dir); default -parallelism=10\n");
 
     println!("### `terraform plan -detailed-exitcode` (exit 0, no changes), wall time\n");
-    println!("| N | ssoplane_sso_settings median ms | min ms | terraform_data median ms | min ms | ratio ours/peer (median) | apply ours / peer ms (once) |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| N | ssoplane_sso_settings median ms | min ms | same-schema twin median ms | min ms | terraform_data median ms | min ms | ratio ours/terraform_data (median) | apply ours / terraform_data ms (once) |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in std::iter::once(0).chain(SIZES) {
-        let find = |ours: bool| {
-            stats
-                .iter()
-                .find(|(c, _)| c.ours == ours && c.n == n)
-                .expect("case")
-        };
-        let (oc, os) = find(true);
-        let (pc, ps) = find(false);
+        let (oc, os) = find(Kind::Ours, n);
+        let (_, ts) = find(Kind::Twin, n);
+        let (pc, ps) = find(Kind::Data, n);
         let apply = match (oc.apply_ms, pc.apply_ms) {
             (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
             _ => "–".into(),
         };
         println!(
-            "| {n} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {apply} |",
+            "| {n} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {apply} |",
             os.median(),
             os.min(),
+            ts.median(),
+            ts.min(),
             ps.median(),
             ps.min(),
             os.median() / ps.median()
         );
     }
 
-    let per = |ours: bool| (median(ours, 100) - median(ours, 1)) / 99.0;
-    let (per_ours, per_peer) = (per(true), per(false));
+    let per = |kind: Kind| (median(kind, 100) - median(kind, 1)) / 99.0;
+    let (per_ours, per_twin, per_peer) = (per(Kind::Ours), per(Kind::Twin), per(Kind::Data));
     let marginal = per_ours - per_peer;
     println!("\n### Growth with N (medians)\n");
-    println!("| | ssoplane_sso_settings | terraform_data | ratio ours/peer |");
-    println!("|---|---:|---:|---:|");
+    println!("| | ssoplane_sso_settings | same-schema twin | terraform_data | ratio ours/terraform_data |");
+    println!("|---|---:|---:|---:|---:|");
     println!(
-        "| per-resource (t(100)-t(1))/99, ms | {per_ours:.2} | {per_peer:.2} | {:.2} |",
+        "| per-resource (t(100)-t(1))/99, ms | {per_ours:.2} | {per_twin:.2} | {per_peer:.2} | {:.2} |",
         per_ours / per_peer
     );
     for (a, b) in [(1, 10), (10, 100)] {
-        let (go, gp) = (
-            median(true, b) / median(true, a),
-            median(false, b) / median(false, a),
+        let growth = |kind: Kind| median(kind, b) / median(kind, a);
+        let (go, gt, gp) = (growth(Kind::Ours), growth(Kind::Twin), growth(Kind::Data));
+        println!(
+            "| t({b})/t({a}) | {go:.2} | {gt:.2} | {gp:.2} | {:.2} |",
+            go / gp
         );
-        println!("| t({b})/t({a}) | {go:.2} | {gp:.2} | {:.2} |", go / gp);
     }
+    let fixed = |kind: Kind| median(kind, 1) - median(kind, 0);
     println!(
-        "| fixed cost t(1)-t(0), ms | {:.0} | {:.0} | |",
-        median(true, 1) - median(true, 0),
-        median(false, 1) - median(false, 0)
+        "| fixed cost t(1)-t(0), ms | {:.0} | {:.0} | {:.0} | |",
+        fixed(Kind::Ours),
+        fixed(Kind::Twin),
+        fixed(Kind::Data)
     );
     println!(
         "\nper-resource plan overhead attributable to the provider (ours − peer): {marginal:.2} ms; target ≤ {TARGET_PER_RESOURCE_MS} ms (raw ours {per_ours:.2} ms): {}",
@@ -416,6 +484,15 @@ fn main() {
             "met after subtracting terraform's own per-resource cost"
         } else {
             "NOT met"
+        }
+    );
+    let (schema_cost, code_cost) = (per_twin - per_peer, per_ours - per_twin);
+    println!(
+        "split of that figure with the same-schema twin: terraform's own cost of our ~70-attribute schema (twin − terraform_data) {schema_cost:.2} ms, our provider's code (ours − twin) {code_cost:.2} ms: {}",
+        if code_cost <= TARGET_PER_RESOURCE_MS {
+            "the provider's part is within the target"
+        } else {
+            "the provider's part alone is over the target"
         }
     );
 

@@ -221,6 +221,9 @@ impl Drop for Server {
     }
 }
 
+/// Source address of our provider (what `required_providers` names).
+pub const PROVIDER_SOURCE: &str = "registry.terraform.io/ssoplane/ssoplane";
+
 /// A terraform work dir wired to our provider binary via dev_overrides.
 pub struct Workspace {
     _tmp: tempfile::TempDir,
@@ -233,19 +236,34 @@ pub struct Workspace {
 impl Workspace {
     pub fn new(terraform: &Path, url: &str, token: &str) -> Workspace {
         let provider = binary("terraform-provider-ssoplane", "terraform-provider-ssoplane");
+        Workspace::with_providers(terraform, url, token, &[(PROVIDER_SOURCE, &provider)])
+    }
+
+    /// A work dir whose CLI config overrides each `(source address,
+    /// binary)`; the binary's file name must be `terraform-provider-<type>`
+    /// for the source's type.
+    pub fn with_providers(
+        terraform: &Path,
+        url: &str,
+        token: &str,
+        providers: &[(&str, &Path)],
+    ) -> Workspace {
         let tmp = tempfile::tempdir().expect("tempdir");
         let plugins = tmp.path().join("plugins");
         let dir = tmp.path().join("work");
         std::fs::create_dir_all(&plugins).expect("mkdir");
         std::fs::create_dir_all(&dir).expect("mkdir");
-        std::os::unix::fs::symlink(&provider, plugins.join("terraform-provider-ssoplane"))
-            .expect("symlink");
+        let mut overrides = String::new();
+        for (source, bin) in providers {
+            let name = bin.file_name().expect("provider binary file name");
+            std::os::unix::fs::symlink(bin, plugins.join(name)).expect("symlink");
+            overrides.push_str(&format!("    \"{source}\" = \"{}\"\n", plugins.display()));
+        }
         let cli_config = tmp.path().join("terraformrc");
         std::fs::write(
             &cli_config,
             format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ssoplane/ssoplane\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                plugins.display()
+                "provider_installation {{\n  dev_overrides {{\n{overrides}  }}\n  direct {{}}\n}}\n"
             ),
         )
         .expect("write cli config");

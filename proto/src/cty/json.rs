@@ -49,11 +49,11 @@ fn write_str(out: &mut String, s: &str) {
     out.push_str(&serde_json::Value::from(s).to_string());
 }
 
-fn write_value(
+fn write_value<'a>(
     out: &mut String,
-    value: &Value,
-    ty: &Type,
-    path: &mut PathBuf,
+    value: &'a Value,
+    ty: &'a Type,
+    path: &mut PathBuf<'a>,
 ) -> Result<(), CtyError> {
     if let Type::Dynamic = ty {
         let (inner_ty, inner) = match value {
@@ -69,7 +69,7 @@ fn write_value(
             },
         };
         out.push_str("{\"value\":");
-        write_value(out, inner, &inner_ty, path)?;
+        write_value(out, inner, &inner_ty, &mut path.child())?;
         out.push_str(",\"type\":");
         out.push_str(&inner_ty.to_json().to_string());
         out.push('}');
@@ -372,7 +372,7 @@ impl Reader<'_> {
     }
 }
 
-fn from_node(node: &Node, ty: &Type, path: &mut PathBuf) -> Result<Value, CtyError> {
+fn from_node<'a>(node: &'a Node, ty: &'a Type, path: &mut PathBuf<'a>) -> Result<Value, CtyError> {
     if let Node::Null = node {
         return Ok(Value::Null);
     }
@@ -389,7 +389,7 @@ fn from_node(node: &Node, ty: &Type, path: &mut PathBuf) -> Result<Value, CtyErr
                 return Err(path.error("dynamic value needs both \"value\" and \"type\""));
             };
             let inner_ty = Type::from_json(&t.to_serde())?;
-            let inner = from_node(v, &inner_ty, path)?;
+            let inner = from_node(v, &inner_ty, &mut path.child())?;
             Ok(Value::dynamic(inner_ty, inner))
         }
         Type::Bool => match node {

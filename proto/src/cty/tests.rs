@@ -361,3 +361,182 @@ fn dynamic_value_helpers() {
         Value::Null
     );
 }
+
+/// The encoder writes msgpack itself; it must pick the same (most compact)
+/// forms `rmpv` writes, at every size boundary.
+#[test]
+fn encoder_writes_the_forms_rmpv_writes() {
+    use rmpv::Value as Mp;
+    let canonical = |mp: Mp| {
+        let mut out = Vec::new();
+        rmpv::encode::write_value(&mut out, &mp).unwrap();
+        out
+    };
+    for n in [
+        0i64,
+        1,
+        127,
+        128,
+        255,
+        256,
+        65535,
+        65536,
+        u32::MAX as i64,
+        u32::MAX as i64 + 1,
+        i64::MAX,
+        -1,
+        -32,
+        -33,
+        -128,
+        -129,
+        -32768,
+        -32769,
+        i32::MIN as i64,
+        i32::MIN as i64 - 1,
+        i64::MIN,
+    ] {
+        assert_eq!(
+            msgpack::encode(&Value::from(n), &Type::Number).unwrap(),
+            canonical(Mp::from(n)),
+            "{n}"
+        );
+    }
+    for len in [0usize, 31, 32, 255, 256, 65535, 65536] {
+        let s = "x".repeat(len);
+        assert_eq!(
+            msgpack::encode(&Value::string(&s), &Type::String).unwrap(),
+            canonical(Mp::from(s.as_str())),
+            "string of {len}"
+        );
+    }
+    for len in [0usize, 15, 16, 65535, 65536] {
+        let list = Value::List(vec![Value::Bool(true); len]);
+        assert_eq!(
+            msgpack::encode(&list, &Type::list(Type::Bool)).unwrap(),
+            canonical(Mp::Array(vec![Mp::Boolean(true); len])),
+            "list of {len}"
+        );
+        let attrs: Vec<(String, Type)> =
+            (0..len).map(|i| (format!("a{i:05}"), Type::Bool)).collect();
+        let obj = Value::object(attrs.iter().map(|(k, _)| (k.clone(), Value::Null)));
+        let want = Mp::Map(
+            attrs
+                .iter()
+                .map(|(k, _)| (Mp::from(k.as_str()), Mp::Nil))
+                .collect(),
+        );
+        assert_eq!(
+            msgpack::encode(&obj, &Type::object(attrs)).unwrap(),
+            canonical(want),
+            "object of {len}"
+        );
+    }
+    let ty = Type::list(Type::String);
+    let dynamic = Value::dynamic(ty.clone(), Value::List(vec![Value::string("a")]));
+    assert_eq!(
+        msgpack::encode(&dynamic, &Type::Dynamic).unwrap(),
+        canonical(Mp::Array(vec![
+            Mp::Binary(ty.to_json_bytes()),
+            Mp::Array(vec![Mp::from("a")])
+        ]))
+    );
+    let (v, ty) = all_types_value();
+    assert_eq!(
+        msgpack::decode(&msgpack::encode(&v, &ty).unwrap(), &ty).unwrap(),
+        v
+    );
+}
+
+/// Other encoders may use wider forms than needed; all of them decode.
+#[test]
+fn decoder_accepts_wide_forms() {
+    // str8 / str16 / str32 "ab"
+    for bytes in [
+        vec![0xd9, 2, b'a', b'b'],
+        vec![0xda, 0, 2, b'a', b'b'],
+        vec![0xdb, 0, 0, 0, 2, b'a', b'b'],
+    ] {
+        assert_eq!(
+            msgpack::decode(&bytes, &Type::String).unwrap(),
+            Value::string("ab")
+        );
+    }
+    // 7 as uint8..uint64 and int8..int64
+    for bytes in [
+        vec![0xcc, 7],
+        vec![0xcd, 0, 7],
+        vec![0xce, 0, 0, 0, 7],
+        vec![0xcf, 0, 0, 0, 0, 0, 0, 0, 7],
+        vec![0xd0, 7],
+        vec![0xd1, 0, 7],
+        vec![0xd2, 0, 0, 0, 7],
+        vec![0xd3, 0, 0, 0, 0, 0, 0, 0, 7],
+    ] {
+        assert_eq!(msgpack::decode(&bytes, &Type::Number).unwrap(), num("7"));
+    }
+    assert_eq!(
+        msgpack::decode(
+            &[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &Type::Number
+        )
+        .unwrap(),
+        num("18446744073709551615")
+    );
+    assert_eq!(
+        msgpack::decode(&[0xd0, 0xe0], &Type::Number).unwrap(),
+        num("-32")
+    );
+    // array16 / array32 and map16 / map32
+    let ty = Type::list(Type::Bool);
+    let want = Value::List(vec![Value::Bool(true)]);
+    assert_eq!(msgpack::decode(&[0xdc, 0, 1, 0xc3], &ty).unwrap(), want);
+    assert_eq!(
+        msgpack::decode(&[0xdd, 0, 0, 0, 1, 0xc3], &ty).unwrap(),
+        want
+    );
+    let ty = Type::object([("a", Type::Bool)]);
+    let want = Value::object([("a", Value::Bool(false))]);
+    assert_eq!(
+        msgpack::decode(&[0xde, 0, 1, 0xa1, b'a', 0xc2], &ty).unwrap(),
+        want
+    );
+    assert_eq!(
+        msgpack::decode(&[0xdf, 0, 0, 0, 1, 0xa1, b'a', 0xc2], &ty).unwrap(),
+        want
+    );
+    // missing attributes are null; bin8 type in a dynamic pair
+    assert_eq!(
+        msgpack::decode(&[0x80], &ty).unwrap(),
+        Value::object([("a", Value::Null)])
+    );
+    let mut dynamic = vec![0x92, 0xc4, 8];
+    dynamic.extend_from_slice(b"\"string\"");
+    dynamic.extend_from_slice(&[0xa1, b'x']);
+    assert_eq!(
+        msgpack::decode(&dynamic, &Type::Dynamic).unwrap(),
+        Value::dynamic(Type::String, Value::string("x"))
+    );
+}
+
+#[test]
+fn decoder_rejects_truncation_and_bad_lengths_without_panicking() {
+    let (v, ty) = all_types_value();
+    let bytes = msgpack::encode(&v, &ty).unwrap();
+    for end in 0..bytes.len() {
+        assert!(msgpack::decode(&bytes[..end], &ty).is_err(), "prefix {end}");
+    }
+    // a huge announced length with no elements behind it
+    assert!(msgpack::decode(&[0xdd, 0xff, 0xff, 0xff, 0xff], &Type::list(Type::Bool)).is_err());
+    assert!(msgpack::decode(&[0xdb, 0xff, 0xff, 0xff, 0xff], &Type::String).is_err());
+    assert!(msgpack::decode(&[0xc1], &Type::String).is_err());
+    // error paths name the attribute and the index
+    let ty = Type::object([("outer", Type::list(Type::object([("x", Type::Bool)])))]);
+    let err = msgpack::decode(
+        &[
+            0x81, 0xa5, b'o', b'u', b't', b'e', b'r', 0x91, 0x81, 0xa1, b'x', 0x01,
+        ],
+        &ty,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains(".outer[0].x"), "{err}");
+}
