@@ -18,7 +18,7 @@ use crate::identity::authorize::{self, Decision};
 use crate::identity::provision::{self, ProvisionError};
 use crate::store::{Store, StoreError, UserRow};
 
-const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+use super::ns::ASSERTION as ASSERTION_NS;
 
 /// Why a response was refused. `Display` is the administrator's detail (logs,
 /// login events); `user_message` is what the browser is shown.

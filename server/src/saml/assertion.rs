@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::dsig::El;
 
-const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+use super::ns::ASSERTION as SAML;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AssertionError {

@@ -29,40 +29,41 @@ fn bytes<'a>(p: *const u8) -> &'a [u8] {
     unsafe { CStr::from_ptr(p.cast::<c_char>()) }.to_bytes()
 }
 
-fn escape_text(out: &mut Vec<u8>, text: &[u8]) {
+/// Appends `text`, each byte `replace` names replaced by its reference.
+fn escape(out: &mut Vec<u8>, text: &[u8], replace: fn(u8) -> Option<&'static [u8]>) {
     let mut start = 0;
     for (i, b) in text.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'\r' => b"&#xD;",
-            _ => continue,
-        };
-        out.extend_from_slice(&text[start..i]);
-        out.extend_from_slice(rep);
-        start = i + 1;
+        if let Some(rep) = replace(*b) {
+            out.extend_from_slice(&text[start..i]);
+            out.extend_from_slice(rep);
+            start = i + 1;
+        }
     }
     out.extend_from_slice(&text[start..]);
 }
 
-fn escape_attr(out: &mut Vec<u8>, text: &[u8]) {
-    let mut start = 0;
-    for (i, b) in text.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'"' => b"&quot;",
-            b'\t' => b"&#x9;",
-            b'\n' => b"&#xA;",
-            b'\r' => b"&#xD;",
-            _ => continue,
-        };
-        out.extend_from_slice(&text[start..i]);
-        out.extend_from_slice(rep);
-        start = i + 1;
-    }
-    out.extend_from_slice(&text[start..]);
+/// Text nodes (C14N §2.3 "Text Nodes").
+fn text_ref(b: u8) -> Option<&'static [u8]> {
+    Some(match b {
+        b'&' => b"&amp;",
+        b'<' => b"&lt;",
+        b'>' => b"&gt;",
+        b'\r' => b"&#xD;",
+        _ => return None,
+    })
+}
+
+/// Attribute values (C14N §2.3 "Attribute Nodes").
+fn attr_ref(b: u8) -> Option<&'static [u8]> {
+    Some(match b {
+        b'&' => b"&amp;",
+        b'<' => b"&lt;",
+        b'"' => b"&quot;",
+        b'\t' => b"&#x9;",
+        b'\n' => b"&#xA;",
+        b'\r' => b"&#xD;",
+        _ => return None,
+    })
 }
 
 /// An attribute's value: its text children (no entity references exist).
@@ -74,7 +75,7 @@ fn attr_value(mut child: xml::xmlNodePtr, out: &mut Vec<u8>) -> Result<(), Unsup
             if c.type_ != xml::xmlElementType_XML_TEXT_NODE {
                 return Err(Unsupported);
             }
-            escape_attr(out, bytes(c.content));
+            escape(out, bytes(c.content), attr_ref);
             child = c.next;
         }
     }
@@ -208,7 +209,7 @@ impl<'p> Canon<'p> {
                 _ if child == self.exclude => {}
                 xml::xmlElementType_XML_ELEMENT_NODE => self.element(child)?,
                 xml::xmlElementType_XML_TEXT_NODE | xml::xmlElementType_XML_CDATA_SECTION_NODE => {
-                    escape_text(&mut self.out, bytes(c.content))
+                    escape(&mut self.out, bytes(c.content), text_ref)
                 }
                 // Without comments: none are rendered (the guard refuses them anyway).
                 xml::xmlElementType_XML_COMMENT_NODE => {}

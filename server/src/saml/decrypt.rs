@@ -19,10 +19,8 @@ use openssl::pkey::{PKey, Private};
 use openssl::rsa::Padding;
 use openssl::symm::{decrypt_aead, Cipher, Crypter, Mode};
 
-const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
+use super::ns::{ASSERTION as ASSERTION_NS, DSIG, XENC};
 const XENC11: &str = "http://www.w3.org/2009/xmlenc11#";
-const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
-const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecryptError {

@@ -32,7 +32,7 @@ use openssl::ecdsa::EcdsaSig;
 use openssl::hash::{hash, MessageDigest};
 use openssl::pkey::{Id, PKey, Public};
 
-pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
+use super::ns::DSIG as DSIG_NS;
 const EXC_C14N_NS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 

@@ -10,13 +10,13 @@
 //!   wrapping) is refused outright rather than left to element selection;
 //! - size limits.
 
-use super::dsig::{El, DSIG_NS};
+use super::dsig::El;
+use super::ns::DSIG as DSIG_NS;
 
 /// Largest decoded response accepted.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
-const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+use super::ns::{ASSERTION as ASSERTION_NS, PROTOCOL as PROTOCOL_NS};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GuardError {

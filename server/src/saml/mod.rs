@@ -2,6 +2,14 @@
 //! slug: `/saml/{provider}/metadata`, `/login`, `/acs`. The provider named
 //! `saml` is also served at `/saml/metadata`, `/saml/login`, `/saml/acs`.
 
+/// XML namespaces of the SAML and XML-Security messages we read.
+pub mod ns {
+    pub const PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+    pub const ASSERTION: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+    pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+    pub const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
+}
+
 pub mod acs;
 pub mod assertion;
 mod c14n;

@@ -11,8 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::dsig::El;
 
-const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+use super::ns::{ASSERTION as ASSERTION_NS, PROTOCOL as PROTOCOL_NS};
 const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
