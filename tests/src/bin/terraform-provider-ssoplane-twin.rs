@@ -3,18 +3,20 @@
 //! It serves exactly the schema (and server capabilities) of
 //! `terraform-provider-ssoplane`, but every resource RPC does the least the
 //! protocol allows: validation finds nothing, `UpgradeResourceState` hands
-//! the stored JSON back, `ReadResource` returns the current state and
-//! `PlanResourceChange` the proposed new state, all without decoding a
-//! value. A no-change plan of the same configuration and state therefore
+//! the stored state back (re-encoded as msgpack, like ours), `ReadResource`
+//! returns the current state and `PlanResourceChange` the proposed new
+//! state without decoding them. A no-change plan of the same configuration and state therefore
 //! costs Terraform exactly what ours does, minus our provider's own work,
 //! which is what `terraform_plan` uses it to separate.
 //!
 //! It cannot create anything: the bench copies a state applied by the real
 //! provider (with this provider's address) next to the same configuration.
 
-use ssoplane_proto::tfplugin6::{self, provider_server::Provider, DynamicValue};
+use ssoplane_proto::cty;
+use ssoplane_proto::tfplugin6::{self, provider_server::Provider};
 use ssoplane_proto::tonic::{self, Request, Response, Status};
 use terraform_provider_ssoplane::provider::schema_response;
+use terraform_provider_ssoplane::schema::schema_type;
 
 /// Source address the bench's CLI config overrides.
 const ADDRESS: &str = "registry.terraform.io/ssoplane/ssoplane-twin";
@@ -80,13 +82,21 @@ impl Provider for Twin {
         &self,
         req: Request<tfplugin6::upgrade_resource_state::Request>,
     ) -> Result<Response<tfplugin6::upgrade_resource_state::Response>, Status> {
-        // Schema version 0 is current; JSON is a valid DynamicValue form.
-        let json = req.into_inner().raw_state.unwrap_or_default().json;
+        // Schema version 0 is current, so the stored JSON is the state. It
+        // goes back as msgpack, as ours answers: Terraform decodes JSON
+        // more slowly, which would bill our provider for Terraform's work.
+        let req = req.into_inner();
+        let ty = schema_response()
+            .resource_schemas
+            .get(&req.type_name)
+            .map(schema_type)
+            .ok_or_else(|| Status::not_found(format!("unknown resource type {}", req.type_name)))?;
+        let json = req.raw_state.unwrap_or_default().json;
+        let state = cty::json::decode(&json, &ty)
+            .and_then(|v| cty::encode_dynamic_value(&v, &ty))
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         Ok(Response::new(tfplugin6::upgrade_resource_state::Response {
-            upgraded_state: Some(DynamicValue {
-                msgpack: Vec::new(),
-                json,
-            }),
+            upgraded_state: Some(state),
             diagnostics: Vec::new(),
         }))
     }
