@@ -11,7 +11,6 @@
 //! - size limits.
 
 use super::dsig::El;
-use super::ns::DSIG as DSIG_NS;
 
 /// Largest decoded response accepted.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
@@ -38,7 +37,6 @@ pub enum GuardError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
     pub encrypted: bool,
-    pub response_signed: bool,
     pub in_response_to: Option<String>,
 }
 
@@ -90,7 +88,6 @@ pub fn check(root: El<'_>) -> Result<Scan, GuardError> {
     }
     Ok(Scan {
         encrypted,
-        response_signed: root.child(DSIG_NS, "Signature").is_some(),
         in_response_to: root.attr("InResponseTo"),
     })
 }
@@ -113,7 +110,7 @@ mod tests {
     fn accepts_one_assertion() {
         let scan = check(OK).unwrap();
         assert_eq!(scan.in_response_to.as_deref(), Some("_abc"));
-        assert!(!scan.encrypted && !scan.response_signed);
+        assert!(!scan.encrypted);
     }
 
     #[test]
