@@ -9,7 +9,7 @@
 //! c14n 1.0/1.1 still goes through libxml2. The tests below hold this to
 //! libxml2's output on generated documents, namespace corner cases included.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, CStr, CString};
 
 use libxml::bindings as xml;
 
@@ -89,8 +89,8 @@ type Attr<'p> = (&'p [u8], &'p [u8], &'p [u8], xml::xmlNodePtr);
 struct Canon<'p> {
     out: Vec<u8>,
     exclude: xml::xmlNodePtr,
-    /// Prefixes of InclusiveNamespaces, `""` for `#default`.
-    inclusive: &'p [Vec<u8>],
+    /// Prefixes of InclusiveNamespaces as written (`#default` included).
+    inclusive: &'p [CString],
     /// Namespace declarations rendered by output ancestors, innermost last.
     rendered: Vec<(&'p [u8], &'p [u8])>,
 }
@@ -137,20 +137,21 @@ impl<'p> Canon<'p> {
             a = attr.next;
         }
         for p in self.inclusive {
-            let found = if p.is_empty() {
-                // SAFETY: lookup on a live node; NULL asks for the default.
-                unsafe { xml::xmlSearchNs(n.doc, node, std::ptr::null()) }
+            let default = matches!(p.as_bytes(), b"#default" | b"");
+            // NULL asks for the default namespace.
+            let name = if default {
+                std::ptr::null()
             } else {
-                let mut z = p.clone();
-                z.push(0);
-                // SAFETY: `z` is NUL-terminated and outlives the call.
-                unsafe { xml::xmlSearchNs(n.doc, node, z.as_ptr()) }
+                p.as_ptr().cast::<u8>()
             };
+            // SAFETY: lookup on a live node; `p` is NUL-terminated and
+            // outlives the call.
+            let found = unsafe { xml::xmlSearchNs(n.doc, node, name) };
             if !found.is_null() {
                 // SAFETY: a namespace found in scope of a live node.
                 let (fp, fu) = unsafe { (bytes((*found).prefix), bytes((*found).href)) };
                 wanted.push((fp, fu));
-            } else if p.is_empty() {
+            } else if default {
                 wanted.push((b"", b""));
             }
         }
@@ -231,11 +232,12 @@ impl<'p> Canon<'p> {
 }
 
 /// The exclusive canonical form of `apex` without `exclude`'s subtree.
-/// `inclusive` are the InclusiveNamespaces prefixes (`""` for `#default`).
+/// `inclusive` are the InclusiveNamespaces prefixes (`#default` for the
+/// default namespace).
 pub fn exclusive(
     apex: El<'_>,
     exclude: Option<El<'_>>,
-    inclusive: &[Vec<u8>],
+    inclusive: &[CString],
 ) -> Result<Vec<u8>, Unsupported> {
     let mut canon = Canon {
         out: Vec::with_capacity(8192),

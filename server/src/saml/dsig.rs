@@ -291,15 +291,8 @@ impl C14n {
         exclude: Option<El<'_>>,
     ) -> Result<Vec<u8>, DsigError> {
         if self.mode == xml::xmlC14NMode_XML_C14N_EXCLUSIVE_1_0 {
-            let prefixes: Vec<Vec<u8>> = self
-                .prefixes
-                .iter()
-                .map(|p| match p.as_bytes() {
-                    b"#default" => Vec::new(),
-                    other => other.to_vec(),
-                })
-                .collect();
-            return super::c14n::exclusive(apex, exclude, &prefixes).map_err(|_| DsigError::C14n);
+            return super::c14n::exclusive(apex, exclude, &self.prefixes)
+                .map_err(|_| DsigError::C14n);
         }
         self.apply_libxml2(doc, apex, exclude)
     }
