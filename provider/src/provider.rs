@@ -83,6 +83,30 @@ pub fn schema_response() -> &'static tfplugin6::get_provider_schema::Response {
     &cached().schema_response
 }
 
+/// `GetMetadata`: our resource and data source names and capabilities
+/// (also served by the benchmark's same-schema twin).
+pub fn metadata_response() -> tfplugin6::get_metadata::Response {
+    let s = &cached().schemas;
+    tfplugin6::get_metadata::Response {
+        server_capabilities: Some(capabilities()),
+        resources: s
+            .resources
+            .iter()
+            .map(|(n, _)| tfplugin6::get_metadata::ResourceMetadata {
+                type_name: n.to_string(),
+            })
+            .collect(),
+        data_sources: s
+            .data_sources
+            .iter()
+            .map(|(n, _)| tfplugin6::get_metadata::DataSourceMetadata {
+                type_name: n.to_string(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
 /// `get_provider_schema_optional`: our schema never depends on provider
 /// configuration, so Terraform may reuse the one it cached from the first
 /// process instead of fetching it again from each one it starts (it
@@ -136,25 +160,7 @@ impl Provider for SsoPlaneProvider {
         &self,
         _: Request<tfplugin6::get_metadata::Request>,
     ) -> Result<Response<tfplugin6::get_metadata::Response>, Status> {
-        let s = &cached().schemas;
-        Ok(Response::new(tfplugin6::get_metadata::Response {
-            server_capabilities: Some(capabilities()),
-            resources: s
-                .resources
-                .iter()
-                .map(|(n, _)| tfplugin6::get_metadata::ResourceMetadata {
-                    type_name: n.to_string(),
-                })
-                .collect(),
-            data_sources: s
-                .data_sources
-                .iter()
-                .map(|(n, _)| tfplugin6::get_metadata::DataSourceMetadata {
-                    type_name: n.to_string(),
-                })
-                .collect(),
-            ..Default::default()
-        }))
+        Ok(Response::new(metadata_response()))
     }
 
     async fn get_provider_schema(

@@ -15,7 +15,7 @@
 use ssoplane_proto::cty;
 use ssoplane_proto::tfplugin6::{self, provider_server::Provider};
 use ssoplane_proto::tonic::{self, Request, Response, Status};
-use terraform_provider_ssoplane::provider::schema_response;
+use terraform_provider_ssoplane::provider::{metadata_response, schema_response};
 use terraform_provider_ssoplane::schema::schema_type;
 
 /// Source address the bench's CLI config overrides.
@@ -29,25 +29,7 @@ impl Provider for Twin {
         &self,
         _: Request<tfplugin6::get_metadata::Request>,
     ) -> Result<Response<tfplugin6::get_metadata::Response>, Status> {
-        let s = schema_response();
-        Ok(Response::new(tfplugin6::get_metadata::Response {
-            server_capabilities: s.server_capabilities,
-            resources: s
-                .resource_schemas
-                .keys()
-                .map(|n| tfplugin6::get_metadata::ResourceMetadata {
-                    type_name: n.clone(),
-                })
-                .collect(),
-            data_sources: s
-                .data_source_schemas
-                .keys()
-                .map(|n| tfplugin6::get_metadata::DataSourceMetadata {
-                    type_name: n.clone(),
-                })
-                .collect(),
-            ..Default::default()
-        }))
+        Ok(Response::new(metadata_response()))
     }
 
     async fn get_provider_schema(
