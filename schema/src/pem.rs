@@ -75,11 +75,12 @@ pub fn key_matches_certificate(key: &PKey<Private>, cert: &X509) -> bool {
         .unwrap_or(false)
 }
 
-#[cfg(test)]
-pub(crate) mod testdata {
-    //! Keys and certificates generated at test time (nothing checked in).
+#[cfg(any(test, feature = "testdata"))]
+pub mod testdata {
+    //! Keys and certificates generated at test time (nothing checked in),
+    //! for every crate's tests and benchmarks (feature `testdata`).
     use openssl::asn1::Asn1Time;
-    use openssl::bn::BigNum;
+    use openssl::bn::{BigNum, MsbOption};
     use openssl::ec::{EcGroup, EcKey};
     use openssl::hash::MessageDigest;
     use openssl::nid::Nid;
@@ -97,12 +98,20 @@ pub(crate) mod testdata {
     }
 
     pub fn self_signed(key: &PKey<Private>) -> X509 {
+        self_signed_as(key, "ssoplane test")
+    }
+
+    /// A self-signed certificate for `key` with subject `CN=cn` and a
+    /// random serial (so two certificates never share issuer and serial).
+    pub fn self_signed_as(key: &PKey<Private>, cn: &str) -> X509 {
         let mut name = X509NameBuilder::new().unwrap();
-        name.append_entry_by_text("CN", "ssoplane test").unwrap();
+        name.append_entry_by_text("CN", cn).unwrap();
         let name = name.build();
         let mut b = X509::builder().unwrap();
         b.set_version(2).unwrap();
-        b.set_serial_number(&BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap())
+        let mut serial = BigNum::new().unwrap();
+        serial.rand(64, MsbOption::MAYBE_ZERO, false).unwrap();
+        b.set_serial_number(&serial.to_asn1_integer().unwrap())
             .unwrap();
         b.set_subject_name(&name).unwrap();
         b.set_issuer_name(&name).unwrap();
@@ -121,6 +130,14 @@ pub(crate) mod testdata {
 
     pub fn cert_pem(cert: &X509) -> String {
         String::from_utf8(cert.to_pem().unwrap()).unwrap()
+    }
+
+    /// A fresh RSA-2048 key and its self-signed certificate, as PEM:
+    /// `(private key, certificate)`.
+    pub fn key_and_cert(cn: &str) -> (String, String) {
+        let key = rsa(2048);
+        let cert = self_signed_as(&key, cn);
+        (key_pem(&key), cert_pem(&cert))
     }
 }
 

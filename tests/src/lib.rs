@@ -347,35 +347,10 @@ impl Workspace {
     }
 }
 
-/// A self-signed certificate and its RSA private key (PEM), made now.
+/// A self-signed certificate and its RSA private key (PEM), made now:
+/// `(certificate, key)`.
 pub fn key_pair(cn: &str) -> (String, String) {
-    use openssl::asn1::Asn1Time;
-    use openssl::bn::{BigNum, MsbOption};
-    use openssl::hash::MessageDigest;
-    use openssl::pkey::PKey;
-    use openssl::rsa::Rsa;
-    use openssl::x509::{X509NameBuilder, X509};
-
-    let key = PKey::from_rsa(Rsa::generate(2048).expect("rsa")).expect("pkey");
-    let mut name = X509NameBuilder::new().expect("name");
-    name.append_entry_by_text("CN", cn).expect("cn");
-    let name = name.build();
-    let mut b = X509::builder().expect("x509");
-    b.set_version(2).expect("version");
-    let mut serial = BigNum::new().expect("bn");
-    serial.rand(64, MsbOption::MAYBE_ZERO, false).expect("rand");
-    b.set_serial_number(&serial.to_asn1_integer().expect("serial"))
-        .expect("serial");
-    b.set_subject_name(&name).expect("subject");
-    b.set_issuer_name(&name).expect("issuer");
-    b.set_pubkey(&key).expect("pubkey");
-    b.set_not_before(&Asn1Time::days_from_now(0).expect("time"))
-        .expect("nb");
-    b.set_not_after(&Asn1Time::days_from_now(365).expect("time"))
-        .expect("na");
-    b.sign(&key, MessageDigest::sha256()).expect("sign");
-    let cert = String::from_utf8(b.build().to_pem().expect("pem")).expect("utf8");
-    let key = String::from_utf8(key.private_key_to_pem_pkcs8().expect("pem")).expect("utf8");
+    let (key, cert) = ssoplane_schema::pem::testdata::key_and_cert(cn);
     (cert, key)
 }
 

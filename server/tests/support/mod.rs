@@ -194,32 +194,7 @@ macro_rules! on_both_backends {
 
 /// Test PKI made at run time: an RSA key with its self-signed certificate.
 pub fn key_and_cert() -> (String, String) {
-    use openssl::asn1::Asn1Time;
-    use openssl::bn::BigNum;
-    use openssl::hash::MessageDigest;
-    use openssl::pkey::PKey;
-    use openssl::rsa::Rsa;
-    use openssl::x509::{X509NameBuilder, X509};
-    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "ssoplane test SP").unwrap();
-    let name = name.build();
-    let mut b = X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    b.set_serial_number(&BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap())
-        .unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
-        .unwrap();
-    b.sign(&key, MessageDigest::sha256()).unwrap();
-    (
-        String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap(),
-        String::from_utf8(b.build().to_pem().unwrap()).unwrap(),
-    )
+    ssoplane_schema::pem::testdata::key_and_cert("ssoplane test SP")
 }
 
 pub fn idp_metadata_b64() -> String {
