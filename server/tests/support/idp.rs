@@ -1,0 +1,228 @@
+//! The pysaml2 bridge and a provider wired to it: an independent IdP
+//! (pysaml2, signing and encrypting with xmlsec1) that issues real responses
+//! for the server under test, plus helpers to drive logins through the ACS.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use super::{key_and_cert, Backend, TestServer};
+
+pub const IDP: &str = "https://idp.test";
+pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/idp/pysaml2_idp.py");
+
+pub struct Idp {
+    pub key: String,
+    pub cert: String,
+}
+
+pub fn pysaml2(command: &str, input: Value) -> Value {
+    let mut child = Command::new("python3")
+        .arg(SCRIPT)
+        .arg(command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 with pysaml2 (pip install pysaml2)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "pysaml2 {command} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub struct Env {
+    pub s: TestServer,
+    pub idp: Idp,
+    pub sp_metadata: String,
+}
+
+pub struct Started {
+    pub request_id: String,
+    pub browser: String,
+}
+
+pub fn cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
+        .filter(|v| !v.is_empty())
+}
+
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl Env {
+    pub async fn new(b: Backend, extra: Value) -> Env {
+        let s = TestServer::start(b).await;
+        let (idp_key, idp_cert) = key_and_cert();
+        let (sp_key, sp_cert) = key_and_cert();
+        let mut settings = json!({
+            "enabled": true, "name": "Test IdP",
+            "idp_entity_id": IDP, "idp_sso_url": format!("{IDP}/sso/redirect"), "idp_certificates": [idp_cert],
+            "certificate": sp_cert, "private_key": sp_key, "sign_requests": true,
+            "assertion_attribute_groups": "groups",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            settings[k] = v.clone();
+        }
+        let r = s
+            .admin(Method::PUT, "/api/v1/sso-settings/okta")
+            .json(&json!({"settings": settings}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let r = s
+            .request(Method::GET, "/saml/okta/metadata", None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let sp_metadata = r.text().await.unwrap();
+        Env {
+            s,
+            idp: Idp {
+                key: idp_key,
+                cert: idp_cert,
+            },
+            sp_metadata,
+        }
+    }
+
+    pub fn base(&self) -> Value {
+        json!({"sp_metadata": self.sp_metadata, "idp_key": self.idp.key, "idp_cert": self.idp.cert, "entity_id": IDP})
+    }
+
+    /// SP-initiated start: our AuthnRequest, parsed and signature-checked by pysaml2.
+    pub async fn start(&self, redirect_to: &str) -> Started {
+        let r = no_redirects()
+            .get(format!(
+                "{}/saml/okta/login?redirect_to={}",
+                self.s.url, redirect_to
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            r.text().await.unwrap()
+        );
+        let browser = cookie(&r, "ssoplane_browser").expect("browser binding cookie");
+        let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        assert!(location
+            .as_str()
+            .starts_with(&format!("{IDP}/sso/redirect?")));
+        let q: std::collections::HashMap<String, String> =
+            location.query_pairs().into_owned().collect();
+        let mut input = self.base();
+        input["saml_request"] = json!(q["SAMLRequest"]);
+        input["binding"] = json!("redirect");
+        input["relay_state"] = json!(q.get("RelayState"));
+        input["sig_alg"] = json!(q.get("SigAlg"));
+        input["signature"] = json!(q.get("Signature"));
+        input["want_signed_requests"] = json!(true);
+        let parsed = pysaml2("parse-request", input);
+        assert_eq!(
+            parsed["acs_url"],
+            format!("https://sso.example.com/saml/okta/acs")
+        );
+        Started {
+            request_id: parsed["id"].as_str().unwrap().to_owned(),
+            browser,
+        }
+    }
+
+    pub fn response(&self, in_response_to: Option<&str>, overrides: Value) -> String {
+        let mut input = self.base();
+        input["in_response_to"] = json!(in_response_to);
+        input["destination"] = json!("https://sso.example.com/saml/okta/acs");
+        input["sp_entity_id"] = json!("https://sso.example.com/saml/okta/metadata");
+        input["name_id"] = json!("ada-nameid");
+        input["identity"] = json!({"uid": ["ada"], "mail": ["ada@example.com"], "displayName": ["Ada Lovelace"], "groups": ["eng", "unknown-group"], "organization": ["Engineering", "R&D"]});
+        input["sign_response"] = json!(true);
+        for (k, v) in overrides.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        pysaml2("response", input)["saml_response"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn post_acs(
+        &self,
+        saml_response: &str,
+        relay_state: &str,
+        browser: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = no_redirects()
+            .post(format!("{}/saml/okta/acs", self.s.url))
+            .form(&[("SAMLResponse", saml_response), ("RelayState", relay_state)]);
+        if let Some(b) = browser {
+            req = req.header("cookie", format!("ssoplane_browser={b}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn last_event(&self) -> Value {
+        let events: Value = self
+            .s
+            .reader(Method::GET, "/api/v1/login-events?provider=okta")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        events[0].clone()
+    }
+
+    /// A refusal: an error page with a correlation id, no session, a failure event naming the check.
+    pub async fn assert_refused(&self, resp: reqwest::Response, check: &str) {
+        let status = resp.status();
+        assert!(
+            status.is_client_error() || status.is_server_error(),
+            "expected refusal, got {status}"
+        );
+        assert!(
+            cookie(&resp, "ssoplane_session").is_none(),
+            "no session on refusal"
+        );
+        let cid = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let page = resp.text().await.unwrap();
+        assert!(
+            page.contains(&cid),
+            "the error page shows the correlation id"
+        );
+        let event = self.last_event().await;
+        assert_eq!(event["outcome"], "failure");
+        assert!(
+            event["reason"].as_str().unwrap().starts_with(check),
+            "expected {check}, got {event}"
+        );
+        assert_eq!(event["correlation_id"], cid.as_str());
+    }
+}
