@@ -9,10 +9,11 @@ use std::sync::Arc;
 use super::assertion::{Assertion, AssertionError};
 use base64::Engine;
 
-use super::dsig::{self, Doc, DsigError};
+use super::dsig::{self, DsigError};
 use super::guard;
 use super::runtime::{Runtime, RuntimeError};
 use super::validate::{Expect, ResponseFields, RuleError};
+use super::xml::{Doc, El};
 use crate::identity::attributes::{self, Identity};
 use crate::identity::authorize::{self, Decision};
 use crate::identity::provision::{self, ProvisionError};
@@ -150,36 +151,69 @@ pub struct Verified {
 /// it off the async workers.
 pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, AcsError> {
     guard::check_markup(xml)?;
-    let doc = Doc::parse(xml).map_err(|_| guard::GuardError::Malformed)?;
-    let root = doc.root().ok_or(guard::GuardError::Malformed)?;
-    let scan = guard::check(root)?;
-    // InResponseTo binds the response to a request *this browser* started;
-    // checked before any signature work, it is also the cheapest refusal.
-    match &scan.in_response_to {
-        Some(irt) if !pending.contains(irt) => return Err(AcsError::UnknownRequest(irt.clone())),
-        None if !rt.settings.allow_idp_initiated => return Err(AcsError::Unsolicited),
-        _ => {}
-    }
+    let mut doc = Doc::parse(xml).map_err(|_| guard::GuardError::Malformed)?;
     let s = &rt.settings;
-    let response_signed = match dsig::signature_of(root)? {
-        Some(sig) => {
-            dsig::verify_enveloped(&doc, root, sig, &rt.idp_keys, s.allow_sha1)?;
-            true
+    let (scan, response_signed) = {
+        let root = doc.root().ok_or(guard::GuardError::Malformed)?;
+        let scan = guard::check(root)?;
+        // InResponseTo binds the response to a request *this browser*
+        // started; checked before any signature work, it is also the
+        // cheapest refusal.
+        match &scan.in_response_to {
+            Some(irt) if !pending.contains(irt) => {
+                return Err(AcsError::UnknownRequest(irt.clone()))
+            }
+            None if !s.allow_idp_initiated => return Err(AcsError::Unsolicited),
+            _ => {}
         }
-        None => false,
+        let signed = match dsig::signature_of(root)? {
+            Some(sig) => {
+                dsig::verify_enveloped(&doc, root, sig, &rt.idp.signing_keys, s.allow_sha1)?;
+                true
+            }
+            None => false,
+        };
+        (scan, signed)
     };
-    let response = ResponseFields::read(root);
-    let assertion = if scan.encrypted {
+    if scan.encrypted {
         // Decrypted only after the Response signature (if any) held; that
         // signature covers the ciphertext, so it vouches for the plaintext.
-        let plain = super::decrypt::decrypt_response(xml, rt.decryption_key.as_ref())?;
-        read_assertion(rt, &Doc::parse(&plain)?, response_signed)?
-    } else {
-        if s.want_assertions_encrypted {
-            return Err(AcsError::NotEncrypted);
+        super::decrypt::decrypt_in_place(
+            &mut doc,
+            |root| root.child(ASSERTION_NS, "EncryptedAssertion"),
+            rt.decryption_key.as_ref(),
+            (ASSERTION_NS, "Assertion"),
+        )?;
+    } else if s.want_assertions_encrypted {
+        return Err(AcsError::NotEncrypted);
+    }
+    // The assertion's own signature, or the Response's when it has none.
+    {
+        let root = doc.root().ok_or(guard::GuardError::Malformed)?;
+        let el = assertion_of(root).ok_or(AcsError::Misplaced)?;
+        if scan.encrypted {
+            // What the ciphertext held is checked like the outer message was.
+            guard::no_nested_assertion(el)?;
         }
-        read_assertion(rt, &doc, response_signed)?
-    };
+        match dsig::signature_of(el)? {
+            Some(sig) => dsig::verify_enveloped(&doc, el, sig, &rt.idp.signing_keys, s.allow_sha1)?,
+            None if response_signed => {}
+            None => return Err(AcsError::Unsigned),
+        }
+    }
+    // An encrypted NameID is decrypted once the signature covering its
+    // ciphertext held.
+    if doc.root().and_then(encrypted_id).is_some() {
+        super::decrypt::decrypt_in_place(
+            &mut doc,
+            encrypted_id,
+            rt.decryption_key.as_ref(),
+            (ASSERTION_NS, "NameID"),
+        )?;
+    }
+    let root = doc.root().ok_or(guard::GuardError::Malformed)?;
+    let assertion = Assertion::read(assertion_of(root).ok_or(AcsError::Misplaced)?)?;
+    let response = ResponseFields::read(root);
     let expect = Expect {
         acs_url: &rt.sp.acs_url,
         entity_id: &rt.sp.entity_id,
@@ -201,21 +235,20 @@ pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, A
     })
 }
 
-/// The Response's one Assertion, read from the octets a signature covered:
-/// its own enveloped signature, or the Response's when it has none.
-fn read_assertion(rt: &Runtime, doc: &Doc, response_signed: bool) -> Result<Assertion, AcsError> {
-    let root = doc.root().ok_or(DsigError::Malformed)?;
-    let el = root
-        .child(ASSERTION_NS, "Assertion")
-        .ok_or(AcsError::Misplaced)?;
-    match dsig::signature_of(el)? {
-        Some(sig) => {
-            dsig::verify_enveloped(doc, el, sig, &rt.idp_keys, rt.settings.allow_sha1)?;
-        }
-        None if response_signed => {}
-        None => return Err(AcsError::Unsigned),
-    }
-    Ok(Assertion::read(el)?)
+/// The assertion's Subject's EncryptedID, if it has one.
+fn encrypted_id(root: El<'_>) -> Option<El<'_>> {
+    assertion_of(root)?
+        .child(ASSERTION_NS, "Subject")?
+        .child(ASSERTION_NS, "EncryptedID")
+}
+
+/// The Response's one Assertion: a direct child, or the decrypted content
+/// of a direct EncryptedAssertion child.
+fn assertion_of(root: El<'_>) -> Option<El<'_>> {
+    root.child(ASSERTION_NS, "Assertion").or_else(|| {
+        root.child(ASSERTION_NS, "EncryptedAssertion")?
+            .child(ASSERTION_NS, "Assertion")
+    })
 }
 
 /// When the assertion stops being acceptable, so its ID is remembered that long.

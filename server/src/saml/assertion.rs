@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dsig::El;
+use super::xml::El;
 
 use super::ns::ASSERTION as SAML;
 
@@ -101,8 +101,10 @@ impl Assertion {
             attributes: Vec::new(),
         };
         if let Some(subject) = el.child(SAML, "Subject") {
+            // An EncryptedID holds its NameID once decrypted in place.
             out.name_id = subject
                 .child(SAML, "NameID")
+                .or_else(|| subject.child(SAML, "EncryptedID")?.child(SAML, "NameID"))
                 .map(|n| simple(n, "NameID"))
                 .transpose()?;
             for c in subject

@@ -9,25 +9,15 @@
 //! c14n 1.0/1.1 still goes through libxml2. The tests below hold this to
 //! libxml2's output on generated documents, namespace corner cases included.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::CString;
 
-use libxml::bindings as xml;
-
-use super::dsig::El;
+use super::xml::{El, Node, Ns};
 
 const XML_NS: &[u8] = b"http://www.w3.org/XML/1998/namespace";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("the signed content holds a node exclusive canonicalization here does not render")]
 pub struct Unsupported;
-
-fn bytes<'a>(p: *const u8) -> &'a [u8] {
-    if p.is_null() {
-        return b"";
-    }
-    // SAFETY: libxml2 strings are NUL-terminated and live with the document.
-    unsafe { CStr::from_ptr(p.cast::<c_char>()) }.to_bytes()
-}
 
 /// Appends `text`, each byte `replace` names replaced by its reference.
 fn escape(out: &mut Vec<u8>, text: &[u8], replace: fn(u8) -> Option<&'static [u8]>) {
@@ -66,93 +56,54 @@ fn attr_ref(b: u8) -> Option<&'static [u8]> {
     })
 }
 
-/// An attribute's value: its text children (no entity references exist).
-fn attr_value(mut child: xml::xmlNodePtr, out: &mut Vec<u8>) -> Result<(), Unsupported> {
-    // SAFETY: walking the live children of an attribute.
-    unsafe {
-        while !child.is_null() {
-            let c = &*child;
-            if c.type_ != xml::xmlElementType_XML_TEXT_NODE {
-                return Err(Unsupported);
-            }
-            escape(out, bytes(c.content), attr_ref);
-            child = c.next;
-        }
-    }
-    Ok(())
-}
-
 /// An attribute to render: namespace URI and local name (the sort key),
-/// prefix, and its value's text nodes.
-type Attr<'p> = (&'p [u8], &'p [u8], &'p [u8], xml::xmlNodePtr);
+/// prefix, and the attribute itself.
+type Attr<'p> = (&'p [u8], &'p [u8], &'p [u8], super::xml::Attr<'p>);
 
 struct Canon<'p> {
     out: Vec<u8>,
-    exclude: xml::xmlNodePtr,
+    exclude: Option<El<'p>>,
     /// Prefixes of InclusiveNamespaces as written (`#default` included).
     inclusive: &'p [CString],
     /// Namespace declarations rendered by output ancestors, innermost last.
-    rendered: Vec<(&'p [u8], &'p [u8])>,
+    rendered: Vec<Ns<'p>>,
 }
+
+const NO_NS: Ns<'static> = Ns {
+    prefix: b"",
+    uri: b"",
+};
 
 impl<'p> Canon<'p> {
     fn in_effect(&self, prefix: &[u8]) -> &[u8] {
         self.rendered
             .iter()
             .rev()
-            .find(|(p, _)| *p == prefix)
-            .map_or(b"", |(_, uri)| uri)
+            .find(|n| n.prefix == prefix)
+            .map_or(b"", |n| n.uri)
     }
 
-    fn element(&mut self, node: xml::xmlNodePtr) -> Result<(), Unsupported> {
-        // SAFETY: `node` is a live element of the document being read; all
-        // strings read below live as long as the document ('p).
-        let n: &'p xml::_xmlNode = unsafe { &*node };
-        let (prefix, uri): (&'p [u8], &'p [u8]) = if n.ns.is_null() {
-            (b"", b"")
-        } else {
-            // SAFETY: a non-null ns of a live element.
-            unsafe { (bytes((*n.ns).prefix), bytes((*n.ns).href)) }
-        };
-        let name = bytes(n.name);
+    fn element(&mut self, el: El<'p>) -> Result<(), Unsupported> {
+        let own = el.namespace().unwrap_or(NO_NS);
+        let name = el.local_name();
 
         // Namespaces visibly utilized by the element and its attributes,
         // plus the InclusiveNamespaces ones in scope.
-        let mut wanted: Vec<(&'p [u8], &'p [u8])> = vec![(prefix, uri)];
+        let mut wanted: Vec<Ns<'p>> = vec![own];
         let mut attrs: Vec<Attr<'p>> = Vec::new();
-        let mut a = n.properties;
-        while !a.is_null() {
-            // SAFETY: the live attribute list of the element.
-            let attr = unsafe { &*a };
-            let (ap, au) = if attr.ns.is_null() {
-                (&b""[..], &b""[..])
-            } else {
-                // SAFETY: a non-null ns of a live attribute.
-                unsafe { (bytes((*attr.ns).prefix), bytes((*attr.ns).href)) }
-            };
-            if !ap.is_empty() && au != XML_NS {
-                wanted.push((ap, au));
+        for attr in el.attributes() {
+            let ns = attr.namespace().unwrap_or(NO_NS);
+            if !ns.prefix.is_empty() && ns.uri != XML_NS {
+                wanted.push(ns);
             }
-            attrs.push((au, bytes(attr.name), ap, attr.children));
-            a = attr.next;
+            attrs.push((ns.uri, attr.local_name(), ns.prefix, attr));
         }
         for p in self.inclusive {
             let default = matches!(p.as_bytes(), b"#default" | b"");
-            // NULL asks for the default namespace.
-            let name = if default {
-                std::ptr::null()
-            } else {
-                p.as_ptr().cast::<u8>()
-            };
-            // SAFETY: lookup on a live node; `p` is NUL-terminated and
-            // outlives the call.
-            let found = unsafe { xml::xmlSearchNs(n.doc, node, name) };
-            if !found.is_null() {
-                // SAFETY: a namespace found in scope of a live node.
-                let (fp, fu) = unsafe { (bytes((*found).prefix), bytes((*found).href)) };
-                wanted.push((fp, fu));
-            } else if default {
-                wanted.push((b"", b""));
+            match el.lookup_namespace((!default).then_some(p.as_c_str())) {
+                Some(found) => wanted.push(found),
+                None if default => wanted.push(NO_NS),
+                None => {}
             }
         }
         wanted.sort_unstable();
@@ -160,68 +111,67 @@ impl<'p> Canon<'p> {
 
         let mark = self.rendered.len();
         self.out.push(b'<');
-        if !prefix.is_empty() {
-            self.out.extend_from_slice(prefix);
+        if !own.prefix.is_empty() {
+            self.out.extend_from_slice(own.prefix);
             self.out.push(b':');
         }
         self.out.extend_from_slice(name);
-        for (p, u) in wanted {
+        for ns in wanted {
             // xmlns="" is only needed to undo a default rendered above.
-            if self.in_effect(p) == u {
+            if self.in_effect(ns.prefix) == ns.uri {
                 continue;
             }
-            if p.is_empty() {
+            if ns.prefix.is_empty() {
                 self.out.extend_from_slice(b" xmlns=\"");
             } else {
                 self.out.extend_from_slice(b" xmlns:");
-                self.out.extend_from_slice(p);
+                self.out.extend_from_slice(ns.prefix);
                 self.out.extend_from_slice(b"=\"");
             }
             // libxml2 keeps character references undecoded in namespace
             // URIs, so one needing escapes has no faithful rendering here
             // (nor in libxml2's own c14n): refused, never guessed.
-            if u.iter().any(|b| matches!(b, b'&' | b'<' | b'"')) {
+            if ns.uri.iter().any(|b| matches!(b, b'&' | b'<' | b'"')) {
                 return Err(Unsupported);
             }
-            self.out.extend_from_slice(u);
+            self.out.extend_from_slice(ns.uri);
             self.out.push(b'"');
-            self.rendered.push((p, u));
+            self.rendered.push(ns);
         }
         // Attributes by namespace URI, then local name; none before any.
         attrs.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
-        for (_, local, p, children) in attrs {
+        for (_, local, prefix, attr) in attrs {
             self.out.push(b' ');
-            if !p.is_empty() {
-                self.out.extend_from_slice(p);
+            if !prefix.is_empty() {
+                self.out.extend_from_slice(prefix);
                 self.out.push(b':');
             }
             self.out.extend_from_slice(local);
             self.out.extend_from_slice(b"=\"");
-            attr_value(children, &mut self.out)?;
+            for part in attr.value_nodes() {
+                match part {
+                    Node::Text(t) => escape(&mut self.out, t, attr_ref),
+                    _ => return Err(Unsupported),
+                }
+            }
             self.out.push(b'"');
         }
         self.out.push(b'>');
 
-        let mut child = n.children;
-        while !child.is_null() {
-            // SAFETY: the live children of the element.
-            let c = unsafe { &*child };
-            match c.type_ {
-                _ if child == self.exclude => {}
-                xml::xmlElementType_XML_ELEMENT_NODE => self.element(child)?,
-                xml::xmlElementType_XML_TEXT_NODE | xml::xmlElementType_XML_CDATA_SECTION_NODE => {
-                    escape(&mut self.out, bytes(c.content), text_ref)
-                }
+        for child in el.nodes() {
+            match child {
+                Node::Element(c) if Some(c) == self.exclude => {}
+                Node::Element(c) => self.element(c)?,
+                Node::Text(t) | Node::CData(t) => escape(&mut self.out, t, text_ref),
                 // Without comments: none are rendered (the guard refuses them anyway).
-                xml::xmlElementType_XML_COMMENT_NODE => {}
-                _ => return Err(Unsupported),
+                Node::Comment => {}
+                Node::Other => return Err(Unsupported),
             }
-            child = c.next;
         }
 
         self.out.extend_from_slice(b"</");
-        if !prefix.is_empty() {
-            self.out.extend_from_slice(prefix);
+        if !own.prefix.is_empty() {
+            self.out.extend_from_slice(own.prefix);
             self.out.push(b':');
         }
         self.out.extend_from_slice(name);
@@ -241,11 +191,11 @@ pub fn exclusive(
 ) -> Result<Vec<u8>, Unsupported> {
     let mut canon = Canon {
         out: Vec::with_capacity(8192),
-        exclude: exclude.map_or(std::ptr::null_mut(), |e| e.raw()),
+        exclude,
         inclusive,
         rendered: Vec::with_capacity(16),
     };
-    canon.element(apex.raw())?;
+    canon.element(apex)?;
     Ok(canon.out)
 }
 
@@ -254,7 +204,8 @@ mod tests {
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
-    use super::super::dsig::{C14n, Doc, El};
+    use super::super::dsig::C14n;
+    use super::super::xml::{Doc, El};
 
     const PREFIXES: &[&str] = &["a", "b", "saml", "ds"];
     const URIS: &[&str] = &["urn:x", "urn:y", "urn:z?q=1;r=2", "urn:x"];

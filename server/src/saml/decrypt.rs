@@ -1,16 +1,18 @@
-//! Decryption of `EncryptedAssertion`s (XML Encryption: RSA-OAEP key
-//! transport, AES-CBC or AES-GCM content).
+//! Decryption of XML Encryption content in SAML messages (`EncryptedAssertion`
+//! and `EncryptedID`): RSA-OAEP key transport, AES-CBC or AES-GCM content.
 //!
-//! Written here rather than left to samael 0.0.22 because its decryption only
-//! knows AES-128 and RSA PKCS#1 v1.5 (which we refuse: Bleichenbacher), and its
-//! non-namespace-aware parser rejects `KeyInfo` elements whose namespace is
-//! declared on an ancestor (as Entra ID, ADFS and pysaml2 write them). The
-//! primitives are openssl's; only the XML-Enc plumbing is ours.
+//! The primitives are OpenSSL's; the XML-Enc plumbing is ours and works on
+//! the very libxml2 document whose signatures were checked: the plaintext
+//! goes through the same markup guard as the outer message and replaces the
+//! `EncryptedData` element in place (parsed in its parent's namespace
+//! context, as XML-Enc decryptors do), so there is one parser and one tree
+//! from the raw message to the values the SP acts on. RSA PKCS#1 v1.5 key
+//! transport (Bleichenbacher) and 3DES are refused.
 //!
-//! The decrypted Assertion must carry its own signature: it replaces the
-//! EncryptedAssertion in the document, the outer Response signature (checked
-//! first, when present) is removed because the replacement breaks it, and the
-//! result goes through the full signature verification like any response.
+//! Whoever calls this must have verified what vouches for the ciphertext
+//! first: the Response signature for an EncryptedAssertion whose plaintext
+//! carries no signature of its own, the Assertion (or Response) signature
+//! for an EncryptedID.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -19,69 +21,72 @@ use openssl::pkey::{PKey, Private};
 use openssl::rsa::Padding;
 use openssl::symm::{decrypt_aead, Cipher, Crypter, Mode};
 
-use super::ns::{ASSERTION as ASSERTION_NS, DSIG, XENC};
+use super::ns::{DSIG, XENC};
+use super::xml::{Doc, El};
 const XENC11: &str = "http://www.w3.org/2009/xmlenc11#";
+
+/// Most EncryptedKey elements tried (several recipients may be listed).
+const MAX_ENCRYPTED_KEYS: usize = 4;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecryptError {
-    #[error("an encrypted assertion arrived but no decryption key is configured")]
+    #[error("encrypted content arrived but no decryption key is configured")]
     NoKey,
-    #[error("malformed EncryptedAssertion: {0}")]
+    #[error("malformed encrypted content: {0}")]
     Malformed(&'static str),
     #[error("unsupported or refused encryption algorithm {0}")]
     Algorithm(String),
     // One message for every cryptographic failure: distinguishing padding
     // errors from others would hand an attacker a decryption oracle.
-    #[error("the encrypted assertion could not be decrypted with our key")]
+    #[error("the encrypted content could not be decrypted with our key")]
     Failed,
-    #[error("the decrypted content is not a SAML Assertion")]
-    NotAssertion,
+    #[error("the decrypted content is refused: {0}")]
+    Markup(#[from] super::guard::GuardError),
+    #[error("the decrypted content is not one well-formed {0}")]
+    NotElement(&'static str),
 }
 
-fn child<'a, 'i>(
-    node: roxmltree::Node<'a, 'i>,
-    ns: &[&str],
-    name: &str,
-) -> Option<roxmltree::Node<'a, 'i>> {
-    node.children().find(|n| {
-        n.is_element()
-            && n.tag_name().name() == name
-            && n.tag_name().namespace().is_some_and(|x| ns.contains(&x))
-    })
+fn xenc_child<'d>(node: El<'d>, name: &str) -> Option<El<'d>> {
+    node.child(XENC, name)
 }
 
-fn cipher_value(node: roxmltree::Node<'_, '_>) -> Result<Vec<u8>, DecryptError> {
-    let value = child(node, &[XENC], "CipherData")
-        .and_then(|cd| child(cd, &[XENC], "CipherValue"))
-        .and_then(|cv| cv.text())
-        .ok_or(DecryptError::Malformed("no CipherValue"))?;
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+fn cipher_value(node: El<'_>) -> Result<Vec<u8>, DecryptError> {
+    let value = xenc_child(node, "CipherData")
+        .and_then(|cd| xenc_child(cd, "CipherValue"))
+        .ok_or(DecryptError::Malformed("no CipherValue"))?
+        .text();
+    let mut compact = value.into_bytes();
+    compact.retain(|b| !b.is_ascii_whitespace());
     B64.decode(compact)
         .map_err(|_| DecryptError::Malformed("CipherValue is not base64"))
 }
 
-fn algorithm(node: roxmltree::Node<'_, '_>) -> Result<String, DecryptError> {
-    child(node, &[XENC], "EncryptionMethod")
-        .and_then(|m| m.attribute("Algorithm"))
-        .map(str::to_owned)
-        .ok_or(DecryptError::Malformed("no EncryptionMethod"))
+fn method(node: El<'_>) -> Result<(El<'_>, String), DecryptError> {
+    let m = xenc_child(node, "EncryptionMethod")
+        .ok_or(DecryptError::Malformed("no EncryptionMethod"))?;
+    let alg = m
+        .attr("Algorithm")
+        .ok_or(DecryptError::Malformed("no EncryptionMethod Algorithm"))?;
+    Ok((m, alg))
 }
 
-fn unwrap_key(
-    encrypted_key: roxmltree::Node<'_, '_>,
-    key: &PKey<Private>,
-) -> Result<Vec<u8>, DecryptError> {
-    let alg = algorithm(encrypted_key)?;
-    let method = child(encrypted_key, &[XENC], "EncryptionMethod")
-        .ok_or(DecryptError::Malformed("no EncryptionMethod"))?;
-    let digest = match child(method, &[DSIG], "DigestMethod").and_then(|d| d.attribute("Algorithm"))
+fn unwrap_key(encrypted_key: El<'_>, key: &PKey<Private>) -> Result<Vec<u8>, DecryptError> {
+    let (method, alg) = method(encrypted_key)?;
+    let digest = match method
+        .child(DSIG, "DigestMethod")
+        .and_then(|d| d.attr("Algorithm"))
+        .as_deref()
     {
         None | Some("http://www.w3.org/2000/09/xmldsig#sha1") => MessageDigest::sha1(),
         Some("http://www.w3.org/2001/04/xmlenc#sha256") => MessageDigest::sha256(),
         Some("http://www.w3.org/2001/04/xmlenc#sha512") => MessageDigest::sha512(),
         Some(other) => return Err(DecryptError::Algorithm(other.to_owned())),
     };
-    let mgf = match child(method, &[XENC11], "MGF").and_then(|m| m.attribute("Algorithm")) {
+    let mgf = match method
+        .child(XENC11, "MGF")
+        .and_then(|m| m.attr("Algorithm"))
+        .as_deref()
+    {
         None | Some("http://www.w3.org/2009/xmlenc11#mgf1sha1") => MessageDigest::sha1(),
         Some("http://www.w3.org/2009/xmlenc11#mgf1sha256") => MessageDigest::sha256(),
         Some("http://www.w3.org/2009/xmlenc11#mgf1sha512") => MessageDigest::sha512(),
@@ -158,71 +163,68 @@ fn decrypt_content(alg: &str, key: &[u8], data: &[u8]) -> Result<Vec<u8>, Decryp
     Ok(out)
 }
 
-/// Decrypts the document's single EncryptedAssertion and returns the document
-/// with the plaintext Assertion in its place and the outer Response signature
-/// removed. The caller verifies the result like any other response.
-pub fn decrypt_response(xml: &str, key: Option<&PKey<Private>>) -> Result<String, DecryptError> {
-    let key = key.ok_or(DecryptError::NoKey)?;
-    let doc = roxmltree::Document::parse(xml).map_err(|_| DecryptError::Malformed("not XML"))?;
-    let ea = doc
-        .descendants()
-        .find(|n| {
-            n.is_element()
-                && n.tag_name().name() == "EncryptedAssertion"
-                && n.tag_name().namespace() == Some(ASSERTION_NS)
-        })
-        .ok_or(DecryptError::Malformed("no EncryptedAssertion"))?;
-    let data =
-        child(ea, &[XENC], "EncryptedData").ok_or(DecryptError::Malformed("no EncryptedData"))?;
-    // The EncryptedKey sits in EncryptedData/KeyInfo or beside EncryptedData.
-    let encrypted_key = child(data, &[DSIG], "KeyInfo")
-        .and_then(|ki| child(ki, &[XENC], "EncryptedKey"))
-        .or_else(|| child(ea, &[XENC], "EncryptedKey"))
-        .ok_or(DecryptError::Malformed("no EncryptedKey"))?;
-    let content_key = unwrap_key(encrypted_key, key)?;
-    let plaintext = decrypt_content(&algorithm(data)?, &content_key, &cipher_value(data)?)?;
-    let assertion = String::from_utf8(plaintext).map_err(|_| DecryptError::NotAssertion)?;
-    let assertion = assertion.trim_start_matches('\u{feff}').trim();
-    let assertion = match assertion.strip_prefix("<?xml") {
-        Some(rest) => rest
-            .split_once("?>")
-            .map(|(_, r)| r.trim_start())
-            .unwrap_or(""),
-        None => assertion,
-    };
-    {
-        let parsed =
-            roxmltree::Document::parse(assertion).map_err(|_| DecryptError::NotAssertion)?;
-        let root = parsed.root_element();
-        if root.tag_name().name() != "Assertion"
-            || root.tag_name().namespace() != Some(ASSERTION_NS)
-        {
-            return Err(DecryptError::NotAssertion);
+/// The plaintext of `container`'s EncryptedData (an EncryptedAssertion or
+/// EncryptedID), its content key taken from an EncryptedKey in the
+/// EncryptedData's KeyInfo or beside it in the container.
+fn plaintext(container: El<'_>, key: &PKey<Private>) -> Result<String, DecryptError> {
+    let data = xenc_child(container, "EncryptedData")
+        .ok_or(DecryptError::Malformed("no EncryptedData"))?;
+    let in_key_info = data
+        .child(DSIG, "KeyInfo")
+        .into_iter()
+        .flat_map(|ki| ki.children().filter(|c| c.is(XENC, "EncryptedKey")));
+    let beside = container.children().filter(|c| c.is(XENC, "EncryptedKey"));
+    let candidates: Vec<El<'_>> = in_key_info.chain(beside).take(MAX_ENCRYPTED_KEYS).collect();
+    if candidates.is_empty() {
+        return Err(DecryptError::Malformed("no EncryptedKey"));
+    }
+    // Several recipients may each have a key; ours is the one that opens.
+    let mut first_error = None;
+    let mut content_key = None;
+    for k in candidates {
+        match unwrap_key(k, key) {
+            Ok(ck) => {
+                content_key = Some(ck);
+                break;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
         }
     }
-    // Splice: everything but the outer Signature and the EncryptedAssertion,
-    // with the Assertion where the EncryptedAssertion was.
-    let outer_sig = doc
-        .root_element()
-        .children()
-        .find(|n| {
-            n.is_element()
-                && n.tag_name().name() == "Signature"
-                && n.tag_name().namespace() == Some(DSIG)
-        })
-        .map(|n| n.range());
-    let mut cuts = vec![(ea.range(), assertion)];
-    if let Some(sig) = outer_sig {
-        cuts.push((sig, ""));
+    let content_key = content_key.ok_or(first_error.unwrap_or(DecryptError::Failed))?;
+    let (_, alg) = method(data)?;
+    let plain = decrypt_content(&alg, &content_key, &cipher_value(data)?)?;
+    let text = String::from_utf8(plain).map_err(|_| DecryptError::NotElement("element"))?;
+    // An XML declaration may lead the serialized element; content parsed in
+    // context cannot carry one.
+    Ok(super::guard::after_xml_declaration(&text).to_owned())
+}
+
+/// Decrypts the container `locate` finds in `doc` and puts the plaintext
+/// element where its EncryptedData was. The plaintext passes the markup
+/// guard first (no DTD, comments or processing instructions) and must be
+/// one element named `expect` (namespace, local name).
+pub fn decrypt_in_place(
+    doc: &mut Doc,
+    locate: impl for<'a> Fn(El<'a>) -> Option<El<'a>>,
+    key: Option<&PKey<Private>>,
+    expect: (&'static str, &'static str),
+) -> Result<(), DecryptError> {
+    let key = key.ok_or(DecryptError::NoKey)?;
+    let text = {
+        let root = doc.root().ok_or(DecryptError::Malformed("no root"))?;
+        let container = locate(root).ok_or(DecryptError::Malformed("no encrypted element"))?;
+        plaintext(container, key)?
+    };
+    super::guard::check_markup(&text)?;
+    doc.replace_with_fragment(|root| xenc_child(locate(root)?, "EncryptedData"), &text)
+        .map_err(|_| DecryptError::NotElement(expect.1))?;
+    let root = doc.root().ok_or(DecryptError::Malformed("no root"))?;
+    let container = locate(root).ok_or(DecryptError::Malformed("no encrypted element"))?;
+    if container.children().any(|c| c.is(expect.0, expect.1)) {
+        Ok(())
+    } else {
+        Err(DecryptError::NotElement(expect.1))
     }
-    cuts.sort_by_key(|(r, _)| r.start);
-    let mut out = String::with_capacity(xml.len() + assertion.len());
-    let mut at = 0;
-    for (range, replacement) in cuts {
-        out.push_str(&xml[at..range.start]);
-        out.push_str(replacement);
-        at = range.end;
-    }
-    out.push_str(&xml[at..]);
-    Ok(out)
 }

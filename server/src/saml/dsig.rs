@@ -22,19 +22,21 @@
 //! - callers read only the element the signature sits in, so what is read
 //!   afterwards is what was signed.
 
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::marker::PhantomData;
-use std::sync::Once;
+use std::ffi::CString;
 
 use base64::Engine;
-use libxml::bindings as xml;
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::{hash, MessageDigest};
 use openssl::pkey::{Id, PKey, Public};
 
+use super::algorithms::{Digest, SignatureMethod};
 use super::ns::DSIG as DSIG_NS;
-const EXC_C14N_NS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
-const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+use super::xml::{self, C14nMode, Doc, El};
+pub(super) const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+
+/// Most InclusiveNamespaces prefixes accepted: real IdPs list a handful; each
+/// one costs a namespace lookup per canonicalized element.
+pub const MAX_INCLUSIVE_PREFIXES: usize = 16;
 
 /// Why a signature was refused. Each names the part of the signature at fault
 /// without echoing attacker-chosen content beyond algorithm identifiers.
@@ -52,6 +54,8 @@ pub enum DsigError {
     Algorithm(String),
     #[error("transform {0:?} is not accepted in a SAML signature")]
     Transform(String),
+    #[error("InclusiveNamespaces lists more than {MAX_INCLUSIVE_PREFIXES} prefixes")]
+    TooManyPrefixes,
     #[error("the digest of the signed element does not match: content changed after signing")]
     Digest,
     #[error("the signature does not verify against the IdP's certificates")]
@@ -60,219 +64,67 @@ pub enum DsigError {
     C14n,
 }
 
-/// A parsed XML document (libxml2), freed on drop.
-pub struct Doc {
-    ptr: xml::xmlDocPtr,
-}
-
-// libxml2 documents are plain heap trees: moving one to another thread is
-// sound as long as it is not shared, which `&mut`-free use here guarantees.
-unsafe impl Send for Doc {}
-
-impl Doc {
-    /// Parses strictly: no recovery, no network, no entity substitution (the
-    /// guard has already refused DTDs), UTF-8 whatever the declaration says
-    /// because the text arrived as a Rust string.
-    pub fn parse(text: &str) -> Result<Doc, DsigError> {
-        static INIT: Once = Once::new();
-        // libxml2 needs its global state set up once before threads parse.
-        INIT.call_once(|| unsafe { xml::xmlInitParser() });
-        let len = c_int::try_from(text.len()).map_err(|_| DsigError::Malformed)?;
-        let options = (xml::xmlParserOption_XML_PARSE_NONET
-            | xml::xmlParserOption_XML_PARSE_NOERROR
-            | xml::xmlParserOption_XML_PARSE_NOWARNING) as c_int;
-        // SAFETY: the buffer outlives the call; libxml2 copies what it keeps.
-        let ptr = unsafe {
-            xml::xmlReadMemory(
-                text.as_ptr().cast::<c_char>(),
-                len,
-                std::ptr::null(),
-                c"UTF-8".as_ptr(),
-                options,
-            )
-        };
-        if ptr.is_null() {
-            return Err(DsigError::Malformed);
-        }
-        Ok(Doc { ptr })
-    }
-
-    pub fn root(&self) -> Option<El<'_>> {
-        // SAFETY: `ptr` is a live document.
-        let node = unsafe { xml::xmlDocGetRootElement(self.ptr) };
-        El::new(node)
-    }
-}
-
-impl Drop for Doc {
-    fn drop(&mut self) {
-        // SAFETY: we own the document and no `El` outlives `self`.
-        unsafe { xml::xmlFreeDoc(self.ptr) }
-    }
-}
-
-/// An element of a `Doc`, borrowed from it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct El<'d> {
-    ptr: xml::xmlNodePtr,
-    _doc: PhantomData<&'d Doc>,
-}
-
-fn c_eq(c: *const u8, s: &str) -> bool {
-    // SAFETY: libxml2 strings are NUL-terminated and live as long as the node.
-    !c.is_null() && unsafe { CStr::from_ptr(c.cast::<c_char>()) }.to_bytes() == s.as_bytes()
-}
-
-/// Text content of a node list (text and CDATA children only).
-fn text_of(mut child: xml::xmlNodePtr) -> String {
-    let mut out = String::new();
-    // SAFETY: walking a live sibling list of the borrowed document.
-    unsafe {
-        while !child.is_null() {
-            let c = &*child;
-            if (c.type_ == xml::xmlElementType_XML_TEXT_NODE
-                || c.type_ == xml::xmlElementType_XML_CDATA_SECTION_NODE)
-                && !c.content.is_null()
-            {
-                out.push_str(&CStr::from_ptr(c.content.cast::<c_char>()).to_string_lossy());
-            }
-            child = c.next;
-        }
-    }
-    out
-}
-
-impl<'d> El<'d> {
-    fn new(ptr: xml::xmlNodePtr) -> Option<El<'d>> {
-        (!ptr.is_null()).then_some(El {
-            ptr,
-            _doc: PhantomData,
-        })
-    }
-
-    /// The libxml2 node, for `c14n`.
-    pub(super) fn raw(self) -> xml::xmlNodePtr {
-        self.ptr
-    }
-
-    fn node(&self) -> &'d xml::_xmlNode {
-        // SAFETY: `ptr` is non-null and lives as long as the document.
-        unsafe { &*self.ptr }
-    }
-
-    /// Namespace URI and local name are both `ns` and `local`.
-    pub fn is(&self, ns: &str, local: &str) -> bool {
-        let n = self.node();
-        // SAFETY: a non-null `ns` points at a live namespace of the document.
-        !n.ns.is_null() && c_eq(unsafe { (*n.ns).href }, ns) && c_eq(n.name, local)
-    }
-
-    /// Element children, in document order.
-    pub fn children(self) -> impl Iterator<Item = El<'d>> {
-        let mut next = self.node().children;
-        std::iter::from_fn(move || {
-            while let Some(el) = El::new(next) {
-                next = el.node().next;
-                if el.node().type_ == xml::xmlElementType_XML_ELEMENT_NODE {
-                    return Some(el);
-                }
-            }
-            None
-        })
-    }
-
-    pub fn child(self, ns: &str, local: &str) -> Option<El<'d>> {
-        self.children().find(|c| c.is(ns, local))
-    }
-
-    /// Every element below this one, in document order.
-    pub fn descendants(self) -> impl Iterator<Item = El<'d>> {
-        let mut stack: Vec<El<'d>> = self.children().collect();
-        stack.reverse();
-        std::iter::from_fn(move || {
-            let next = stack.pop()?;
-            let at = stack.len();
-            stack.extend(next.children());
-            stack[at..].reverse();
-            Some(next)
-        })
-    }
-
-    /// The value of an attribute without a namespace (SAML's `ID`, `URI`, …).
-    pub fn attr(&self, name: &str) -> Option<String> {
-        let mut a = self.node().properties;
-        // SAFETY: walking the live attribute list of the element.
-        unsafe {
-            while !a.is_null() {
-                let attr = &*a;
-                if attr.ns.is_null() && c_eq(attr.name, name) {
-                    return Some(text_of(attr.children));
-                }
-                a = attr.next;
-            }
-        }
-        None
-    }
-
-    /// The element's own text (its text children, not descendants').
-    pub fn text(&self) -> String {
-        text_of(self.node().children)
-    }
-}
-
 /// A canonicalization algorithm with its InclusiveNamespaces prefix list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct C14n {
-    mode: xml::xmlC14NMode,
+    mode: C14nMode,
     comments: bool,
     prefixes: Vec<CString>,
 }
 
+pub(super) const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+
 impl C14n {
     /// The algorithm a URI names, if it is a canonicalization; `method` is
     /// the element naming it (for exclusive c14n's InclusiveNamespaces).
-    fn named(uri: &str, method: El<'_>) -> Option<C14n> {
+    fn named(uri: &str, method: El<'_>) -> Result<Option<C14n>, DsigError> {
         let (mode, comments) = match uri {
-            "http://www.w3.org/2001/10/xml-exc-c14n#" => {
-                (xml::xmlC14NMode_XML_C14N_EXCLUSIVE_1_0, false)
-            }
-            "http://www.w3.org/2001/10/xml-exc-c14n#WithComments" => {
-                (xml::xmlC14NMode_XML_C14N_EXCLUSIVE_1_0, true)
-            }
-            "http://www.w3.org/TR/2001/REC-xml-c14n-20010315" => {
-                (xml::xmlC14NMode_XML_C14N_1_0, false)
-            }
+            EXC_C14N => (C14nMode::Exclusive10, false),
+            "http://www.w3.org/2001/10/xml-exc-c14n#WithComments" => (C14nMode::Exclusive10, true),
+            "http://www.w3.org/TR/2001/REC-xml-c14n-20010315" => (C14nMode::Inclusive10, false),
             "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments" => {
-                (xml::xmlC14NMode_XML_C14N_1_0, true)
+                (C14nMode::Inclusive10, true)
             }
-            "http://www.w3.org/2006/12/xml-c14n11" => (xml::xmlC14NMode_XML_C14N_1_1, false),
-            "http://www.w3.org/2006/12/xml-c14n11#WithComments" => {
-                (xml::xmlC14NMode_XML_C14N_1_1, true)
-            }
-            _ => return None,
+            "http://www.w3.org/2006/12/xml-c14n11" => (C14nMode::Inclusive11, false),
+            "http://www.w3.org/2006/12/xml-c14n11#WithComments" => (C14nMode::Inclusive11, true),
+            _ => return Ok(None),
         };
-        let prefixes = if mode == xml::xmlC14NMode_XML_C14N_EXCLUSIVE_1_0 {
-            method
-                .child(EXC_C14N_NS, "InclusiveNamespaces")
+        let mut prefixes = Vec::new();
+        if mode == C14nMode::Exclusive10 {
+            let list = method
+                .child(EXC_C14N, "InclusiveNamespaces")
                 .and_then(|n| n.attr("PrefixList"))
-                .unwrap_or_default()
-                .split_ascii_whitespace()
-                .filter_map(|p| CString::new(p).ok())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Some(C14n {
+                .unwrap_or_default();
+            for p in list.split_ascii_whitespace() {
+                if prefixes.len() == MAX_INCLUSIVE_PREFIXES {
+                    return Err(DsigError::TooManyPrefixes);
+                }
+                let p = CString::new(p).map_err(|_| DsigError::Structure("a prefix holds NUL"))?;
+                if !prefixes.contains(&p) {
+                    prefixes.push(p);
+                }
+            }
+        }
+        Ok(Some(C14n {
             mode,
             comments,
             prefixes,
-        })
+        }))
+    }
+
+    /// Exclusive c14n without InclusiveNamespaces, what our own signer uses.
+    pub(super) fn exclusive() -> C14n {
+        C14n {
+            mode: C14nMode::Exclusive10,
+            comments: false,
+            prefixes: Vec::new(),
+        }
     }
 
     #[cfg(test)]
     pub(super) fn exclusive_with(prefixes: &[&str]) -> C14n {
         C14n {
-            mode: xml::xmlC14NMode_XML_C14N_EXCLUSIVE_1_0,
+            mode: C14nMode::Exclusive10,
             comments: false,
             prefixes: prefixes
                 .iter()
@@ -290,7 +142,7 @@ impl C14n {
         apex: El<'_>,
         exclude: Option<El<'_>>,
     ) -> Result<Vec<u8>, DsigError> {
-        if self.mode == xml::xmlC14NMode_XML_C14N_EXCLUSIVE_1_0 {
+        if self.mode == C14nMode::Exclusive10 {
             return super::c14n::exclusive(apex, exclude, &self.prefixes)
                 .map_err(|_| DsigError::C14n);
         }
@@ -304,133 +156,19 @@ impl C14n {
         apex: El<'_>,
         exclude: Option<El<'_>>,
     ) -> Result<Vec<u8>, DsigError> {
-        struct Scope {
-            apex: xml::xmlNodePtr,
-            exclude: xml::xmlNodePtr,
-        }
-        // The node set of a same-document reference with the enveloped
-        // transform, as XPath would select it, decided per node by ancestry.
-        unsafe extern "C" fn visible(
-            user: *mut c_void,
-            node: xml::xmlNodePtr,
-            parent: xml::xmlNodePtr,
-        ) -> c_int {
-            // SAFETY: `user` is the `Scope` below, alive for the whole call;
-            // namespace nodes share the `type` offset with other nodes (a
-            // libxml2 layout guarantee) and are judged by their element.
-            unsafe {
-                let scope = &*(user as *const Scope);
-                let mut n = if node.is_null() {
-                    return 0;
-                } else if (*node).type_ == xml::xmlElementType_XML_NAMESPACE_DECL {
-                    parent
-                } else {
-                    node
-                };
-                while !n.is_null() {
-                    if n == scope.exclude {
-                        return 0;
-                    }
-                    if n == scope.apex {
-                        return 1;
-                    }
-                    n = (*n).parent;
-                }
-                0
-            }
-        }
-        unsafe extern "C" fn write(ctx: *mut c_void, buf: *const c_char, len: c_int) -> c_int {
-            // SAFETY: `ctx` is the output Vec below; libxml2 hands `len` bytes.
-            unsafe {
-                let out = &mut *(ctx as *mut Vec<u8>);
-                out.extend_from_slice(std::slice::from_raw_parts(
-                    buf.cast::<u8>(),
-                    len.max(0) as usize,
-                ));
-            }
-            len
-        }
-        let scope = Scope {
-            apex: apex.ptr,
-            exclude: exclude.map_or(std::ptr::null_mut(), |e| e.ptr),
-        };
-        let mut prefixes: Vec<*mut u8> = self
-            .prefixes
-            .iter()
-            .map(|p| p.as_ptr() as *mut u8)
-            .collect();
-        prefixes.push(std::ptr::null_mut());
-        let mut out: Vec<u8> = Vec::with_capacity(4096);
-        // SAFETY: the output buffer writes into `out` and is closed before
-        // `out` is read; `scope` and `prefixes` outlive the call, libxml2
-        // only reads the prefix strings.
-        let rc = unsafe {
-            let buf = xml::xmlOutputBufferCreateIO(
-                Some(write),
-                None,
-                (&mut out as *mut Vec<u8>).cast::<c_void>(),
-                std::ptr::null_mut(),
-            );
-            if buf.is_null() {
-                return Err(DsigError::C14n);
-            }
-            let rc = xml::xmlC14NExecute(
-                doc.ptr,
-                Some(visible),
-                (&scope as *const Scope).cast_mut().cast::<c_void>(),
-                self.mode as c_int,
-                if self.prefixes.is_empty() {
-                    std::ptr::null_mut()
-                } else {
-                    prefixes.as_mut_ptr()
-                },
-                c_int::from(self.comments),
-                buf,
-            );
-            xml::xmlOutputBufferClose(buf);
-            rc
-        };
-        if rc < 0 {
-            return Err(DsigError::C14n);
-        }
-        Ok(out)
+        xml::canonicalize_libxml2(doc, apex, exclude, self.mode, self.comments, &self.prefixes)
+            .map_err(|_| DsigError::C14n)
     }
 }
 
-/// A signature algorithm: the key family and the digest.
-#[derive(Clone, Copy)]
-struct SignatureMethod {
-    key: Id,
-    digest: MessageDigest,
-}
-
 fn signature_method(uri: &str, allow_sha1: bool) -> Result<SignatureMethod, DsigError> {
-    let (key, digest) = match uri {
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => (Id::RSA, MessageDigest::sha256()),
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384" => (Id::RSA, MessageDigest::sha384()),
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => (Id::RSA, MessageDigest::sha512()),
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" => (Id::EC, MessageDigest::sha256()),
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => (Id::EC, MessageDigest::sha384()),
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512" => (Id::EC, MessageDigest::sha512()),
-        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" if allow_sha1 => {
-            (Id::RSA, MessageDigest::sha1())
-        }
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1" if allow_sha1 => {
-            (Id::EC, MessageDigest::sha1())
-        }
-        other => return Err(DsigError::Algorithm(other.to_owned())),
-    };
-    Ok(SignatureMethod { key, digest })
+    SignatureMethod::from_uri(uri, allow_sha1).ok_or_else(|| DsigError::Algorithm(uri.to_owned()))
 }
 
 fn digest_method(uri: &str, allow_sha1: bool) -> Result<MessageDigest, DsigError> {
-    Ok(match uri {
-        "http://www.w3.org/2001/04/xmlenc#sha256" => MessageDigest::sha256(),
-        "http://www.w3.org/2001/04/xmldsig-more#sha384" => MessageDigest::sha384(),
-        "http://www.w3.org/2001/04/xmlenc#sha512" => MessageDigest::sha512(),
-        "http://www.w3.org/2000/09/xmldsig#sha1" if allow_sha1 => MessageDigest::sha1(),
-        other => return Err(DsigError::Algorithm(other.to_owned())),
-    })
+    Digest::from_uri(uri, allow_sha1)
+        .map(Digest::md)
+        .ok_or_else(|| DsigError::Algorithm(uri.to_owned()))
 }
 
 fn base64_text(el: El<'_>) -> Result<Vec<u8>, DsigError> {
@@ -468,6 +206,12 @@ fn algorithm(el: El<'_>) -> Result<String, DsigError> {
 }
 
 /// Verifies `sig`, the enveloped signature of `signed`, against `keys`.
+///
+/// The order is chosen so a forged message costs the attacker more than
+/// us: the structure is checked first (cheap, bounded), then the signature
+/// over the canonical SignedInfo (small) with the IdP's key, and only then,
+/// for a message the IdP really signed, the canonicalization and digest of
+/// the whole signed element.
 pub fn verify_enveloped(
     doc: &Doc,
     signed: El<'_>,
@@ -510,7 +254,7 @@ pub fn verify_enveloped(
         return Err(DsigError::Structure("exactly one Reference is accepted"));
     }
     let c14n_uri = algorithm(c14n_method)?;
-    let info_c14n = C14n::named(&c14n_uri, c14n_method).ok_or(DsigError::Algorithm(c14n_uri))?;
+    let info_c14n = C14n::named(&c14n_uri, c14n_method)?.ok_or(DsigError::Algorithm(c14n_uri))?;
     let method = signature_method(&algorithm(sig_method)?, allow_sha1)?;
 
     // The Reference must be a same-document reference to this very element.
@@ -527,7 +271,7 @@ pub fn verify_enveloped(
     // With no canonicalization transform, a node set becomes octets by
     // inclusive c14n 1.0 (XML-DSig §4.3.3.2).
     let mut content_c14n =
-        C14n::named("http://www.w3.org/TR/2001/REC-xml-c14n-20010315", reference)
+        C14n::named("http://www.w3.org/TR/2001/REC-xml-c14n-20010315", reference)?
             .ok_or(DsigError::C14n)?;
     if ref_parts
         .peek()
@@ -544,11 +288,14 @@ pub fn verify_enveloped(
             let uri = algorithm(t)?;
             if uri == ENVELOPED && !enveloped && !canonicalized {
                 enveloped = true;
-            } else if let (Some(c), false) = (C14n::named(&uri, t), canonicalized) {
-                content_c14n = c;
-                canonicalized = true;
-            } else {
-                return Err(DsigError::Transform(uri));
+                continue;
+            }
+            match (C14n::named(&uri, t)?, canonicalized) {
+                (Some(c), false) => {
+                    content_c14n = c;
+                    canonicalized = true;
+                }
+                _ => return Err(DsigError::Transform(uri)),
             }
         }
     }
@@ -567,26 +314,27 @@ pub fn verify_enveloped(
         return Err(DsigError::Structure("unexpected content after DigestValue"));
     }
     let digest = digest_method(&algorithm(digest_method_el)?, allow_sha1)?;
-
-    // Digest first: it is cheap and a mismatch needs no key.
-    let canonical = content_c14n.apply(doc, signed, Some(sig))?;
-    let actual = hash(digest, &canonical).map_err(|_| DsigError::C14n)?;
     let expected = base64_text(digest_value)?;
-    if expected.len() != actual.len() || !openssl::memcmp::eq(&expected, &actual) {
-        return Err(DsigError::Digest);
-    }
-
-    let info_octets = info_c14n.apply(doc, signed_info, None)?;
     let raw = base64_text(signature_value)?;
+
+    // The IdP's key vouches for SignedInfo first: without it, nothing
+    // below is worth computing.
+    let info_octets = info_c14n.apply(doc, signed_info, None)?;
     let ok = keys
         .iter()
         .filter(|k| k.id() == method.key)
         .any(|key| verify_with(key, method, &info_octets, &raw));
-    if ok {
-        Ok(())
-    } else {
-        Err(DsigError::Signature)
+    if !ok {
+        return Err(DsigError::Signature);
     }
+
+    // SignedInfo is the IdP's: the element must still be what it digested.
+    let canonical = content_c14n.apply(doc, signed, Some(sig))?;
+    let actual = hash(digest, &canonical).map_err(|_| DsigError::C14n)?;
+    if expected.len() != actual.len() || !openssl::memcmp::eq(&expected, &actual) {
+        return Err(DsigError::Digest);
+    }
+    Ok(())
 }
 
 /// `raw` as XML-DSig carries it (RSA: the signature; ECDSA: r || s).
@@ -607,7 +355,7 @@ fn verify_with(key: &PKey<Public>, method: SignatureMethod, data: &[u8], raw: &[
 }
 
 fn verify_der(key: &PKey<Public>, method: SignatureMethod, data: &[u8], sig: &[u8]) -> bool {
-    openssl::sign::Verifier::new(method.digest, key)
+    openssl::sign::Verifier::new(method.digest.md(), key)
         .and_then(|mut v| v.verify_oneshot(sig, data))
         .unwrap_or(false)
 }

@@ -10,7 +10,7 @@
 //!   wrapping) is refused outright rather than left to element selection;
 //! - size limits.
 
-use super::dsig::El;
+use super::xml::El;
 
 /// Largest decoded response accepted.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
@@ -46,26 +46,63 @@ pub fn check_markup(xml: &str) -> Result<(), GuardError> {
     if xml.len() > MAX_RESPONSE_BYTES {
         return Err(GuardError::TooLarge);
     }
-    // Every `<!` outside CDATA opens a comment or a declaration (DOCTYPE,
-    // ENTITY, ELEMENT, ATTLIST); a raw `<` cannot occur in attribute values.
+    declarations(xml, true)?;
+    if after_xml_declaration(xml).contains("<?") {
+        return Err(GuardError::Comment);
+    }
+    Ok(())
+}
+
+/// The text after a leading XML declaration (and byte-order mark), if any.
+/// `<?xml-stylesheet ...?>` is a processing instruction, not a declaration:
+/// the name must end where the declaration's attributes begin.
+pub fn after_xml_declaration(xml: &str) -> &str {
+    let body = xml.trim_start_matches('\u{feff}').trim_start();
+    match body
+        .strip_prefix("<?xml")
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_whitespace()))
+    {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, r)| r),
+        None => body,
+    }
+}
+
+/// No DTD or entity declarations, comments allowed: what metadata
+/// documents (not signed messages the SP acts on) must satisfy.
+pub fn check_no_dtd(xml: &str) -> Result<(), GuardError> {
+    declarations(xml, false)
+}
+
+/// Every `<!` outside CDATA opens a comment or a declaration (DOCTYPE,
+/// ENTITY, ELEMENT, ATTLIST); a raw `<` cannot occur in attribute values.
+fn declarations(xml: &str, refuse_comments: bool) -> Result<(), GuardError> {
     for (at, _) in xml.match_indices("<!") {
         let rest = &xml[at + 2..];
         if rest.starts_with("--") {
-            return Err(GuardError::Comment);
+            if refuse_comments {
+                return Err(GuardError::Comment);
+            }
+            continue;
         }
         if !rest.starts_with("[CDATA[") {
             return Err(GuardError::Dtd);
         }
     }
-    let body = xml.trim_start_matches('\u{feff}').trim_start();
-    let body = match body.strip_prefix("<?xml") {
-        Some(rest) => rest.split_once("?>").map(|(_, r)| r).unwrap_or(""),
-        None => body,
-    };
-    if body.contains("<?") {
-        return Err(GuardError::Comment);
-    }
     Ok(())
+}
+
+/// Decrypted content must not smuggle in a second assertion (wrapping
+/// inside the ciphertext, where the outer scan could not see it).
+pub fn no_nested_assertion(assertion: El<'_>) -> Result<(), GuardError> {
+    let nested = assertion
+        .descendants()
+        .filter(|n| n.is(ASSERTION_NS, "Assertion") || n.is(ASSERTION_NS, "EncryptedAssertion"))
+        .count();
+    if nested == 0 {
+        Ok(())
+    } else {
+        Err(GuardError::AssertionCount(nested + 1))
+    }
 }
 
 /// The shape of a parsed Response (after `check_markup` on its text).
@@ -95,7 +132,7 @@ pub fn check(root: El<'_>) -> Result<Scan, GuardError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::saml::dsig::Doc;
+    use crate::saml::xml::Doc;
 
     /// Markup, then shape: the order the ACS applies them in.
     fn check(xml: &str) -> Result<Scan, GuardError> {
@@ -121,6 +158,23 @@ mod tests {
             check(&OK.replace("ID=\"a\"/>", "ID=\"a\"><!-- x --></saml:Assertion>")),
             Err(GuardError::Comment)
         );
+        // A processing instruction before the root, even one whose name
+        // starts like the XML declaration's.
+        for pi in [
+            "<?xml-stylesheet href=\"x\"?>",
+            "<?xml version=\"1.0\"?><?pi x?>",
+            "<?xmlfoo?>",
+        ] {
+            assert_eq!(
+                check(&format!("{pi}{OK}")),
+                Err(GuardError::Comment),
+                "{pi}"
+            );
+        }
+        assert!(check(&format!(
+            "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{OK}"
+        ))
+        .is_ok());
         assert_eq!(
             check(&OK.replace("<saml:Assertion", "<?evil?><saml:Assertion")),
             Err(GuardError::Comment)

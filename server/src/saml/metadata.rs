@@ -1,98 +1,121 @@
-//! `GET /saml/{provider}/metadata`: the SP metadata an IdP imports. It lists
-//! our entity ID, the ACS (HTTP-POST) and SLO endpoints, the signing and
-//! encryption certificates, and `validUntil` = now + `metadata_valid_duration`.
+//! `GET /saml/{provider}/metadata`: the SP metadata an IdP imports, written
+//! in the element order of the OASIS SAML 2.0 metadata schema (a test
+//! validates it against the XSD). It lists our entity ID, the signing and
+//! encryption certificates, the SLO endpoints (when single logout is on),
+//! the NameID format we ask for, the ACS (HTTP-POST), and `validUntil` =
+//! now + `metadata_valid_duration`.
 
 use base64::Engine;
-use samael::key_info::{KeyInfo, X509Data};
-use samael::metadata::{
-    EncryptionMethod, Endpoint, EntityDescriptor, IndexedEndpoint, KeyDescriptor, SpSsoDescriptor,
-};
-use samael::traits::ToXml;
+use openssl::x509::X509;
 
 use super::idp::{POST, REDIRECT};
+use super::messages::instant;
+use super::ns::DSIG;
 use super::runtime::SpSide;
+use super::write::Xml;
+
+const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+
+/// The content encryption and key transport algorithms we decrypt.
+pub const ENCRYPTION_METHODS: &[&str] = &[
+    "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+    "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+    "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+    "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+    "http://www.w3.org/2009/xmlenc11#rsa-oaep",
+    "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode the {0} certificate: {1}")]
+pub struct MetadataError(&'static str, openssl::error::ErrorStack);
 
 fn key_descriptor(
-    usage: &str,
-    cert: &openssl::x509::X509,
-    methods: Option<Vec<EncryptionMethod>>,
-) -> Option<KeyDescriptor> {
-    let der = cert.to_der().ok()?;
-    Some(KeyDescriptor {
-        key_use: Some(usage.to_owned()),
-        key_info: KeyInfo {
-            id: None,
-            x509_data: Some(X509Data {
-                certificates: vec![base64::engine::general_purpose::STANDARD.encode(der)],
-            }),
-        },
-        encryption_methods: methods,
-    })
+    x: &mut Xml,
+    usage: &'static str,
+    cert: &X509,
+    methods: &[&str],
+) -> Result<(), MetadataError> {
+    let der = cert.to_der().map_err(|e| MetadataError(usage, e))?;
+    x.element("md:KeyDescriptor", &[("use", Some(usage))], |x| {
+        x.element("ds:KeyInfo", &[("xmlns:ds", Some(DSIG))], |x| {
+            x.element("ds:X509Data", &[], |x| {
+                x.text_element(
+                    "ds:X509Certificate",
+                    &[],
+                    &base64::engine::general_purpose::STANDARD.encode(der),
+                );
+            });
+        });
+        for m in methods {
+            x.element("md:EncryptionMethod", &[("Algorithm", Some(m))], |_| {});
+        }
+    });
+    Ok(())
 }
 
 /// Needs only the SP side of the settings, so it works before the IdP is
 /// reachable or the provider is enabled: the IdP needs our metadata first.
-pub fn render(sp_side: &SpSide) -> Result<String, String> {
-    let rt = sp_side;
-    let s = &rt.settings;
+pub fn render(side: &SpSide) -> Result<String, MetadataError> {
+    let s = &side.settings;
     let valid_until = chrono::Utc::now()
         + chrono::Duration::from_std(s.metadata_valid_duration())
             .unwrap_or(chrono::Duration::hours(48));
-    let mut keys = Vec::new();
-    if let Some((cert, _)) = &rt.signing {
-        keys.extend(key_descriptor("signing", cert, None));
+    let mut keys = Xml::new();
+    if let Some((cert, _)) = &side.signing {
+        key_descriptor(&mut keys, "signing", cert, &[])?;
     }
-    if let Some(cert) = &rt.encryption_cert {
-        let methods = [
-            "http://www.w3.org/2009/xmlenc11#aes256-gcm",
-            "http://www.w3.org/2009/xmlenc11#aes128-gcm",
-            "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
-            "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
-            "http://www.w3.org/2009/xmlenc11#rsa-oaep",
-            "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
-        ]
-        .iter()
-        .map(|a| EncryptionMethod {
-            algorithm: (*a).to_owned(),
-        })
-        .collect();
-        keys.extend(key_descriptor("encryption", cert, Some(methods)));
+    if let Some(cert) = &side.encryption_cert {
+        key_descriptor(&mut keys, "encryption", cert, ENCRYPTION_METHODS)?;
     }
-    let slo = s.single_logout.then(|| {
-        vec![
-            Endpoint {
-                binding: REDIRECT.into(),
-                location: rt.sp.slo_url.clone(),
-                response_location: None,
-            },
-            Endpoint {
-                binding: POST.into(),
-                location: rt.sp.slo_url.clone(),
-                response_location: None,
-            },
-        ]
-    });
-    let descriptor = SpSsoDescriptor {
-        protocol_support_enumeration: Some("urn:oasis:names:tc:SAML:2.0:protocol".into()),
-        key_descriptors: Some(keys),
-        single_logout_services: slo,
-        name_id_formats: Some(vec![s.name_id_format.clone()]),
-        authn_requests_signed: Some(s.sign_requests),
-        want_assertions_signed: Some(true),
-        assertion_consumer_services: vec![IndexedEndpoint {
-            binding: POST.into(),
-            location: rt.sp.acs_url.clone(),
-            response_location: None,
-            index: 0,
-            is_default: Some(true),
-        }],
-        ..SpSsoDescriptor::default()
-    };
-    let entity = EntityDescriptor {
-        entity_id: Some(rt.sp.entity_id.clone()),
-        valid_until: Some(valid_until),
-        sp_sso_descriptors: Some(vec![descriptor]),
-        ..EntityDescriptor::default()
-    };
-    entity.to_string().map_err(|e| e.to_string())
+    let keys = keys.finish();
+    let mut x = Xml::new();
+    x.element(
+        "md:EntityDescriptor",
+        &[
+            ("xmlns:md", Some(MD)),
+            ("entityID", Some(&side.sp.entity_id)),
+            ("validUntil", Some(&instant(valid_until))),
+        ],
+        |x| {
+            x.element(
+                "md:SPSSODescriptor",
+                &[
+                    ("protocolSupportEnumeration", Some(super::ns::PROTOCOL)),
+                    (
+                        "AuthnRequestsSigned",
+                        Some(if s.sign_requests { "true" } else { "false" }),
+                    ),
+                    ("WantAssertionsSigned", Some("true")),
+                ],
+                |x| {
+                    x.raw(&keys);
+                    if s.single_logout {
+                        for binding in [REDIRECT, POST] {
+                            x.element(
+                                "md:SingleLogoutService",
+                                &[
+                                    ("Binding", Some(binding)),
+                                    ("Location", Some(&side.sp.slo_url)),
+                                ],
+                                |_| {},
+                            );
+                        }
+                    }
+                    x.text_element("md:NameIDFormat", &[], &s.name_id_format);
+                    x.element(
+                        "md:AssertionConsumerService",
+                        &[
+                            ("Binding", Some(POST)),
+                            ("Location", Some(&side.sp.acs_url)),
+                            ("index", Some("0")),
+                            ("isDefault", Some("true")),
+                        ],
+                        |_| {},
+                    );
+                },
+            );
+        },
+    );
+    Ok(x.finish())
 }

@@ -11,6 +11,7 @@ pub mod ns {
 }
 
 pub mod acs;
+pub mod algorithms;
 pub mod assertion;
 mod c14n;
 pub mod decrypt;
@@ -18,11 +19,15 @@ pub mod dsig;
 pub mod guard;
 pub mod idp;
 pub mod login;
+pub mod messages;
 pub mod metadata;
 pub mod relay;
 pub mod runtime;
+pub mod sign;
 pub mod slo;
 pub mod validate;
+pub mod write;
+pub mod xml;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
@@ -88,6 +93,19 @@ fn provider_error(e: &RuntimeError, cid: &str) -> Response {
 #[derive(Deserialize, Default)]
 struct NoQuery {}
 
+/// Sends the browser on to the IdP: a redirect, or a self-submitting form.
+fn outbound_response(outbound: login::Outbound) -> Response {
+    match outbound {
+        login::Outbound::Redirect(url) => Redirect::to(&url).into_response(),
+        login::Outbound::Post {
+            action,
+            param,
+            message,
+            relay_state,
+        } => pages::post_form(&action, &[(param, &message), ("RelayState", &relay_state)]),
+    }
+}
+
 async fn metadata_handler(
     State(state): State<AppState>,
     Path(provider): Path<String>,
@@ -108,7 +126,7 @@ async fn metadata_handler(
             tracing::error!(
                 correlation_id = cid.0,
                 provider,
-                error = e,
+                error = %e,
                 "cannot render SP metadata"
             );
             pages::error(
@@ -194,17 +212,7 @@ async fn login_handler(
         request_id = id,
         "SAML login started"
     );
-    let mut resp = match outbound {
-        login::Outbound::Redirect(url) => Redirect::to(&url).into_response(),
-        login::Outbound::Post {
-            action,
-            saml_request,
-            relay_state,
-        } => pages::post_form(
-            &action,
-            &[("SAMLRequest", &saml_request), ("RelayState", &relay_state)],
-        ),
-    };
+    let mut resp = outbound_response(outbound);
     let cookie = cookies::set(
         cookies::BROWSER,
         &browser,
@@ -351,21 +359,24 @@ async fn slo_get_handler(
     };
     let query = query.unwrap_or_default();
     let relay_state = slo::raw_param(&query, "RelayState")
-        .and_then(|r| {
-            url::form_urlencoded::parse(format!("r={r}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-        })
+        .and_then(|r| slo::url_decode(r).ok())
         .unwrap_or_default();
-    if slo::raw_param(&query, "SAMLRequest").is_some() {
-        let msg = slo::redirect_message(&rt, &query, "SAMLRequest");
-        return idp_initiated_logout(&state, &rt, msg, &relay_state, &cid.0).await;
+    let param = ["SAMLRequest", "SAMLResponse"]
+        .into_iter()
+        .find(|p| slo::raw_param(&query, p).is_some());
+    let Some(param) = param else {
+        return sp_initiated_logout(&state, &rt, &headers, &cid.0).await;
+    };
+    // Nothing of a logout message is read unless single logout is on.
+    if !rt.settings.single_logout {
+        return slo_failed(&slo::SloError::Disabled, &rt.provider, &cid.0);
     }
-    if slo::raw_param(&query, "SAMLResponse").is_some() {
-        let msg = slo::redirect_message(&rt, &query, "SAMLResponse");
-        return logout_response(&state, &rt, msg, &headers, &cid.0).await;
+    let msg = slo::from_redirect(&rt, &query, param);
+    if param == "SAMLRequest" {
+        idp_initiated_logout(&state, &rt, msg, &relay_state, &cid.0).await
+    } else {
+        logout_response(&state, &rt, msg, &headers, &cid.0).await
     }
-    sp_initiated_logout(&state, &rt, &headers, &cid.0).await
 }
 
 #[derive(Deserialize)]
@@ -389,22 +400,18 @@ async fn slo_post_handler(
         Ok(rt) => rt,
         Err(e) => return provider_error(&e, &cid.0),
     };
+    if !rt.settings.single_logout {
+        return slo_failed(&slo::SloError::Disabled, &provider, &cid.0);
+    }
     let Ok(Form(form)) = form else {
         return slo_failed(&slo::SloError::Encoding, &provider, &cid.0);
     };
     match (form.saml_request, form.saml_response) {
         (Some(req), _) => {
-            idp_initiated_logout(
-                &state,
-                &rt,
-                slo::post_message(&rt, &req),
-                &form.relay_state,
-                &cid.0,
-            )
-            .await
+            idp_initiated_logout(&state, &rt, slo::from_post(&req), &form.relay_state, &cid.0).await
         }
         (None, Some(resp)) => {
-            logout_response(&state, &rt, slo::post_message(&rt, &resp), &headers, &cid.0).await
+            logout_response(&state, &rt, slo::from_post(&resp), &headers, &cid.0).await
         }
         (None, None) => slo_failed(&slo::SloError::Encoding, &provider, &cid.0),
     }
@@ -413,20 +420,17 @@ async fn slo_post_handler(
 async fn idp_initiated_logout(
     state: &AppState,
     rt: &runtime::Runtime,
-    msg: Result<String, slo::SloError>,
+    msg: Result<slo::Message, slo::SloError>,
     relay_state: &str,
     cid: &str,
 ) -> Response {
-    if !rt.settings.single_logout {
-        return slo_failed(&slo::SloError::Disabled, &rt.provider, cid);
-    }
-    let logout = match msg.and_then(|xml| slo::check_request(rt, &xml)) {
+    let logout = match msg.and_then(|m| slo::check_request(rt, &m)) {
         Ok(l) => l,
         Err(e) => return slo_failed(&e, &rt.provider, cid),
     };
     let ended = match state
         .store
-        .delete_sessions_of(&rt.provider, &logout.name_id)
+        .delete_sessions_of(&rt.provider, &logout.name_id.value)
         .await
     {
         Ok(n) => n,
@@ -451,8 +455,8 @@ async fn idp_initiated_logout(
             state.secure_cookies,
         );
     }
-    match slo::response_redirect(rt, &logout.request_id, relay_state) {
-        Ok(url) => clear_session(Redirect::to(&url).into_response(), state.secure_cookies),
+    match slo::respond(rt, &logout.request_id, relay_state) {
+        Ok(out) => clear_session(outbound_response(out), state.secure_cookies),
         Err(e) => slo_failed(&e, &rt.provider, cid),
     }
 }
@@ -460,11 +464,11 @@ async fn idp_initiated_logout(
 async fn logout_response(
     state: &AppState,
     rt: &runtime::Runtime,
-    msg: Result<String, slo::SloError>,
+    msg: Result<slo::Message, slo::SloError>,
     headers: &HeaderMap,
     cid: &str,
 ) -> Response {
-    let in_response_to = match msg.and_then(|xml| slo::check_response(rt, &xml)) {
+    let in_response_to = match msg.and_then(|m| slo::check_response(rt, &m)) {
         Ok(id) => id,
         Err(e) => return slo_failed(&e, &rt.provider, cid),
     };
@@ -521,7 +525,11 @@ async fn sp_initiated_logout(
     if let Err(e) = state.store.delete_session(&sessions::hash(&token)).await {
         tracing::error!(correlation_id = cid, error = %e, "cannot delete session");
     }
-    let (id, url) = match slo::request_redirect(rt, &session.name_id, &session.session_index) {
+    let name_id = messages::NameIdRef {
+        value: session.name_id.clone(),
+        ..messages::NameIdRef::default()
+    };
+    let (id, out) = match slo::request(rt, &name_id, &session.session_index) {
         Ok(r) => r,
         Err(slo::SloError::Disabled | slo::SloError::NoEndpoint) => {
             return clear_session(
@@ -544,7 +552,7 @@ async fn sp_initiated_logout(
     if let Err(e) = state.store.insert_saml_request(&row).await {
         tracing::error!(correlation_id = cid, error = %e, "cannot store the LogoutRequest");
     }
-    let mut resp = clear_session(Redirect::to(&url).into_response(), state.secure_cookies);
+    let mut resp = clear_session(outbound_response(out), state.secure_cookies);
     resp.headers_mut().append(
         header::SET_COOKIE,
         cookies::set(

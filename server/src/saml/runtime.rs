@@ -1,15 +1,13 @@
 //! A provider's settings compiled for the SAML endpoints: keys and
-//! certificates parsed, the IdP resolved, samael's `ServiceProvider` built.
-//! Compiled once per settings version and kept in a registry, so a login
-//! pays for none of that.
+//! certificates parsed, the IdP (metadata or manual settings) resolved with
+//! its signing keys. Compiled once per settings version and kept in a
+//! registry, so a login pays for none of that.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use openssl::pkey::{PKey, Private, Public};
+use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
-use samael::crypto::CertificateDer;
-use samael::service_provider::{ServiceProvider, ServiceProviderBuilder};
 use ssoplane_schema::{pem, SamlSettings, SpEndpoints};
 
 use super::idp::{self, Idp, IdpError, MetadataCache};
@@ -27,7 +25,7 @@ pub enum RuntimeError {
     Idp(#[from] IdpError),
     #[error("the SP {what} cannot be used: {reason}")]
     Key { what: &'static str, reason: String },
-    #[error("cannot build the service provider: {0}")]
+    #[error("the stored settings do not fit the settings model: {0}")]
     Build(String),
 }
 
@@ -86,19 +84,30 @@ pub async fn compile_sp(
     })
 }
 
-/// Everything a login needs: our side, the IdP with its keys, and samael's SP
-/// (which builds AuthnRequests; signatures are verified by `dsig`).
+/// Everything a login needs: our side and the IdP with its keys.
 pub struct Runtime {
     pub compiled_at: std::time::Instant,
     pub provider: String,
     pub version: i64,
     /// Our side (settings, endpoints, keys); also reachable through `Deref`.
     pub own: SpSide,
+    /// The IdP; every signature is checked against `idp.signing_keys`
+    /// (never against a key the message carries).
     pub idp: Idp,
-    /// The IdP's signing keys, parsed once: every signature is checked
-    /// against these (never against a key the message carries).
-    pub idp_keys: Vec<PKey<Public>>,
-    pub samael: ServiceProvider,
+}
+
+impl Runtime {
+    /// Our signing key with the configured algorithm, when we have one.
+    pub fn signer(&self) -> Option<super::sign::Signer<'_>> {
+        let (cert, key) = self.signing.as_ref()?;
+        Some(super::sign::Signer {
+            key,
+            cert: Some(cert),
+            method: super::algorithms::SignatureMethod::for_setting(
+                &self.settings.signature_algorithm,
+            ),
+        })
+    }
 }
 
 impl std::ops::Deref for Runtime {
@@ -131,50 +140,13 @@ pub async fn compile(
     cache: &MetadataCache,
 ) -> Result<Runtime, RuntimeError> {
     let own = compile_sp(provider, settings, root_url).await?;
-    let (settings, sp, encryption_cert, decryption_key) = (
-        &own.settings,
-        &own.sp,
-        &own.encryption_cert,
-        &own.decryption_key,
-    );
-    let idp = idp::resolve(settings, cache).await?;
-    let mut builder = ServiceProviderBuilder::default();
-    builder
-        .entity_id(Some(sp.entity_id.clone()))
-        .metadata_url(Some(sp.metadata_url.clone()))
-        .acs_url(Some(sp.acs_url.clone()))
-        .slo_url(Some(sp.slo_url.clone()))
-        .idp_metadata(idp.descriptor.clone())
-        .authn_name_id_format(Some(settings.name_id_format.clone()))
-        .force_authn(settings.force_authn);
-    if let Some(key) = decryption_key {
-        builder.key(Some(key.clone()));
-    }
-    if let Some(cert) = encryption_cert {
-        let der = cert
-            .to_der()
-            .map_err(|e| RuntimeError::Build(e.to_string()))?;
-        builder.certificate(Some(CertificateDer::from(der)));
-    }
-    let samael = builder
-        .build()
-        .map_err(|e| RuntimeError::Build(e.to_string()))?;
-    let idp_keys = samael
-        .idp_signing_certs()
-        .map_err(|e| RuntimeError::Build(e.to_string()))?
-        .unwrap_or_default()
-        .iter()
-        .map(|c| X509::from_der(c.der_data()).and_then(|c| c.public_key()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| RuntimeError::Build(format!("IdP signing certificate: {e}")))?;
+    let idp = idp::resolve(&own.settings, cache).await?;
     Ok(Runtime {
         compiled_at: std::time::Instant::now(),
         provider: provider.to_owned(),
         version,
         own,
         idp,
-        idp_keys,
-        samael,
     })
 }
 
@@ -235,7 +207,7 @@ impl Registry {
         let fresh = |rt: &Arc<Runtime>| {
             rt.version == version
                 && (rt.settings.idp_metadata_url.is_empty()
-                    || rt.compiled_at.elapsed() < rt.settings.idp_metadata_refresh_interval())
+                    || rt.compiled_at.elapsed() < rt.idp.refresh_after)
         };
         if let Some(rt) = cached.filter(fresh) {
             return Ok(rt);

@@ -1,31 +1,37 @@
 //! Single logout at `/saml/{provider}/slo` (HTTP-Redirect and HTTP-POST):
-//! - IdP-initiated: a signed LogoutRequest ends every session of its NameID
-//!   here, and is answered with a (signed) LogoutResponse when
-//!   `send_logout_response`;
-//! - SP-initiated: our signed LogoutRequest to the IdP (the local session ends
-//!   at once), and the IdP's LogoutResponse, which must answer a request this
-//!   browser started.
+//! - IdP-initiated: a signed LogoutRequest ends the sessions of its NameID
+//!   here — those named by its SessionIndex elements, or all of that
+//!   NameID's sessions when it names none (SAML profiles §4.4) — and is
+//!   answered with a (signed) LogoutResponse when `send_logout_response`;
+//! - SP-initiated: our signed LogoutRequest to the IdP, echoing the NameID
+//!   exactly as the IdP asserted it (the local session ends at once), and
+//!   the IdP's LogoutResponse, which must answer a request this browser
+//!   started.
 //!
 //! Redirect-binding signatures are over the query string exactly as received
 //! (SAML bindings §3.4.4.1), so the raw query is kept; POST-binding messages
-//! carry XML signatures verified by `dsig`.
+//! carry enveloped XML signatures verified by `dsig`. Messages are read from
+//! the libxml2 document the signature was checked on.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
-use flate2::Compression;
-use samael::schema::{Issuer, LogoutRequest, LogoutResponse, NameID, Status, StatusCode};
-use samael::traits::ToXml;
 
-use super::dsig::{self, Doc, DsigError};
-use super::login::{random_id, sign_query};
+use super::dsig::{self, DsigError};
+use super::idp::{Endpoint, POST, REDIRECT};
+use super::login::{deflate_b64, random_id, Outbound};
+use super::messages::{instant, Envelope, LogoutRequest, LogoutResponse, NameIdRef, SUCCESS};
+use super::ns::{ASSERTION, PROTOCOL};
 use super::runtime::Runtime;
+use super::sign::{encode, SignError};
+use super::xml::{Doc, El};
 
 const MAX_MESSAGE: usize = 64 * 1024;
-const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+/// Most SessionIndex elements read from one LogoutRequest.
+pub const MAX_SESSION_INDEXES: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SloError {
@@ -49,12 +55,22 @@ pub enum SloError {
     Destination(String),
     #[error("the logout request has expired")]
     Expired,
+    #[error("the logout message was issued in the future beyond clock_skew")]
+    Future,
     #[error("the LogoutResponse answers no logout this browser started")]
     UnknownRequest,
     #[error("the IdP reported logout status {0}")]
     Status(String),
+    #[error(transparent)]
+    Decrypt(#[from] super::decrypt::DecryptError),
     #[error("cannot build the logout message: {0}")]
     Build(String),
+}
+
+impl From<SignError> for SloError {
+    fn from(e: SignError) -> Self {
+        SloError::Build(e.to_string())
+    }
 }
 
 /// One parameter of a query string, exactly as it was encoded on the wire.
@@ -65,19 +81,30 @@ pub fn raw_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-fn url_decode(v: &str) -> Result<String, SloError> {
+pub fn url_decode(v: &str) -> Result<String, SloError> {
     url::form_urlencoded::parse(format!("v={v}").as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
         .ok_or(SloError::Encoding)
 }
 
-/// Verifies an HTTP-Redirect binding signature; returns the inflated XML.
-pub fn redirect_message(rt: &Runtime, query: &str, param: &str) -> Result<String, SloError> {
+/// A logout message as received, before it is parsed.
+pub struct Message {
+    xml: String,
+    /// The HTTP-Redirect binding's query signature held.
+    signed_by_query: bool,
+}
+
+/// The HTTP-Redirect binding: the query signature is checked (before any
+/// inflating or parsing), then the message inflated, at most `MAX_MESSAGE`.
+pub fn from_redirect(rt: &Runtime, query: &str, param: &str) -> Result<Message, SloError> {
     let raw = raw_param(query, param).ok_or(SloError::Encoding)?;
+    if raw.len() > MAX_MESSAGE * 2 {
+        return Err(SloError::Encoding);
+    }
     let signature = raw_param(query, "Signature");
     let sig_alg = raw_param(query, "SigAlg");
-    match (signature, sig_alg) {
+    let signed_by_query = match (signature, sig_alg) {
         (Some(sig), Some(alg)) => {
             let mut signed = format!("{param}={raw}");
             if let Some(rs) = raw_param(query, "RelayState") {
@@ -88,16 +115,17 @@ pub fn redirect_message(rt: &Runtime, query: &str, param: &str) -> Result<String
                 .decode(url_decode(sig)?.as_bytes())
                 .map_err(|_| SloError::BadSignature)?;
             dsig::verify_detached(
-                &rt.idp_keys,
+                &rt.idp.signing_keys,
                 &url_decode(alg)?,
                 rt.settings.allow_sha1,
                 signed.as_bytes(),
                 &sig,
             )?;
+            true
         }
         _ if rt.settings.strict => return Err(SloError::Unsigned),
-        _ => {}
-    }
+        _ => false,
+    };
     let deflated = B64
         .decode(url_decode(raw)?.as_bytes())
         .map_err(|_| SloError::Encoding)?;
@@ -109,200 +137,294 @@ pub fn redirect_message(rt: &Runtime, query: &str, param: &str) -> Result<String
     if xml.len() > MAX_MESSAGE {
         return Err(SloError::Encoding);
     }
-    guard_xml(&xml)?;
-    Ok(xml)
+    Ok(Message {
+        xml,
+        signed_by_query,
+    })
 }
 
-/// Verifies an HTTP-POST binding message's XML signature; returns the signed XML.
-pub fn post_message(rt: &Runtime, b64: &str) -> Result<String, SloError> {
-    let compact: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+/// The HTTP-POST binding: base64 of the XML, which carries its own signature.
+pub fn from_post(b64: &str) -> Result<Message, SloError> {
+    let mut compact = b64.as_bytes().to_vec();
+    compact.retain(|b| !b.is_ascii_whitespace());
     if compact.len() > MAX_MESSAGE * 2 {
         return Err(SloError::Encoding);
     }
     let xml = String::from_utf8(B64.decode(compact).map_err(|_| SloError::Encoding)?)
         .map_err(|_| SloError::Encoding)?;
-    guard_xml(&xml)?;
-    let doc = Doc::parse(&xml).map_err(|_| SloError::Malformed("not well-formed XML".into()))?;
-    let root = doc
-        .root()
-        .ok_or_else(|| SloError::Malformed("no root element".into()))?;
-    // The root element's own enveloped signature covers the whole message
-    // (bar the Signature, whose content nobody reads).
-    match dsig::signature_of(root)? {
-        Some(sig) => dsig::verify_enveloped(&doc, root, sig, &rt.idp_keys, rt.settings.allow_sha1)?,
-        None if rt.settings.strict => return Err(SloError::Unsigned),
-        None => {}
-    }
-    Ok(xml)
-}
-
-fn guard_xml(xml: &str) -> Result<(), SloError> {
-    super::guard::check_markup(xml).map_err(|e| SloError::Malformed(e.to_string()))
-}
-
-pub struct IdpLogout {
-    pub request_id: String,
-    pub name_id: String,
-}
-
-/// Issuer must be our IdP; a Destination, when given, must be our SLO URL.
-fn check_envelope(
-    rt: &Runtime,
-    issuer: Option<&Issuer>,
-    destination: Option<&str>,
-) -> Result<(), SloError> {
-    let issuer = issuer.and_then(|i| i.value.clone()).unwrap_or_default();
-    if issuer != rt.idp.entity_id {
-        return Err(SloError::Issuer(issuer));
-    }
-    match destination {
-        Some(dest) if dest != rt.sp.slo_url => Err(SloError::Destination(dest.to_owned())),
-        _ => Ok(()),
-    }
-}
-
-/// Checks an IdP's LogoutRequest (already signature-verified).
-pub fn check_request(rt: &Runtime, xml: &str) -> Result<IdpLogout, SloError> {
-    let req: LogoutRequest = xml
-        .parse()
-        .map_err(|e| SloError::Malformed(format!("{e}")))?;
-    check_envelope(rt, req.issuer.as_ref(), req.destination.as_deref())?;
-    if let Some(issued) = req.issue_instant {
-        let limit =
-            chrono::Duration::from_std(rt.settings.max_issue_delay() + rt.settings.clock_skew())
-                .unwrap_or(chrono::Duration::seconds(150));
-        if issued + limit < chrono::Utc::now() {
-            return Err(SloError::Expired);
-        }
-    }
-    let name_id = req
-        .name_id
-        .as_ref()
-        .map(|n| n.value.trim().to_owned())
-        .filter(|v| !v.is_empty());
-    Ok(IdpLogout {
-        request_id: req
-            .id
-            .clone()
-            .ok_or_else(|| SloError::Malformed("no ID".into()))?,
-        name_id: name_id.ok_or_else(|| SloError::Malformed("no NameID".into()))?,
+    Ok(Message {
+        xml,
+        signed_by_query: false,
     })
 }
 
-/// Checks the IdP's LogoutResponse to our request (already signature-verified); returns InResponseTo.
-pub fn check_response(rt: &Runtime, xml: &str) -> Result<String, SloError> {
-    let resp: LogoutResponse = xml
-        .parse()
-        .map_err(|e| SloError::Malformed(format!("{e}")))?;
-    check_envelope(rt, resp.issuer.as_ref(), resp.destination.as_deref())?;
-    let status = resp
-        .status
-        .as_ref()
-        .and_then(|s| s.status_code.value.clone())
+impl Message {
+    /// The guarded, parsed message whose root is `samlp:{root}`, its
+    /// signature verified: the query's, or the root element's own enveloped
+    /// signature (which covers the whole message).
+    fn verified(&self, rt: &Runtime, root_name: &str) -> Result<Doc, SloError> {
+        super::guard::check_markup(&self.xml).map_err(|e| SloError::Malformed(e.to_string()))?;
+        let doc = Doc::parse(&self.xml).map_err(|e| SloError::Malformed(e.to_string()))?;
+        let root = doc
+            .root()
+            .filter(|r| r.is(PROTOCOL, root_name))
+            .ok_or_else(|| {
+                SloError::Malformed(format!("the root element is not samlp:{root_name}"))
+            })?;
+        if !self.signed_by_query {
+            match dsig::signature_of(root)? {
+                Some(sig) => dsig::verify_enveloped(
+                    &doc,
+                    root,
+                    sig,
+                    &rt.idp.signing_keys,
+                    rt.settings.allow_sha1,
+                )?,
+                None if rt.settings.strict => return Err(SloError::Unsigned),
+                None => {}
+            }
+        }
+        Ok(doc)
+    }
+}
+
+/// Version, Issuer, Destination and IssueInstant of a logout message.
+fn check_envelope(rt: &Runtime, root: El<'_>) -> Result<(), SloError> {
+    if root.attr("Version").as_deref() != Some("2.0") {
+        return Err(SloError::Malformed("Version must be 2.0".into()));
+    }
+    let issuer = root
+        .child(ASSERTION, "Issuer")
+        .map(|i| i.text())
+        .unwrap_or_default();
+    if issuer != rt.idp.entity_id {
+        return Err(SloError::Issuer(issuer.chars().take(200).collect()));
+    }
+    if let Some(dest) = root.attr("Destination") {
+        if dest != rt.sp.slo_url {
+            return Err(SloError::Destination(dest.chars().take(200).collect()));
+        }
+    }
+    let issued = root
+        .attr("IssueInstant")
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .ok_or_else(|| SloError::Malformed("IssueInstant is missing or not a dateTime".into()))?
+        .with_timezone(&Utc);
+    let skew = super::runtime::to_chrono(rt.settings.clock_skew());
+    let delay = super::runtime::to_chrono(rt.settings.max_issue_delay());
+    let now = Utc::now();
+    if issued + delay + skew < now {
+        return Err(SloError::Expired);
+    }
+    if issued - skew > now {
+        return Err(SloError::Future);
+    }
+    Ok(())
+}
+
+/// An IdP's LogoutRequest, verified.
+#[derive(Debug)]
+pub struct IdpLogout {
+    pub request_id: String,
+    pub name_id: NameIdRef,
+    /// The sessions to end; empty means every session of the NameID.
+    pub session_indexes: Vec<String>,
+}
+
+/// The NameID a LogoutRequest names (a plain NameID, or an EncryptedID
+/// decrypted in place), with its qualifiers.
+fn read_name_id(el: El<'_>) -> Result<NameIdRef, SloError> {
+    if el.children().next().is_some() {
+        return Err(SloError::Malformed("NameID must hold text only".into()));
+    }
+    Ok(NameIdRef {
+        value: el.text(),
+        format: el.attr("Format"),
+        name_qualifier: el.attr("NameQualifier"),
+        sp_name_qualifier: el.attr("SPNameQualifier"),
+    })
+}
+
+fn encrypted_id(root: El<'_>) -> Option<El<'_>> {
+    root.child(ASSERTION, "EncryptedID")
+}
+
+/// Checks an IdP's LogoutRequest.
+pub fn check_request(rt: &Runtime, msg: &Message) -> Result<IdpLogout, SloError> {
+    let mut doc = msg.verified(rt, "LogoutRequest")?;
+    {
+        let root = doc.root().ok_or(SloError::Encoding)?;
+        check_envelope(rt, root)?;
+        if let Some(t) = root.attr("NotOnOrAfter") {
+            let t = DateTime::parse_from_rfc3339(&t)
+                .map_err(|_| SloError::Malformed("NotOnOrAfter is not a dateTime".into()))?;
+            if t + super::runtime::to_chrono(rt.settings.clock_skew()) <= Utc::now() {
+                return Err(SloError::Expired);
+            }
+        }
+    }
+    if doc.root().and_then(encrypted_id).is_some() {
+        // The signature checked above covers the ciphertext.
+        super::decrypt::decrypt_in_place(
+            &mut doc,
+            encrypted_id,
+            rt.decryption_key.as_ref(),
+            (ASSERTION, "NameID"),
+        )?;
+    }
+    let root = doc.root().ok_or(SloError::Encoding)?;
+    let name_id = root
+        .child(ASSERTION, "NameID")
+        .or_else(|| encrypted_id(root)?.child(ASSERTION, "NameID"))
+        .ok_or_else(|| SloError::Malformed("no NameID".into()))
+        .and_then(read_name_id)?;
+    if name_id.value.is_empty() {
+        return Err(SloError::Malformed("the NameID is empty".into()));
+    }
+    let mut session_indexes = Vec::new();
+    for si in root.children().filter(|c| c.is(PROTOCOL, "SessionIndex")) {
+        if session_indexes.len() == MAX_SESSION_INDEXES {
+            return Err(SloError::Malformed(format!(
+                "more than {MAX_SESSION_INDEXES} SessionIndex elements"
+            )));
+        }
+        session_indexes.push(si.text());
+    }
+    Ok(IdpLogout {
+        request_id: root
+            .attr("ID")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| SloError::Malformed("no ID".into()))?,
+        name_id,
+        session_indexes,
+    })
+}
+
+/// Checks the IdP's LogoutResponse to our request; returns InResponseTo.
+pub fn check_response(rt: &Runtime, msg: &Message) -> Result<String, SloError> {
+    let doc = msg.verified(rt, "LogoutResponse")?;
+    let root = doc.root().ok_or(SloError::Encoding)?;
+    check_envelope(rt, root)?;
+    let status = root
+        .child(PROTOCOL, "Status")
+        .and_then(|s| s.child(PROTOCOL, "StatusCode"))
+        .and_then(|c| c.attr("Value"))
         .unwrap_or_default();
     if status != SUCCESS {
-        return Err(SloError::Status(status));
+        return Err(SloError::Status(status.chars().take(200).collect()));
     }
-    resp.in_response_to.clone().ok_or(SloError::UnknownRequest)
+    root.attr("InResponseTo").ok_or(SloError::UnknownRequest)
 }
 
-fn deflate_b64(xml: &str) -> Result<String, SloError> {
-    let mut out = Vec::new();
-    {
-        let mut enc = DeflateEncoder::new(&mut out, Compression::default());
-        enc.write_all(xml.as_bytes())
-            .map_err(|e| SloError::Build(e.to_string()))?;
-        enc.finish().map_err(|e| SloError::Build(e.to_string()))?;
-    }
-    Ok(B64.encode(out))
+/// The IdP's SLO endpoint we send to: HTTP-Redirect when it has one, else HTTP-POST.
+fn slo_endpoint(rt: &Runtime) -> Result<&Endpoint, SloError> {
+    rt.idp
+        .slo_redirect
+        .as_ref()
+        .or(rt.idp.slo_post.as_ref())
+        .ok_or(SloError::NoEndpoint)
 }
 
-fn redirect_url(
+/// Sends `write`'s message to `endpoint` by its binding, signed when we
+/// have a key: the query signature for HTTP-Redirect, an enveloped one for
+/// HTTP-POST.
+fn outbound(
     rt: &Runtime,
+    endpoint: &Endpoint,
     destination: &str,
-    param: &str,
-    xml: &str,
+    param: &'static str,
+    id: &str,
+    write: impl Fn(Option<&str>) -> String,
     relay_state: &str,
-) -> Result<String, SloError> {
-    let enc = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-    let mut query = format!("{param}={}", enc(&deflate_b64(xml)?));
-    if !relay_state.is_empty() {
-        query.push_str(&format!("&RelayState={}", enc(relay_state)));
+) -> Result<Outbound, SloError> {
+    let signer = rt.signer();
+    if endpoint.binding == POST {
+        let xml = match &signer {
+            Some(s) => s.sign_enveloped(id, &write)?,
+            None => write(None),
+        };
+        return Ok(Outbound::Post {
+            action: destination.to_owned(),
+            param,
+            message: B64.encode(xml),
+            relay_state: relay_state.to_owned(),
+        });
     }
-    if let Some((_, key)) = &rt.signing {
-        query = sign_query(query, key, &rt.settings.signature_algorithm)
-            .map_err(|e| SloError::Build(e.to_string()))?;
+    debug_assert_eq!(endpoint.binding, REDIRECT);
+    let deflated = deflate_b64(&write(None)).map_err(|e| SloError::Build(e.to_string()))?;
+    let mut query = format!("{param}={}", encode(&deflated));
+    if !relay_state.is_empty() {
+        query.push_str(&format!("&RelayState={}", encode(relay_state)));
+    }
+    if let Some(s) = &signer {
+        query = s.sign_query(&query)?;
     }
     let sep = if destination.contains('?') { '&' } else { '?' };
-    Ok(format!("{destination}{sep}{query}"))
+    Ok(Outbound::Redirect(format!("{destination}{sep}{query}")))
 }
 
-fn issuer(rt: &Runtime) -> Issuer {
-    Issuer {
-        value: Some(rt.sp.entity_id.clone()),
-        ..Issuer::default()
-    }
-}
-
-/// Our LogoutResponse to an IdP-initiated logout, as a redirect URL.
-pub fn response_redirect(
+/// Our LogoutResponse to an IdP-initiated logout.
+pub fn respond(
     rt: &Runtime,
     in_response_to: &str,
     relay_state: &str,
-) -> Result<String, SloError> {
-    let destination = rt.idp.slo_redirect.clone().ok_or(SloError::NoEndpoint)?;
+) -> Result<Outbound, SloError> {
+    let endpoint = slo_endpoint(rt)?;
+    let destination = endpoint.response_target().to_owned();
+    let id = random_id();
+    let now = instant(Utc::now());
     let resp = LogoutResponse {
-        id: Some(random_id()),
-        in_response_to: Some(in_response_to.to_owned()),
-        version: Some("2.0".into()),
-        issue_instant: Some(chrono::Utc::now()),
-        destination: Some(destination.clone()),
-        consent: None,
-        issuer: Some(issuer(rt)),
-        signature: None,
-        status: Some(Status {
-            status_code: StatusCode {
-                value: Some(SUCCESS.into()),
-            },
-            status_message: None,
-            status_detail: None,
-        }),
+        envelope: Envelope {
+            id: &id,
+            issue_instant: &now,
+            destination: &destination,
+            issuer: &rt.sp.entity_id,
+        },
+        in_response_to,
+        status: SUCCESS,
     };
-    let xml = resp
-        .to_string()
-        .map_err(|e| SloError::Build(e.to_string()))?;
-    redirect_url(rt, &destination, "SAMLResponse", &xml, relay_state)
+    outbound(
+        rt,
+        endpoint,
+        &destination,
+        "SAMLResponse",
+        &id,
+        |sig| resp.write(sig),
+        relay_state,
+    )
 }
 
-/// Our LogoutRequest for an SP-initiated logout: (request ID, redirect URL).
-pub fn request_redirect(
+/// Our LogoutRequest for an SP-initiated logout: (request ID, how to send it).
+pub fn request(
     rt: &Runtime,
-    name_id: &str,
+    name_id: &NameIdRef,
     session_index: &str,
-) -> Result<(String, String), SloError> {
+) -> Result<(String, Outbound), SloError> {
     if !rt.settings.single_logout {
         return Err(SloError::Disabled);
     }
-    let destination = rt.idp.slo_redirect.clone().ok_or(SloError::NoEndpoint)?;
+    let endpoint = slo_endpoint(rt)?;
+    let destination = endpoint.location.clone();
     let id = random_id();
+    let now = instant(Utc::now());
     let req = LogoutRequest {
-        id: Some(id.clone()),
-        version: Some("2.0".into()),
-        issue_instant: Some(chrono::Utc::now()),
-        destination: Some(destination.clone()),
-        issuer: Some(issuer(rt)),
-        signature: None,
-        session_index: (!session_index.is_empty()).then(|| session_index.to_owned()),
-        name_id: Some(NameID {
-            format: Some(rt.settings.name_id_format.clone()),
-            value: name_id.to_owned(),
-        }),
+        envelope: Envelope {
+            id: &id,
+            issue_instant: &now,
+            destination: &destination,
+            issuer: &rt.sp.entity_id,
+        },
+        name_id,
+        session_index: Some(session_index),
     };
-    let xml = req
-        .to_string()
-        .map_err(|e| SloError::Build(e.to_string()))?;
-    Ok((
-        id.clone(),
-        redirect_url(rt, &destination, "SAMLRequest", &xml, &id)?,
-    ))
+    let out = outbound(
+        rt,
+        endpoint,
+        &destination,
+        "SAMLRequest",
+        &id,
+        |sig| req.write(sig),
+        &id,
+    )?;
+    Ok((id, out))
 }

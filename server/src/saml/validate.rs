@@ -9,7 +9,7 @@
 use super::assertion::Assertion;
 use chrono::{DateTime, Duration, Utc};
 
-use super::dsig::El;
+use super::xml::El;
 
 use super::ns::{ASSERTION as ASSERTION_NS, PROTOCOL as PROTOCOL_NS};
 const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";

@@ -106,7 +106,9 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     // With single logout, the provider's SLO endpoint ends the session here and at the IdP.
     if let Some((session, _)) = current(&state, &headers).await {
         if let Ok(rt) = state.saml.get(&session.provider).await {
-            if rt.settings.single_logout && rt.idp.slo_redirect.is_some() {
+            if rt.settings.single_logout
+                && (rt.idp.slo_redirect.is_some() || rt.idp.slo_post.is_some())
+            {
                 return Redirect::to(&format!("/saml/{}/slo", session.provider)).into_response();
             }
         }
