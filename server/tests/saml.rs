@@ -725,10 +725,14 @@ fn cert_b64(pem: &str) -> String {
     pem.lines().filter(|l| !l.starts_with("-----")).collect()
 }
 
-fn idp_entity(entity_id: &str, certs: &[&str]) -> String {
+/// An IdP entity whose keys are (certificate, KeyDescriptor `use`).
+fn idp_entity(entity_id: &str, certs: &[(&str, Option<&str>)]) -> String {
     let keys: String = certs
         .iter()
-        .map(|c| format!("<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>", cert_b64(c)))
+        .map(|(c, usage)| {
+            let usage = usage.map(|u| format!(" use=\"{u}\"")).unwrap_or_default();
+            format!("<md:KeyDescriptor{usage}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>", cert_b64(c))
+        })
         .collect();
     format!(
         "<md:EntityDescriptor entityID=\"{entity_id}\"><md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{keys}\
@@ -756,10 +760,16 @@ async fn metadata_url_with_several_entities_and_certificate_rotation() {
     let (old_key, old_cert) = key_and_cert();
     let (new_key, new_cert) = key_and_cert();
     let (_, other_cert) = key_and_cert();
+    let (enc_key, enc_cert) = key_and_cert();
+    // Mid-rotation: the old key marked for signing, the new one with no
+    // `use` (signing and encryption), and an encryption-only key.
     let xml = format!(
         "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">{}{}</md:EntitiesDescriptor>",
-        idp_entity("https://other-idp.test", &[&other_cert]),
-        idp_entity(IDP, &[&old_cert, &new_cert]),
+        idp_entity("https://other-idp.test", &[(&other_cert, Some("signing"))]),
+        idp_entity(
+            IDP,
+            &[(&old_cert, Some("signing")), (&new_cert, None), (&enc_cert, Some("encryption"))]
+        ),
     );
     let url = serve_metadata(xml).await;
     let env = Env::new(
@@ -782,22 +792,27 @@ async fn metadata_url_with_several_entities_and_certificate_rotation() {
             env.last_event().await
         );
     }
-    // The other entity's certificate in the same file is not trusted for this IdP.
+    // Neither an encryption-only key nor an unknown one is trusted for signing.
     let (k, c) = key_and_cert();
-    let st = env.start("/").await;
-    let resp = env.response(Some(&st.request_id), json!({"idp_key": k, "idp_cert": c}));
-    env.assert_refused(
-        env.post_acs(&resp, "", Some(&st.browser)).await,
-        "validation",
-    )
-    .await;
+    for (key, cert) in [(&enc_key, &enc_cert), (&k, &c)] {
+        let st = env.start("/").await;
+        let resp = env.response(
+            Some(&st.request_id),
+            json!({"idp_key": key, "idp_cert": cert}),
+        );
+        env.assert_refused(
+            env.post_acs(&resp, "", Some(&st.browser)).await,
+            "validation",
+        )
+        .await;
+    }
     env.s.stop().await;
 
     // Without idp_entity_id the choice is ambiguous: the provider refuses to run, and says why.
     let url = serve_metadata(format!(
         "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">{}{}</md:EntitiesDescriptor>",
-        idp_entity("https://a.test", &[&old_cert]),
-        idp_entity("https://b.test", &[&new_cert]),
+        idp_entity("https://a.test", &[(&old_cert, Some("signing"))]),
+        idp_entity("https://b.test", &[(&new_cert, None)]),
     ))
     .await;
     let s = TestServer::start(Backend::Sqlite).await;
@@ -1144,4 +1159,157 @@ async fn nginx_forward_auth_example_protects_an_app() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait();
     env.s.stop().await;
+}
+
+/// The XML of an HTTP-Redirect binding message (`param` of `url`).
+fn inflated(url: &str, param: &str) -> String {
+    use base64::Engine;
+    use std::io::Read;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(&query_of(url)[param])
+        .unwrap();
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(&raw[..])
+        .read_to_string(&mut xml)
+        .unwrap();
+    xml
+}
+
+/// Validated by pysaml2's copy of the OASIS XSDs (with xmlschema: an
+/// implementation independent of our libxml2).
+fn assert_schema_valid(xml: &str, schema: &str) {
+    let out = pysaml2("validate-schema", json!({"xml": xml, "schema": schema}));
+    assert!(out["error"].is_null(), "{xml}\n{}", out["error"]);
+}
+
+/// The value of a hidden form field on an auto-submitting page.
+fn form_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap() + marker.len();
+    let end = start + page[start..].find('"').unwrap();
+    html_escape::decode_html_entities(&page[start..end]).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_message_we_send_is_schema_valid() {
+    let env = Env::new(
+        Backend::Sqlite,
+        json!({"single_logout": true, "idp_slo_url": format!("{IDP}/slo"), "force_authn": true,
+               "authn_context": ["urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"],
+               "authn_context_comparison": "minimum"}),
+    )
+    .await;
+    // SP metadata (signing and encryption keys, SLO, NameIDFormat, ACS).
+    assert_schema_valid(&env.sp_metadata, "metadata");
+
+    // AuthnRequest, HTTP-Redirect (signed query).
+    let r = no_redirects()
+        .get(format!("{}/saml/okta/login", env.s.url))
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let request = inflated(&location, "SAMLRequest");
+    assert!(request.contains("ForceAuthn=\"true\""), "{request}");
+    assert_schema_valid(&request, "protocol");
+
+    // LogoutRequest (SP-initiated) and LogoutResponse (IdP-initiated).
+    let session = login(&env).await;
+    let r = no_redirects()
+        .get(format!("{}/saml/okta/slo", env.s.url))
+        .header("cookie", format!("ssoplane_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let logout = inflated(&location, "SAMLRequest");
+    assert!(logout.contains("<samlp:SessionIndex>"), "{logout}");
+    assert_schema_valid(&logout, "protocol");
+    let mut input = env.base();
+    input["destination"] = json!("https://sso.example.com/saml/okta/slo");
+    input["sp_entity_id"] = json!("https://sso.example.com/saml/okta/metadata");
+    input["name_id"] = json!("ada-nameid");
+    let lr = pysaml2("logout-request", input);
+    let r = no_redirects()
+        .get(local(&env, lr["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_schema_valid(&inflated(&location, "SAMLResponse"), "protocol");
+
+    // AuthnRequest, HTTP-POST (enveloped signature), every signing algorithm.
+    for alg in ["rsa-sha256", "rsa-sha512"] {
+        let (key, cert) = key_and_cert();
+        let r = env
+            .s
+            .admin(Method::PUT, "/api/v1/sso-settings/post")
+            .json(&json!({"settings": {"enabled": true, "idp_entity_id": IDP, "idp_sso_url": format!("{IDP}/sso/post"),
+                "idp_certificates": [env.idp.cert], "binding": "HTTP-POST", "sign_requests": true,
+                "certificate": cert, "private_key": key, "signature_algorithm": alg}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        let page = no_redirects()
+            .get(format!("{}/saml/post/login", env.s.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let xml = decode(&form_field(&page, "SAMLRequest"));
+        assert!(xml.contains("<ds:Signature"), "{xml}");
+        assert_schema_valid(&xml, "protocol");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_name_ids_are_decrypted() {
+    let env = Env::new(Backend::Sqlite, json!({})).await;
+    // Signed Response; then signed Assertion only: the signature covers
+    // the ciphertext either way.
+    for overrides in [
+        json!({"encrypt_name_id": true}),
+        json!({"encrypt_name_id": true, "sign_response": false, "sign_assertion": true}),
+    ] {
+        let st = env.start("/").await;
+        let resp = env.response(Some(&st.request_id), overrides.clone());
+        assert!(decode(&resp).contains("EncryptedID"), "{}", decode(&resp));
+        assert!(!decode(&resp).contains("ada-nameid"));
+        let r = env.post_acs(&resp, "", Some(&st.browser)).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{overrides}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    // A tampered ciphertext under a valid signature cannot get in: the
+    // signature no longer holds.
+    let st = env.start("/").await;
+    let xml = decode(&env.response(
+        Some(&st.request_id),
+        json!({"encrypt_name_id": true, "sign_assertion": true, "sign_response": false}),
+    ));
+    let at = xml
+        .find("<xenc:CipherValue>")
+        .or_else(|| xml.find("CipherValue>"))
+        .unwrap();
+    let value_start = xml[at..].find('>').unwrap() + at + 1;
+    let flipped = if &xml[value_start..value_start + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    let tampered = format!(
+        "{}{flipped}{}",
+        &xml[..value_start],
+        &xml[value_start + 1..]
+    );
+    let r = env
+        .post_acs(&encode(&tampered), "", Some(&st.browser))
+        .await;
+    env.assert_refused(r, "validation").await;
 }

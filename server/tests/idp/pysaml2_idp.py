@@ -26,6 +26,12 @@ Commands:
                      destination (our SLO URL); out: {"request_id", "name_id", "url"}
   read-logout-response  parse the SP's LogoutResponse
                  in: base + saml_response; out: {"in_response_to", "status", "issuer"}
+  validate-schema       validate a document against the OASIS SAML 2.0 XSDs
+                        that ship with pysaml2 (with xmlschema, not libxml2)
+                 in: xml, schema ("protocol" | "metadata"); out: {"error": null | text}
+
+"response" also takes encrypt_name_id: the NameID becomes an EncryptedID
+(AES-256-CBC content, RSA-OAEP key transport, by xmlsec1), before signing.
 """
 
 import base64
@@ -140,7 +146,87 @@ def response(req, workdir):
         digest_alg=DIGEST_SHA1 if req.get("sha1") else DIGEST_SHA256,
     )
     xml = str(resp)
+    if req.get("encrypt_name_id"):
+        xml = with_encrypted_name_id(idp, req, resp, workdir)
     return {"saml_response": base64.b64encode(xml.encode()).decode(), "xml": xml}
+
+
+def sp_encryption_cert(req, workdir):
+    """The SP's encryption certificate, from its metadata, as a PEM file."""
+    import re
+
+    md = req["sp_metadata"]
+    use = re.search(r'use="encryption".*?X509Certificate>([^<]+)<', md, re.S)
+    b64 = "".join(use.group(1).split())
+    path = os.path.join(workdir, "sp-enc.crt")
+    with open(path, "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\n" + b64 + "\n-----END CERTIFICATE-----\n")
+    return path
+
+
+def with_encrypted_name_id(idp, req, resp, workdir):
+    """Replaces the assertion's NameID with an EncryptedID, then signs as asked
+    (the signature covers the ciphertext, as real IdPs do)."""
+    from saml2 import class_name, samlp
+    from saml2.saml import Assertion
+    from saml2.sigver import pre_encryption_part, pre_signature_part
+
+    unsigned = idp.create_authn_response(
+        identity=req.get("identity", {}),
+        in_response_to=req.get("in_response_to"),
+        destination=req["destination"],
+        sp_entity_id=req["sp_entity_id"],
+        name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"]),
+        authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": req["entity_id"]},
+        sign_response=False,
+        sign_assertion=False,
+    )
+    if isinstance(unsigned, str):
+        from saml2.samlp import response_from_string
+
+        unsigned = response_from_string(unsigned)
+    # Signature templates first: pysaml2 signs in place with xmlsec1.
+    if req.get("sign_assertion"):
+        unsigned.assertion.signature = pre_signature_part(
+            ident=unsigned.assertion.id,
+            sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+    if req.get("sign_response", True):
+        unsigned.signature = pre_signature_part(
+            ident=unsigned.id,
+            sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+    xml = str(unsigned)
+    import re
+
+    # Wrap the NameID in an EncryptedID, then let xmlsec1 encrypt it there.
+    xml, n = re.subn(r"(<(\w+:)?NameID\b.*?</(\w+:)?NameID>)",
+                     lambda m: '<ns1:EncryptedID xmlns:ns1="urn:oasis:names:tc:SAML:2.0:assertion">'
+                     + m.group(1) + "</ns1:EncryptedID>", xml, count=1, flags=re.S)
+    assert n == 1, "no NameID to encrypt"
+    template = str(pre_encryption_part(msg_enc="http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+                                       key_enc="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"))
+    xml = idp.sec.crypto.encrypt_assertion(
+        xml, sp_encryption_cert(req, workdir), template, key_type="aes-256",
+        node_xpath="//*[local-name()='EncryptedID']/*[local-name()='NameID']")
+    if req.get("sign_assertion"):
+        xml = idp.sec.sign_statement(xml, class_name(Assertion()), node_id=unsigned.assertion.id)
+    if req.get("sign_response", True):
+        xml = idp.sec.sign_statement(xml, class_name(samlp.Response()), node_id=unsigned.id)
+    return xml
+
+
+def validate_schema(req, workdir):
+    from importlib.resources import files
+
+    import saml2.data.schemas
+    from saml2.xml.schema import _create_xml_schema_validator
+
+    name = {"protocol": "saml-schema-protocol-2.0.xsd", "metadata": "saml-schema-metadata-2.0.xsd"}[req["schema"]]
+    validator = _create_xml_schema_validator(str(files(saml2.data.schemas).joinpath(name)))
+    try:
+        validator.validate(req["xml"])
+    except Exception as e:  # xmlschema reports every violation as an exception
+        return {"error": str(e)}
+    return {"error": None}
 
 
 def location(info):
@@ -199,6 +285,8 @@ def main():
             out = answer_logout(req, workdir)
         elif command == "read-logout-response":
             out = read_logout_response(req, workdir)
+        elif command == "validate-schema":
+            out = validate_schema(req, workdir)
         else:
             raise SystemExit(f"unknown command {command}")
     json.dump(out, sys.stdout)
