@@ -8,6 +8,7 @@
 //!   mode.
 //! - [`cty`]: exact cty value/type codec for `DynamicValue` payloads.
 //! - [`logging`]: hclog-style JSON logs on stderr.
+#![forbid(unsafe_code)]
 
 pub mod cty;
 pub mod handshake;

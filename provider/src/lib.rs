@@ -8,6 +8,7 @@
 //!   from `ssoplane_schema::FIELDS`.
 //! - [`resources`], [`data_sources`]: one module per type.
 //! - [`docs`]: registry-layout docs generated from the schema.
+#![forbid(unsafe_code)]
 
 pub mod client;
 pub mod config;

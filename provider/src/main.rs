@@ -1,5 +1,6 @@
 //! `terraform-provider-ssoplane`: the binary Terraform launches. `--debug`
 //! starts it in reattach mode (prints `TF_REATTACH_PROVIDERS`).
+#![forbid(unsafe_code)]
 
 use terraform_provider_ssoplane::{SsoPlaneProvider, PROVIDER_ADDRESS};
 

@@ -3,6 +3,7 @@
 //! The server validates and stores settings with this crate, the Terraform
 //! provider builds its schema and plan-time validation from it, and the docs
 //! are generated from it, so the three cannot drift apart.
+#![forbid(unsafe_code)]
 
 pub mod api;
 pub mod docs;

@@ -269,8 +269,7 @@ fn nginx_peer(seconds: u64, connections: u32, work: &Path, get_body: &str) -> Op
         connections,
     );
     // SIGTERM, not SIGKILL: the nginx master must take its worker down with it.
-    // SAFETY: kill with the child's pid and a valid signal.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    sigterm(&child);
     let _ = child.wait();
     Some(m)
 }
@@ -351,4 +350,11 @@ fn main() {
             n.rps, n.p99_ms
         );
     }
+}
+
+/// SIGTERM by kill(1), so the bench needs no `unsafe`.
+fn sigterm(child: &std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
 }

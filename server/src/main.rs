@@ -1,4 +1,5 @@
 //! The `ssoplane` command line: `serve`, `token create|list|revoke`, `openapi`, `check-config`.
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -84,8 +84,7 @@ impl Server {
     }
 
     fn terminate(mut self) -> std::process::ExitStatus {
-        // SAFETY: kill with a valid pid and signal.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        support::sigterm(&self.child);
         self.child.wait().unwrap()
     }
 }

@@ -1155,8 +1155,7 @@ async fn nginx_forward_auth_example_protects_an_app() {
     let r = client.get(format!("{base}/login")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // SIGTERM, not SIGKILL: the master must take its worker down with it.
-    // SAFETY: kill with the child's pid and a valid signal.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    support::sigterm(&child);
     let _ = child.wait();
     env.s.stop().await;
 }

@@ -2,6 +2,7 @@
 //! own data dir and tokens, the real `terraform` CLI with a dev_overrides
 //! CLI config pointing at `terraform-provider-ssoplane` (no `terraform
 //! init`, offline), fresh work dirs, and test keys generated at run time.
+#![forbid(unsafe_code)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

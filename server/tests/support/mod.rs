@@ -203,3 +203,13 @@ pub fn idp_metadata_b64() -> String {
     let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#;
     base64::engine::general_purpose::STANDARD.encode(xml)
 }
+
+/// SIGTERM to a child process (a graceful stop), by kill(1) rather than an
+/// `unsafe` libc call.
+pub fn sigterm(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill(1)");
+    assert!(status.success(), "kill -TERM {}", child.id());
+}

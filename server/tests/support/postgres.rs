@@ -5,7 +5,6 @@
 
 #![allow(dead_code)]
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -22,32 +21,32 @@ fn free_port() -> u16 {
 }
 
 fn postgres_user() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    let id = |flag: &str, who: Option<&str>| -> Option<u32> {
+        let out = Command::new("id").arg(flag).args(who).output().ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    };
+    // initdb refuses to run as root: drop to the postgres user when root.
+    if id("-u", None)? != 0 {
         return None;
     }
-    let out = Command::new("id").args(["-u", "postgres"]).output().ok()?;
-    let uid = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
-    let out = Command::new("id").args(["-g", "postgres"]).output().ok()?;
-    let gid = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
-    Some((uid, gid))
+    Some((id("-u", Some("postgres"))?, id("-g", Some("postgres"))?))
 }
 
-fn as_postgres(cmd: &mut Command, ids: Option<(u32, u32)>, die_with_parent: bool) {
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if let Some((uid, gid)) = ids {
-                if libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            if die_with_parent {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
-            }
-            Ok(())
-        });
+/// `program` run as the postgres user (when we are root) and, when
+/// `die_with_parent`, stopped by SIGINT when the spawning thread ends: both
+/// through util-linux's setpriv, so this harness needs no `unsafe`.
+fn postgres_command(program: &str, ids: Option<(u32, u32)>, die_with_parent: bool) -> Command {
+    let mut cmd = Command::new("setpriv");
+    if let Some((uid, gid)) = ids {
+        cmd.arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={gid}"))
+            .arg("--clear-groups");
     }
+    if die_with_parent {
+        cmd.arg("--pdeathsig=INT");
+    }
+    cmd.arg("--").arg(program);
+    cmd
 }
 
 fn start_cluster() -> String {
@@ -61,7 +60,7 @@ fn start_cluster() -> String {
     if let Some((uid, gid)) = ids {
         std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap();
     }
-    let mut initdb = Command::new("initdb");
+    let mut initdb = postgres_command("initdb", ids, false);
     initdb.args([
         "-D",
         data.to_str().unwrap(),
@@ -73,7 +72,6 @@ fn start_cluster() -> String {
         "UTF8",
     ]);
     initdb.stdout(Stdio::null()).stderr(Stdio::null());
-    as_postgres(&mut initdb, ids, false);
     let status = initdb
         .status()
         .expect("initdb on PATH (PostgreSQL server binaries)");
@@ -85,7 +83,7 @@ fn start_cluster() -> String {
     // PR_SET_PDEATHSIG fires when the spawning *thread* ends, so spawn from a
     // thread that lives as long as the test process: postgres stops with it.
     std::thread::spawn(move || {
-        let mut pg = Command::new("postgres");
+        let mut pg = postgres_command("postgres", ids, true);
         pg.args([
             "-D",
             &data_s,
@@ -101,7 +99,6 @@ fn start_cluster() -> String {
             "max_connections=200",
         ]);
         pg.stdout(Stdio::null()).stderr(Stdio::null());
-        as_postgres(&mut pg, ids, true);
         let mut child = pg.spawn().expect("postgres on PATH");
         tx.send(child.id()).unwrap();
         let _ = child.wait();
