@@ -1041,7 +1041,10 @@ async fn nginx_forward_auth_example_protects_an_app() {
         .into_iter()
         .find(|p| std::path::Path::new(p).exists());
     let Some(nginx) = nginx else {
-        assert!(std::env::var_os("CI").is_none(), "nginx is required in CI");
+        assert!(
+            std::env::var_os("SSOPLANE_FULL_SUITE").is_none(),
+            "nginx is required by the full suite (scripts/test)"
+        );
         eprintln!("SKIPPED: nginx not installed");
         return;
     };
