@@ -245,11 +245,8 @@ async fn hostile_responses_are_refused() {
         Some(&st.request_id),
         json!({"sp_entity_id": "https://other-sp.example.com", "sp_metadata": env.sp_metadata.replace("https://sso.example.com/saml/okta/metadata", "https://other-sp.example.com")}),
     );
-    env.assert_refused(
-        env.post_acs(&resp, "", Some(&st.browser)).await,
-        "validation",
-    )
-    .await;
+    env.assert_refused(env.post_acs(&resp, "", Some(&st.browser)).await, "audience")
+        .await;
 
     // Issued by another IdP entity (right key, wrong issuer).
     let st = env.start("/").await;
@@ -1314,4 +1311,164 @@ async fn encrypted_name_ids_are_decrypted() {
         .post_acs(&encode(&tampered), "", Some(&st.browser))
         .await;
     env.assert_refused(r, "validation").await;
+}
+
+/// Another SP-initiated login in a browser that already has one pending;
+/// returns the new request's ID.
+async fn start_in_browser(env: &Env, browser: &str) -> String {
+    let r = no_redirects()
+        .get(format!("{}/saml/okta/login", env.s.url))
+        .header("cookie", format!("ssoplane_browser={browser}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cookie(&r, "ssoplane_browser").as_deref(), Some(browser));
+    let request = inflated(r.headers()["location"].to_str().unwrap(), "SAMLRequest");
+    let at = request.find(" ID=\"").unwrap() + 5;
+    request[at..at + request[at..].find('"').unwrap()].to_owned()
+}
+
+/// SAML core rules beyond signatures, each on a response the IdP really
+/// signed (edited before signing), so only the rule can refuse it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saml_core_semantics_are_enforced() {
+    let env = Env::new(Backend::Sqlite, json!({})).await;
+    let ours = "<ns1:AudienceRestriction><ns1:Audience>https://sso.example.com/saml/okta/metadata</ns1:Audience></ns1:AudienceRestriction>";
+    let other = "<ns1:AudienceRestriction><ns1:Audience>https://other-sp.example/metadata</ns1:Audience></ns1:AudienceRestriction>";
+    let refused: &[(&str, Value, &str)] = &[
+        // Every AudienceRestriction must hold (SAML core 2.5.1.4).
+        (
+            "two audience restrictions, one for another SP",
+            json!([[ours, format!("{ours}{other}")]]),
+            "audience",
+        ),
+        (
+            "another SP's restriction first",
+            json!([[ours, format!("{other}{ours}")]]),
+            "audience",
+        ),
+        // A condition we do not understand invalidates the assertion.
+        (
+            "unknown Condition",
+            json!([[
+                ours,
+                format!("{ours}<ns1:Condition xsi:type=\"ns1:Delegate\"/>")
+            ]]),
+            "validation",
+        ),
+        (
+            "unknown element in Conditions",
+            json!([[ours, format!("{ours}<ns2:Extra xmlns:ns2=\"urn:x\"/>")]]),
+            "validation",
+        ),
+        // Version="2.0" on Response and Assertion.
+        (
+            "Response Version 2.1",
+            json!([[
+                "Version=\"2.0\" IssueInstant",
+                "Version=\"2.1\" IssueInstant"
+            ]]),
+            "validation",
+        ),
+        (
+            "Assertion without Version",
+            json!([["<ns1:Assertion Version=\"2.0\"", "<ns1:Assertion"]]),
+            "validation",
+        ),
+    ];
+    for (what, edits, check) in refused {
+        let st = env.start("/").await;
+        let resp = env.response(
+            Some(&st.request_id),
+            json!({"edits": edits, "sign_assertion": true}),
+        );
+        let r = env.post_acs(&resp, "", Some(&st.browser)).await;
+        println!("{what}");
+        env.assert_refused(r, check).await;
+        let reason = env.last_event().await["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        println!("  -> {reason}");
+    }
+
+    // The Response's InResponseTo and the bearer confirmation's must agree,
+    // even when both name requests this browser started.
+    let st = env.start("/").await;
+    let second = start_in_browser(&env, &st.browser).await;
+    let xml_marker = format!("InResponseTo=\"{}\" />", st.request_id);
+    let resp = env.response(
+        Some(&st.request_id),
+        json!({"edits": [[xml_marker, format!("InResponseTo=\"{second}\" />")]], "sign_assertion": true}),
+    );
+    let r = env.post_acs(&resp, "", Some(&st.browser)).await;
+    env.assert_refused(r, "validation").await;
+
+    // OneTimeUse and ProxyRestriction are understood: accepted (OneTimeUse
+    // is what the replay store guarantees anyway).
+    let st = env.start("/").await;
+    let resp = env.response(
+        Some(&st.request_id),
+        json!({"edits": [[ours, format!("{ours}<ns1:OneTimeUse/><ns1:ProxyRestriction Count=\"0\"/>")]], "sign_assertion": true}),
+    );
+    let r = env.post_acs(&resp, "", Some(&st.browser)).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        env.last_event().await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_state_is_size_capped() {
+    let env = Env::new(
+        Backend::Sqlite,
+        json!({"allow_idp_initiated": true, "single_logout": true, "idp_slo_url": format!("{IDP}/slo")}),
+    )
+    .await;
+    // What we send stays within SAML's 80 bytes.
+    let r = no_redirects()
+        .get(format!(
+            "{}/saml/okta/login?redirect_to=/{}",
+            env.s.url,
+            "a".repeat(2000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let sent = query_of(r.headers()["location"].to_str().unwrap())["RelayState"].clone();
+    assert!(sent.len() <= 80, "{sent}");
+    // What we accept is capped at a few KiB, with a precise error.
+    let r = no_redirects()
+        .get(format!(
+            "{}/saml/okta/login?redirect_to=/{}",
+            env.s.url,
+            "a".repeat(5000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("too long"));
+    let resp = env.response(None, json!({}));
+    let long = format!("/{}", "a".repeat(5000));
+    env.assert_refused(env.post_acs(&resp, &long, None).await, "relay_state")
+        .await;
+    // An IdP's LogoutRequest whose RelayState we would have to send back
+    // oversized is refused, not echoed into a Location header.
+    let mut input = env.base();
+    input["destination"] = json!("https://sso.example.com/saml/okta/slo");
+    input["sp_entity_id"] = json!("https://sso.example.com/saml/okta/metadata");
+    input["name_id"] = json!("ada-nameid");
+    input["relay_state"] = json!("r".repeat(81));
+    let lr = pysaml2("logout-request", input);
+    let r = no_redirects()
+        .get(local(&env, lr["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().get("location").is_none());
 }

@@ -55,12 +55,13 @@ pub enum AcsError {
     Decrypt(#[from] super::decrypt::DecryptError),
     #[error("the assertion is not encrypted but want_assertions_encrypted is on")]
     NotEncrypted,
-    #[error("the assertion has no AudienceRestriction naming our entity ID {0:?}")]
-    NoAudience(String),
     #[error("RelayState {0:?} does not match the configured relay_state")]
     RelayStateMismatch(String),
-    #[error("RelayState redirect target is not allowed: {0:?}")]
-    RelayStateOffsite(String),
+    #[error("RelayState redirect target is refused ({why}): {target:?}")]
+    RelayStateOffsite {
+        why: super::relay::Refused,
+        target: String,
+    },
     #[error(transparent)]
     Mapping(#[from] attributes::MappingError),
     #[error(transparent)]
@@ -100,11 +101,11 @@ impl AcsError {
             | AcsError::Misplaced
             | AcsError::Unreadable(_)
             | AcsError::Signature(_)
-            | AcsError::Rule(_)
             | AcsError::Task(_) => "validation",
+            AcsError::Rule(RuleError::Audience(_) | RuleError::NoAudience(_)) => "audience",
+            AcsError::Rule(_) => "validation",
             AcsError::NotEncrypted | AcsError::Decrypt(_) => "encryption",
-            AcsError::NoAudience(_) => "audience",
-            AcsError::RelayStateMismatch(_) | AcsError::RelayStateOffsite(_) => "relay_state",
+            AcsError::RelayStateMismatch(_) | AcsError::RelayStateOffsite { .. } => "relay_state",
             AcsError::Mapping(_) => "mapping",
             AcsError::Denied(_) => "authorization",
             AcsError::Provision(_) => "provisioning",
@@ -228,7 +229,7 @@ pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, A
         now: chrono::Utc::now(),
     };
     expect.response(&response, response_signed)?;
-    expect.assertion(&assertion)?;
+    expect.assertion(&assertion, response.in_response_to.as_deref())?;
     Ok(Verified {
         assertion,
         in_response_to: scan.in_response_to,
@@ -270,6 +271,12 @@ pub async fn accept(
     relay_state: &str,
     browser: Option<&str>,
 ) -> Result<Accepted, AcsError> {
+    if relay_state.len() > super::relay::MAX_ACCEPTED {
+        return Err(AcsError::RelayStateOffsite {
+            why: super::relay::Refused::TooLong,
+            target: relay_state.chars().take(200).collect(),
+        });
+    }
     let xml = decode(saml_response)?;
     let now = crate::identity::sessions::now_secs();
     let requests = match browser {
@@ -335,6 +342,10 @@ fn idp_initiated_target(rt: &Runtime, relay_state: &str) -> Result<String, AcsEr
         return Ok("/".into());
     }
     let root = rt.sp.metadata_url.split("/saml/").next().unwrap_or("");
-    super::relay::allowed_target(relay_state, root, &s.allowed_redirect_urls)
-        .ok_or_else(|| AcsError::RelayStateOffsite(relay_state.chars().take(200).collect()))
+    super::relay::allowed_target(relay_state, root, &s.allowed_redirect_urls).map_err(|why| {
+        AcsError::RelayStateOffsite {
+            why,
+            target: relay_state.chars().take(200).collect(),
+        }
+    })
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::xml::El;
 
 use super::ns::ASSERTION as SAML;
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AssertionError {
@@ -45,6 +46,7 @@ pub struct Attribute {
 #[derive(Debug, Clone)]
 pub struct Assertion {
     pub id: String,
+    pub version: Option<String>,
     pub issue_instant: DateTime<Utc>,
     pub issuer: Option<String>,
     pub name_id: Option<String>,
@@ -53,6 +55,10 @@ pub struct Assertion {
     pub not_on_or_after: Option<DateTime<Utc>>,
     /// One list per AudienceRestriction; `None` when Conditions has none.
     pub audience_restrictions: Option<Vec<Vec<String>>>,
+    /// Conditions the SP does not understand (any but AudienceRestriction,
+    /// OneTimeUse and ProxyRestriction), by name: they make the assertion
+    /// invalid (SAML core 2.5.1).
+    pub unknown_conditions: Vec<String>,
     pub session_index: Option<String>,
     pub attributes: Vec<Attribute>,
 }
@@ -90,6 +96,7 @@ impl Assertion {
             .transpose()?;
         let mut out = Assertion {
             id,
+            version: el.attr("Version"),
             issue_instant,
             issuer,
             name_id: None,
@@ -97,6 +104,7 @@ impl Assertion {
             not_before: None,
             not_on_or_after: None,
             audience_restrictions: None,
+            unknown_conditions: Vec::new(),
             session_index: None,
             attributes: Vec::new(),
         };
@@ -137,16 +145,29 @@ impl Assertion {
         if let Some(conditions) = el.child(SAML, "Conditions") {
             out.not_before = time(conditions.attr("NotBefore"), "Conditions NotBefore")?;
             out.not_on_or_after = time(conditions.attr("NotOnOrAfter"), "Conditions NotOnOrAfter")?;
-            let restrictions: Vec<Vec<String>> = conditions
-                .children()
-                .filter(|r| r.is(SAML, "AudienceRestriction"))
-                .map(|r| {
-                    r.children()
-                        .filter(|a| a.is(SAML, "Audience"))
-                        .map(|a| simple(a, "Audience").map(|t| t.trim().to_owned()))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .collect::<Result<_, _>>()?;
+            let mut restrictions: Vec<Vec<String>> = Vec::new();
+            for c in conditions.children() {
+                if c.is(SAML, "AudienceRestriction") {
+                    restrictions.push(
+                        c.children()
+                            .filter(|a| a.is(SAML, "Audience"))
+                            .map(|a| simple(a, "Audience"))
+                            .collect::<Result<Vec<_>, _>>()?,
+                    );
+                } else if !(c.is(SAML, "OneTimeUse") || c.is(SAML, "ProxyRestriction")) {
+                    // OneTimeUse is what the replay store guarantees for every
+                    // assertion; ProxyRestriction limits what an SP that is
+                    // not an IdP never does: both are honoured by nature.
+                    let name = String::from_utf8_lossy(c.local_name()).into_owned();
+                    let kind = c
+                        .attr_ns(XSI, "type")
+                        .map(|t| {
+                            format!("{name} of type {}", t.chars().take(100).collect::<String>())
+                        })
+                        .unwrap_or(name);
+                    out.unknown_conditions.push(kind);
+                }
+            }
             out.audience_restrictions = (!restrictions.is_empty()).then_some(restrictions);
         }
         out.session_index = el

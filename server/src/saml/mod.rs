@@ -156,21 +156,20 @@ async fn login_handler(
         Err(e) => return provider_error(&e, &cid.0),
     };
     let redirect_to = query.map(|q| q.0.redirect_to).unwrap_or_default();
-    let Some(target) = relay::allowed_target(
+    let target = match relay::allowed_target(
         &redirect_to,
         state.settings.root_url(),
         &rt.settings.allowed_redirect_urls,
-    ) else {
-        tracing::warn!(
-            correlation_id = cid.0,
-            provider,
-            "login refused: redirect_to is off-site and not allowed"
-        );
-        return pages::error(
-            StatusCode::BAD_REQUEST,
-            "The page to return to after sign-in is not allowed.",
-            &cid.0,
-        );
+    ) {
+        Ok(t) => t,
+        Err(why) => {
+            tracing::warn!(correlation_id = cid.0, provider, reason = %why, "login refused: redirect_to");
+            let message = match why {
+                relay::Refused::TooLong => "The page to return to after sign-in is too long.",
+                relay::Refused::NotAllowed => "The page to return to after sign-in is not allowed.",
+            };
+            return pages::error(StatusCode::BAD_REQUEST, message, &cid.0);
+        }
     };
     let browser = cookies::get(&headers, cookies::BROWSER)
         .filter(|b| {
@@ -424,6 +423,11 @@ async fn idp_initiated_logout(
     relay_state: &str,
     cid: &str,
 ) -> Response {
+    // The RelayState is sent back with our answer: refused before anything
+    // is done rather than echoed oversized into a Location header.
+    if relay_state.len() > relay::MAX_EMITTED {
+        return slo_failed(&slo::SloError::RelayStateTooLong, &rt.provider, cid);
+    }
     let logout = match msg.and_then(|m| slo::check_request(rt, &m)) {
         Ok(l) => l,
         Err(e) => return slo_failed(&e, &rt.provider, cid),

@@ -1,12 +1,34 @@
 //! Where a login may send the browser afterwards. Only same-origin paths and
 //! the provider's `allowed_redirect_urls` (scheme + host + port + path prefix,
 //! `*.example.com` wildcards) pass: anything else would make us an open
-//! redirector that phishing can borrow.
+//! redirector that phishing can borrow. Targets and RelayState values are
+//! size-capped: what we accept (a few KiB, a URL's worth) and what we send
+//! ourselves (80 bytes, SAML bindings §3.4.3).
 
 use url::Url;
 
-/// Returns the target to redirect to, or None when it is not allowed.
-pub fn allowed_target(target: &str, root_url: &str, allowed: &[String]) -> Option<String> {
+/// Longest redirect target or RelayState accepted from a browser or an IdP.
+pub const MAX_ACCEPTED: usize = 4096;
+/// Longest RelayState we send (SAML bindings §3.4.3).
+pub const MAX_EMITTED: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("the target is longer than {MAX_ACCEPTED} bytes")]
+    TooLong,
+    #[error("the target is off-site and not in allowed_redirect_urls")]
+    NotAllowed,
+}
+
+/// Returns the target to redirect to, or why it is refused.
+pub fn allowed_target(target: &str, root_url: &str, allowed: &[String]) -> Result<String, Refused> {
+    if target.len() > MAX_ACCEPTED {
+        return Err(Refused::TooLong);
+    }
+    same_site_or_allowed(target, root_url, allowed).ok_or(Refused::NotAllowed)
+}
+
+fn same_site_or_allowed(target: &str, root_url: &str, allowed: &[String]) -> Option<String> {
     let target = target.trim();
     if target.is_empty() {
         return Some("/".to_owned());
@@ -60,7 +82,7 @@ fn matches_pattern(url: &Url, pattern: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::allowed_target;
+    use super::{allowed_target, Refused, MAX_ACCEPTED};
 
     const ROOT: &str = "https://sso.example.com";
 
@@ -68,9 +90,11 @@ mod tests {
     fn same_origin_paths_pass_and_tricks_do_not() {
         assert_eq!(
             allowed_target("/app?x=1", ROOT, &[]).as_deref(),
-            Some("/app?x=1")
+            Ok("/app?x=1")
         );
-        assert_eq!(allowed_target("", ROOT, &[]).as_deref(), Some("/"));
+        assert_eq!(allowed_target("", ROOT, &[]).as_deref(), Ok("/"));
+        let long = format!("/{}", "a".repeat(MAX_ACCEPTED));
+        assert_eq!(allowed_target(&long, ROOT, &[]), Err(Refused::TooLong));
         for bad in [
             "//evil.com",
             "/\\evil.com",
@@ -79,9 +103,13 @@ mod tests {
             "https://sso.example.com.evil.com/",
             "https://user@sso.example.com/",
         ] {
-            assert_eq!(allowed_target(bad, ROOT, &[]), None, "{bad}");
+            assert_eq!(
+                allowed_target(bad, ROOT, &[]),
+                Err(Refused::NotAllowed),
+                "{bad}"
+            );
         }
-        assert!(allowed_target("https://sso.example.com/x", ROOT, &[]).is_some());
+        assert!(allowed_target("https://sso.example.com/x", ROOT, &[]).is_ok());
     }
 
     #[test]
@@ -90,11 +118,11 @@ mod tests {
             "https://*.apps.example.com/dash".to_owned(),
             "https://wiki.example.com".to_owned(),
         ];
-        assert!(allowed_target("https://a.apps.example.com/dash/x", ROOT, &allowed).is_some());
-        assert!(allowed_target("https://apps.example.com/dash", ROOT, &allowed).is_none());
-        assert!(allowed_target("https://a.apps.example.com/dashboard", ROOT, &allowed).is_none());
-        assert!(allowed_target("http://a.apps.example.com/dash", ROOT, &allowed).is_none());
-        assert!(allowed_target("https://wiki.example.com/page", ROOT, &allowed).is_some());
-        assert!(allowed_target("https://wiki.example.com:8443/page", ROOT, &allowed).is_none());
+        assert!(allowed_target("https://a.apps.example.com/dash/x", ROOT, &allowed).is_ok());
+        assert!(allowed_target("https://apps.example.com/dash", ROOT, &allowed).is_err());
+        assert!(allowed_target("https://a.apps.example.com/dashboard", ROOT, &allowed).is_err());
+        assert!(allowed_target("http://a.apps.example.com/dash", ROOT, &allowed).is_err());
+        assert!(allowed_target("https://wiki.example.com/page", ROOT, &allowed).is_ok());
+        assert!(allowed_target("https://wiki.example.com:8443/page", ROOT, &allowed).is_err());
     }
 }

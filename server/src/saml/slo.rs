@@ -63,6 +63,11 @@ pub enum SloError {
     Status(String),
     #[error(transparent)]
     Decrypt(#[from] super::decrypt::DecryptError),
+    #[error(
+        "the RelayState is longer than the {} bytes SAML allows; it would be sent back as is",
+        super::relay::MAX_EMITTED
+    )]
+    RelayStateTooLong,
     #[error("cannot build the logout message: {0}")]
     Build(String),
 }
@@ -337,6 +342,9 @@ fn outbound(
     write: impl Fn(Option<&str>) -> String,
     relay_state: &str,
 ) -> Result<Outbound, SloError> {
+    if relay_state.len() > super::relay::MAX_EMITTED {
+        return Err(SloError::RelayStateTooLong);
+    }
     let signer = rt.signer();
     if endpoint.binding == POST {
         let xml = match &signer {

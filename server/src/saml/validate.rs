@@ -40,8 +40,21 @@ pub enum RuleError {
     NotYetValid(String),
     #[error("the assertion expired at {0}")]
     Expired(String),
-    #[error("the assertion's AudienceRestriction does not name our entity ID {0:?}")]
+    #[error(
+        "an AudienceRestriction of the assertion does not name our entity ID {0:?} (each must)"
+    )]
     Audience(String),
+    #[error("the assertion has no AudienceRestriction; strict mode wants one naming our entity ID {0:?}")]
+    NoAudience(String),
+    #[error("the {what} has {found}; SAML 2.0 messages carry Version=\"2.0\"")]
+    Version { what: &'static str, found: String },
+    #[error("the assertion carries a condition the SP does not understand: {0}")]
+    UnknownCondition(String),
+    #[error("the Response answers request {response:?} but its bearer confirmation answers {confirmation:?}")]
+    InResponseToMismatch {
+        response: String,
+        confirmation: String,
+    },
     #[error("the assertion has no bearer SubjectConfirmation")]
     NoBearer,
     #[error("bearer SubjectConfirmation: {0}")]
@@ -50,6 +63,7 @@ pub enum RuleError {
 
 /// What the Response element says about itself.
 pub struct ResponseFields {
+    pub version: Option<String>,
     pub destination: Option<String>,
     pub in_response_to: Option<String>,
     pub issue_instant: Option<String>,
@@ -60,12 +74,11 @@ pub struct ResponseFields {
 impl ResponseFields {
     pub fn read(root: El<'_>) -> ResponseFields {
         ResponseFields {
+            version: root.attr("Version"),
             destination: root.attr("Destination"),
             in_response_to: root.attr("InResponseTo"),
             issue_instant: root.attr("IssueInstant"),
-            issuer: root
-                .child(ASSERTION_NS, "Issuer")
-                .map(|i| i.text().trim().to_owned()),
+            issuer: root.child(ASSERTION_NS, "Issuer").map(|i| i.text()),
             status: root
                 .child(PROTOCOL_NS, "Status")
                 .and_then(|s| s.child(PROTOCOL_NS, "StatusCode"))
@@ -85,6 +98,20 @@ pub struct Expect<'a> {
     pub skew: Duration,
     pub require_audience: bool,
     pub now: DateTime<Utc>,
+}
+
+fn version(what: &'static str, found: &Option<String>) -> Result<(), RuleError> {
+    match found.as_deref() {
+        Some("2.0") => Ok(()),
+        Some(other) => Err(RuleError::Version {
+            what,
+            found: format!("Version {:?}", other.chars().take(20).collect::<String>()),
+        }),
+        None => Err(RuleError::Version {
+            what,
+            found: "no Version".to_owned(),
+        }),
+    }
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
@@ -118,6 +145,7 @@ impl Expect<'_> {
     }
 
     pub fn response(&self, r: &ResponseFields, signed: bool) -> Result<(), RuleError> {
+        version("Response", &r.version)?;
         // An unsigned Response may omit Destination; a signed one must name
         // us, or a response meant for another SP could be replayed here.
         if (signed || r.destination.is_some()) && r.destination.as_deref() != Some(self.acs_url) {
@@ -147,9 +175,17 @@ impl Expect<'_> {
         }
     }
 
-    pub fn assertion(&self, a: &Assertion) -> Result<(), RuleError> {
+    /// The assertion's own rules; `response_in_response_to` is the
+    /// enclosing Response's InResponseTo, which a bearer confirmation's must
+    /// equal when both are present.
+    pub fn assertion(
+        &self,
+        a: &Assertion,
+        response_in_response_to: Option<&str>,
+    ) -> Result<(), RuleError> {
+        version("assertion", &a.version)?;
         self.issued("assertion", a.issue_instant)?;
-        let issuer = a.issuer.as_deref().map(str::trim);
+        let issuer = a.issuer.as_deref();
         if issuer != Some(self.idp_entity_id) {
             return Err(RuleError::Issuer {
                 what: "assertion",
@@ -167,19 +203,26 @@ impl Expect<'_> {
                 return Err(RuleError::Expired(stamp(na)));
             }
         }
-        let restrictions = a.audience_restrictions.as_ref();
-        let names_us =
-            restrictions.is_some_and(|rs| rs.iter().any(|r| r.iter().any(|x| x == self.entity_id)));
-        // Without a restriction the assertion is for anyone; strict mode
-        // wants it addressed to us, lax mode only refuses one for another SP.
-        if !names_us && (self.require_audience || restrictions.is_some_and(|rs| !rs.is_empty())) {
-            return Err(RuleError::Audience(self.entity_id.to_owned()));
+        if let Some(unknown) = a.unknown_conditions.first() {
+            return Err(RuleError::UnknownCondition(unknown.clone()));
         }
-        self.bearer(a)
+        // Every AudienceRestriction must name us (SAML core 2.5.1.4): one
+        // that names only another SP makes the assertion not ours. Without
+        // any, the assertion is for anyone: strict mode refuses that.
+        match &a.audience_restrictions {
+            Some(rs) if !rs.iter().all(|r| r.iter().any(|x| x == self.entity_id)) => {
+                return Err(RuleError::Audience(self.entity_id.to_owned()))
+            }
+            None if self.require_audience => {
+                return Err(RuleError::NoAudience(self.entity_id.to_owned()))
+            }
+            _ => {}
+        }
+        self.bearer(a, response_in_response_to)
     }
 
     /// One bearer confirmation must fully hold (SAML profiles §4.1.4.2).
-    fn bearer(&self, a: &Assertion) -> Result<(), RuleError> {
+    fn bearer(&self, a: &Assertion, response_irt: Option<&str>) -> Result<(), RuleError> {
         let bearers: Vec<_> = a
             .confirmations
             .iter()
@@ -200,17 +243,24 @@ impl Expect<'_> {
                     (_, Some(na)) if na + self.skew <= self.now => {
                         format!("expired at {}", stamp(na))
                     }
-                    _ if d.recipient.as_deref().map(str::trim) != Some(self.acs_url) => {
+                    _ if d.recipient.as_deref() != Some(self.acs_url) => {
                         format!(
                             "Recipient {:?} is not our ACS URL {:?}",
                             d.recipient, self.acs_url
                         )
                     }
-                    _ if self.solicited(d.in_response_to.as_deref()) => return Ok(()),
-                    _ => format!(
-                        "InResponseTo {:?} names no request this browser started",
-                        d.in_response_to
-                    ),
+                    _ => match (response_irt, d.in_response_to.as_deref()) {
+                        (Some(r), Some(c)) if r != c => {
+                            return Err(RuleError::InResponseToMismatch {
+                                response: r.to_owned(),
+                                confirmation: c.to_owned(),
+                            })
+                        }
+                        (_, irt) if self.solicited(irt) => return Ok(()),
+                        (_, irt) => {
+                            format!("InResponseTo {irt:?} names no request this browser started")
+                        }
+                    },
                 },
             };
             first.get_or_insert(why);

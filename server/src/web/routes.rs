@@ -255,7 +255,7 @@ async fn local_login(
     };
     let target =
         crate::saml::relay::allowed_target(&form.redirect_to, state.settings.root_url(), &[])
-            .unwrap_or_else(|| "/".into());
+            .unwrap_or_else(|_| "/".into());
     match local_admin::sign_in(
         &state.store,
         &state.local_throttle,

@@ -30,8 +30,9 @@ Commands:
                         that ship with pysaml2 (with xmlschema, not libxml2)
                  in: xml, schema ("protocol" | "metadata"); out: {"error": null | text}
 
-"response" also takes encrypt_name_id: the NameID becomes an EncryptedID
-(AES-256-CBC content, RSA-OAEP key transport, by xmlsec1), before signing.
+"response" also takes, applied before signing: edits ([from, to] text
+replacements of the unsigned XML) and encrypt_name_id (the NameID becomes an
+EncryptedID: AES-256-CBC content, RSA-OAEP key transport, by xmlsec1).
 """
 
 import base64
@@ -129,6 +130,9 @@ def response(req, workdir):
         return original(statement, enc_key, template, session_key, *args[1:], **kwargs)
 
     idp.sec.encrypt_assertion = encrypt_assertion
+    if req.get("encrypt_name_id") or req.get("edits"):
+        xml = custom_response(idp, req, workdir)
+        return {"saml_response": base64.b64encode(xml.encode()).decode(), "xml": xml}
     name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"])
     resp = idp.create_authn_response(
         identity=req.get("identity", {}),
@@ -146,8 +150,6 @@ def response(req, workdir):
         digest_alg=DIGEST_SHA1 if req.get("sha1") else DIGEST_SHA256,
     )
     xml = str(resp)
-    if req.get("encrypt_name_id"):
-        xml = with_encrypted_name_id(idp, req, resp, workdir)
     return {"saml_response": base64.b64encode(xml.encode()).decode(), "xml": xml}
 
 
@@ -164,12 +166,14 @@ def sp_encryption_cert(req, workdir):
     return path
 
 
-def with_encrypted_name_id(idp, req, resp, workdir):
-    """Replaces the assertion's NameID with an EncryptedID, then signs as asked
-    (the signature covers the ciphertext, as real IdPs do)."""
+def custom_response(idp, req, workdir):
+    """A response changed before it is signed: `edits` ([from, to] text
+    replacements, each required to apply), and `encrypt_name_id` (the NameID
+    becomes an EncryptedID). Then signed as asked, so the IdP's signature
+    covers exactly what the SP receives."""
     from saml2 import class_name, samlp
     from saml2.saml import Assertion
-    from saml2.sigver import pre_encryption_part, pre_signature_part
+    from saml2.sigver import pre_signature_part
 
     unsigned = idp.create_authn_response(
         identity=req.get("identity", {}),
@@ -197,7 +201,24 @@ def with_encrypted_name_id(idp, req, resp, workdir):
     xml = str(unsigned)
     import re
 
-    # Wrap the NameID in an EncryptedID, then let xmlsec1 encrypt it there.
+    for old, new in req.get("edits") or []:
+        assert old in xml, f"edit {old!r} does not apply to {xml}"
+        xml = xml.replace(old, new)
+    if req.get("encrypt_name_id"):
+        xml = encrypt_name_id(idp, req, workdir, xml)
+    if req.get("sign_assertion"):
+        xml = idp.sec.sign_statement(xml, class_name(Assertion()), node_id=unsigned.assertion.id)
+    if req.get("sign_response", True):
+        xml = idp.sec.sign_statement(xml, class_name(samlp.Response()), node_id=unsigned.id)
+    return xml
+
+
+def encrypt_name_id(idp, req, workdir, xml):
+    """Wraps the NameID in an EncryptedID, then lets xmlsec1 encrypt it there."""
+    import re
+
+    from saml2.sigver import pre_encryption_part
+
     xml, n = re.subn(r"(<(\w+:)?NameID\b.*?</(\w+:)?NameID>)",
                      lambda m: '<ns1:EncryptedID xmlns:ns1="urn:oasis:names:tc:SAML:2.0:assertion">'
                      + m.group(1) + "</ns1:EncryptedID>", xml, count=1, flags=re.S)
@@ -207,10 +228,6 @@ def with_encrypted_name_id(idp, req, resp, workdir):
     xml = idp.sec.crypto.encrypt_assertion(
         xml, sp_encryption_cert(req, workdir), template, key_type="aes-256",
         node_xpath="//*[local-name()='EncryptedID']/*[local-name()='NameID']")
-    if req.get("sign_assertion"):
-        xml = idp.sec.sign_statement(xml, class_name(Assertion()), node_id=unsigned.assertion.id)
-    if req.get("sign_response", True):
-        xml = idp.sec.sign_statement(xml, class_name(samlp.Response()), node_id=unsigned.id)
     return xml
 
 
