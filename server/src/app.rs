@@ -157,6 +157,7 @@ pub async fn serve(
         store = store.backend(),
         "ssoplane listening"
     );
+    warn_if_plain_http(&config.server.root_url());
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server = tokio::spawn(async move {
@@ -191,6 +192,27 @@ pub async fn serve(
     // Closing the pool waits for open transactions to end: no torn writes.
     store.close().await;
     Ok(())
+}
+
+/// Plain http is fine on one's own machine; anywhere else it means cookies
+/// without `Secure` (readable on the wire) and a sign-in cookie browsers only
+/// send back same-site, which costs every SP-initiated login one extra step.
+fn warn_if_plain_http(root_url: &str) {
+    let Ok(url) = url::Url::parse(root_url) else {
+        return;
+    };
+    let local = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => true,
+    };
+    if url.scheme() == "http" && !local {
+        tracing::warn!(
+            root_url,
+            "root_url is plain http on a non-local host: session cookies cannot be Secure, and each SP-initiated login takes an extra same-site step in the browser; serve ssoplane over https"
+        );
+    }
 }
 
 pub async fn listen(addr: &str) -> Result<TcpListener, StartError> {

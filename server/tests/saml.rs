@@ -7,7 +7,6 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::process::{Command, Stdio};
 
 use support::idp::{cookie, no_redirects, pysaml2, Env, Idp, IDP};
 use support::{key_and_cert, Backend, TestServer};
@@ -1034,15 +1033,7 @@ async fn sessions_expire_when_idle() {
 /// The example nginx config in examples/nginx protects an app with /auth/verify, for real.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_forward_auth_example_protects_an_app() {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    let Some(nginx) = nginx else {
-        assert!(
-            std::env::var_os("SSOPLANE_FULL_SUITE").is_none(),
-            "nginx is required by the full suite (scripts/test)"
-        );
-        eprintln!("SKIPPED: nginx not installed");
+    let Some(nginx) = support::nginx::binary() else {
         return;
     };
     let env = Env::new(Backend::Sqlite, json!({})).await;
@@ -1068,7 +1059,6 @@ async fn nginx_forward_auth_example_protects_an_app() {
     });
     tokio::spawn(async move { axum::serve(app_listener, app).await.unwrap() });
 
-    let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -1083,48 +1073,9 @@ async fn nginx_forward_auth_example_protects_an_app() {
         .replace("127.0.0.1:8080", env.s.url.trim_start_matches("http://"))
         .replace("127.0.0.1:3000", &app_addr.to_string())
         .replace("127.0.0.1:8443", &format!("127.0.0.1:{port}"));
-    std::fs::write(dir.path().join("site.conf"), site).unwrap();
-    let d = dir.path().display();
-    std::fs::write(
-        dir.path().join("nginx.conf"),
-        format!(
-            "worker_processes 1; daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
-             http {{ access_log off; client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp; uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;\n\
-             include {d}/site.conf; }}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
-    let mut child = Command::new(nginx)
-        .args([
-            "-c",
-            &dir.path().join("nginx.conf").display().to_string(),
-            "-p",
-            &d.to_string(),
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let _nginx = support::nginx::Nginx::start(nginx, &site, port).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = no_redirects();
-    let mut ready = false;
-    for _ in 0..100 {
-        if client
-            .get(format!("{base}/healthz-nothing"))
-            .send()
-            .await
-            .is_ok()
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(
-        ready,
-        "nginx did not start: {}",
-        std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
-    );
 
     // No session: off to the login page, even with forged identity headers.
     let r = client
@@ -1154,9 +1105,6 @@ async fn nginx_forward_auth_example_protects_an_app() {
     // The login page is served through the proxy too.
     let r = client.get(format!("{base}/login")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    // SIGTERM, not SIGKILL: the master must take its worker down with it.
-    support::sigterm(&child);
-    let _ = child.wait();
     env.s.stop().await;
 }
 
@@ -1471,4 +1419,76 @@ async fn relay_state_is_size_capped() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.headers().get("location").is_none());
+}
+
+/// The same-site resubmission keeps the browser binding: the second POST
+/// still has to carry the cookie of the browser that started the login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_posts_without_the_cookie_are_resubmitted_not_trusted() {
+    let env = Env::new(Backend::Sqlite, json!({})).await;
+    let st = env.start("/").await;
+    let resp = env.response(Some(&st.request_id), json!({}));
+    let post = |fields: Vec<(&'static str, String)>, cookie: Option<String>| {
+        let mut req = no_redirects()
+            .post(format!("{}/saml/okta/acs", env.s.url))
+            .header("origin", "https://idp.test")
+            .form(&fields);
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("ssoplane_browser={c}"));
+        }
+        req.send()
+    };
+    // The IdP's cross-site POST without the cookie gets the same-site step.
+    let r = post(
+        vec![("SAMLResponse", resp.clone()), ("RelayState", "x".into())],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(cookie(&r, "ssoplane_session").is_none());
+    let page = r.text().await.unwrap();
+    assert_eq!(form_field(&page, "SAMLResponse"), resp);
+    assert_eq!(form_field(&page, "ssoplane_resubmitted"), "1");
+    assert!(page.contains("action=\"https://sso.example.com/saml/okta/acs\""));
+    // Resubmitted, still without the cookie: refused, and says why.
+    let r = post(
+        vec![
+            ("SAMLResponse", resp.clone()),
+            ("ssoplane_resubmitted", "1".into()),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    env.assert_refused(r, "in_response_to").await;
+    assert!(env.last_event().await["reason"]
+        .as_str()
+        .unwrap()
+        .contains("did not send its sign-in cookie"));
+    // Resubmitted with another browser's cookie: the binding refuses it.
+    let other = env.start("/").await;
+    let r = post(
+        vec![
+            ("SAMLResponse", resp.clone()),
+            ("ssoplane_resubmitted", "1".into()),
+        ],
+        Some(other.browser),
+    )
+    .await
+    .unwrap();
+    env.assert_refused(r, "in_response_to").await;
+    // With this browser's cookie it is the login it always was.
+    let r = post(
+        vec![("SAMLResponse", resp), ("ssoplane_resubmitted", "1".into())],
+        Some(st.browser),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        env.last_event().await
+    );
 }

@@ -35,6 +35,8 @@ pub enum AcsError {
     Unsolicited,
     #[error("InResponseTo {0:?} matches no login started by this browser")]
     UnknownRequest(String),
+    #[error("InResponseTo {0:?}: the browser did not send its sign-in cookie (blocked cookies, or a root_url that differs from the address in the browser)")]
+    NoBrowserCookie(String),
     #[error("the response was already used (request {0:?} consumed)")]
     RequestReplayed(String),
     #[error("assertion {0:?} was already used: replay refused")]
@@ -49,8 +51,8 @@ pub enum AcsError {
     Signature(#[from] DsigError),
     #[error(transparent)]
     Rule(#[from] RuleError),
-    #[error("verification task failed: {0}")]
-    Task(String),
+    #[error(transparent)]
+    Work(#[from] super::work::WorkError),
     #[error(transparent)]
     Decrypt(#[from] super::decrypt::DecryptError),
     #[error("the assertion is not encrypted but want_assertions_encrypted is on")]
@@ -77,12 +79,16 @@ impl AcsError {
         match self {
             AcsError::Provider(RuntimeError::Unknown(_) | RuntimeError::Disabled(_)) => "This sign-in method is not available.",
             AcsError::Provider(_) | AcsError::Store(_) => "Sign-in is misconfigured or temporarily unavailable.",
+            AcsError::Work(_) => "Sign-in is busy; try again in a moment.",
             AcsError::Denied(_) | AcsError::Provision(ProvisionError::Disabled(_) | ProvisionError::SignUpDisabled(_) | ProvisionError::NoExistingGroup(_)) => {
                 "Your account is not allowed to sign in here."
             }
             AcsError::Provision(_) => "Sign-in is misconfigured; your administrator has been told.",
             AcsError::UnknownRequest(_) | AcsError::RequestReplayed(_) | AcsError::Unsolicited => {
                 "This sign-in was not started from this browser, or it was already used. Start again from the sign-in page."
+            }
+            AcsError::NoBrowserCookie(_) => {
+                "This browser did not send back the cookie set when sign-in started, so the answer cannot be matched to it. Allow cookies for this site and start again from the sign-in page."
             }
             _ => "The identity provider's answer could not be accepted.",
         }
@@ -95,13 +101,13 @@ impl AcsError {
             AcsError::Encoding => "encoding",
             AcsError::Guard(_) => "xml_guard",
             AcsError::Unsolicited => "unsolicited",
-            AcsError::UnknownRequest(_) => "in_response_to",
+            AcsError::UnknownRequest(_) | AcsError::NoBrowserCookie(_) => "in_response_to",
             AcsError::RequestReplayed(_) | AcsError::AssertionReplayed(_) => "replay",
             AcsError::Unsigned
             | AcsError::Misplaced
             | AcsError::Unreadable(_)
-            | AcsError::Signature(_)
-            | AcsError::Task(_) => "validation",
+            | AcsError::Signature(_) => "validation",
+            AcsError::Work(_) => "busy",
             AcsError::Rule(RuleError::Audience(_) | RuleError::NoAudience(_)) => "audience",
             AcsError::Rule(_) => "validation",
             AcsError::NotEncrypted | AcsError::Decrypt(_) => "encryption",
@@ -194,7 +200,7 @@ pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, A
         let el = assertion_of(root).ok_or(AcsError::Misplaced)?;
         if scan.encrypted {
             // What the ciphertext held is checked like the outer message was.
-            guard::no_nested_assertion(el)?;
+            guard::check_decrypted(el)?;
         }
         match dsig::signature_of(el)? {
             Some(sig) => dsig::verify_enveloped(&doc, el, sig, &rt.idp.signing_keys, s.allow_sha1)?,
@@ -266,6 +272,7 @@ fn replay_horizon(rt: &Runtime, assertion: &Assertion) -> i64 {
 
 pub async fn accept(
     store: &Store,
+    workers: &super::work::Workers,
     rt: Arc<Runtime>,
     saml_response: &str,
     relay_state: &str,
@@ -289,9 +296,12 @@ pub async fn accept(
         in_response_to,
     } = {
         let rt = Arc::clone(&rt);
-        tokio::task::spawn_blocking(move || verify(&rt, &xml, &pending))
-            .await
-            .map_err(|e| AcsError::Task(e.to_string()))??
+        match workers.run(move || verify(&rt, &xml, &pending)).await? {
+            Err(AcsError::UnknownRequest(irt)) if browser.is_none() => {
+                return Err(AcsError::NoBrowserCookie(irt))
+            }
+            other => other?,
+        }
     };
     let redirect_to = match &in_response_to {
         Some(irt) => {

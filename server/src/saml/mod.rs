@@ -26,8 +26,11 @@ pub mod runtime;
 pub mod sign;
 pub mod slo;
 pub mod validate;
+pub mod work;
 pub mod write;
 pub mod xml;
+
+use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
@@ -229,6 +232,28 @@ struct AcsForm {
     saml_response: String,
     #[serde(rename = "RelayState", default)]
     relay_state: String,
+    /// Set by our own same-site resubmission step (see `acs_handler`).
+    #[serde(rename = "ssoplane_resubmitted", default)]
+    resubmitted: Option<String>,
+}
+
+/// The browser binding cookie is `SameSite=Lax` on plain http (browsers
+/// drop `SameSite=None` without `Secure`), and some browsers withhold even
+/// `SameSite=None` cookies: then the IdP's cross-site POST arrives without
+/// it. Instead of failing the login, the ACS answers that POST with a page
+/// that posts the same fields again from our own origin — a same-site
+/// request, which carries the cookie. The binding itself is unchanged: the
+/// response must still answer a request this browser started. The marker
+/// field makes it one step at most.
+fn resubmit_same_site(rt: &runtime::Runtime, form: &AcsForm) -> Response {
+    pages::post_form(
+        &rt.sp.acs_url,
+        &[
+            ("SAMLResponse", &form.saml_response),
+            ("RelayState", &form.relay_state),
+            ("ssoplane_resubmitted", "1"),
+        ],
+    )
 }
 
 async fn acs_handler(
@@ -238,16 +263,34 @@ async fn acs_handler(
     Extension(cid): Extension<RequestId>,
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Response {
+    let browser = cookies::get(&headers, cookies::BROWSER);
+    // Browsers send Origin with every form POST (Sec-Fetch-Site only over
+    // https): another origin, or "null", is the IdP's page posting to us.
+    let root_origin = url::Url::parse(state.settings.root_url())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let cross_site = headers
+        .get(header::ORIGIN)
+        .is_some_and(|o| o.as_bytes() != root_origin.as_bytes());
     let result = match (state.saml.get(&provider).await, form) {
         (Err(e), _) => Err(acs::AcsError::Provider(e)),
         (_, Err(_)) => Err(acs::AcsError::Encoding),
+        (Ok(rt), Ok(Form(f))) if browser.is_none() && cross_site && f.resubmitted.is_none() => {
+            tracing::info!(
+                correlation_id = cid.0,
+                provider,
+                "cross-site ACS POST without the browser cookie: resubmitting same-site"
+            );
+            return resubmit_same_site(&rt, &f);
+        }
         (Ok(rt), Ok(Form(f))) => {
             acs::accept(
                 &state.store,
+                &state.saml.workers,
                 rt,
                 &f.saml_response,
                 &f.relay_state,
-                cookies::get(&headers, cookies::BROWSER),
+                browser,
             )
             .await
         }
@@ -325,7 +368,7 @@ async fn acs_handler(
                     StatusCode::NOT_FOUND
                 }
                 acs::AcsError::Encoding | acs::AcsError::Guard(_) => StatusCode::BAD_REQUEST,
-                acs::AcsError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+                acs::AcsError::Store(_) | acs::AcsError::Work(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::FORBIDDEN,
             };
             pages::error(status, e.user_message(), &cid.0)
@@ -370,7 +413,7 @@ async fn slo_get_handler(
     if !rt.settings.single_logout {
         return slo_failed(&slo::SloError::Disabled, &rt.provider, &cid.0);
     }
-    let msg = slo::from_redirect(&rt, &query, param);
+    let msg = slo::Incoming::Redirect { query, param };
     if param == "SAMLRequest" {
         idp_initiated_logout(&state, &rt, msg, &relay_state, &cid.0).await
     } else {
@@ -407,10 +450,17 @@ async fn slo_post_handler(
     };
     match (form.saml_request, form.saml_response) {
         (Some(req), _) => {
-            idp_initiated_logout(&state, &rt, slo::from_post(&req), &form.relay_state, &cid.0).await
+            idp_initiated_logout(
+                &state,
+                &rt,
+                slo::Incoming::Post(req),
+                &form.relay_state,
+                &cid.0,
+            )
+            .await
         }
         (None, Some(resp)) => {
-            logout_response(&state, &rt, slo::from_post(&resp), &headers, &cid.0).await
+            logout_response(&state, &rt, slo::Incoming::Post(resp), &headers, &cid.0).await
         }
         (None, None) => slo_failed(&slo::SloError::Encoding, &provider, &cid.0),
     }
@@ -418,8 +468,8 @@ async fn slo_post_handler(
 
 async fn idp_initiated_logout(
     state: &AppState,
-    rt: &runtime::Runtime,
-    msg: Result<slo::Message, slo::SloError>,
+    rt: &Arc<runtime::Runtime>,
+    msg: slo::Incoming,
     relay_state: &str,
     cid: &str,
 ) -> Response {
@@ -428,7 +478,15 @@ async fn idp_initiated_logout(
     if relay_state.len() > relay::MAX_EMITTED {
         return slo_failed(&slo::SloError::RelayStateTooLong, &rt.provider, cid);
     }
-    let logout = match msg.and_then(|m| slo::check_request(rt, &m)) {
+    let checked = {
+        let rt = Arc::clone(rt);
+        state
+            .saml
+            .workers
+            .run(move || msg.message(&rt).and_then(|m| slo::check_request(&rt, &m)))
+            .await
+    };
+    let logout = match checked.map_err(slo::SloError::from).and_then(|r| r) {
         Ok(l) => l,
         Err(e) => return slo_failed(&e, &rt.provider, cid),
     };
@@ -467,12 +525,20 @@ async fn idp_initiated_logout(
 
 async fn logout_response(
     state: &AppState,
-    rt: &runtime::Runtime,
-    msg: Result<slo::Message, slo::SloError>,
+    rt: &Arc<runtime::Runtime>,
+    msg: slo::Incoming,
     headers: &HeaderMap,
     cid: &str,
 ) -> Response {
-    let in_response_to = match msg.and_then(|m| slo::check_response(rt, &m)) {
+    let checked = {
+        let rt = Arc::clone(rt);
+        state
+            .saml
+            .workers
+            .run(move || msg.message(&rt).and_then(|m| slo::check_response(&rt, &m)))
+            .await
+    };
+    let in_response_to = match checked.map_err(slo::SloError::from).and_then(|r| r) {
         Ok(id) => id,
         Err(e) => return slo_failed(&e, &rt.provider, cid),
     };

@@ -156,6 +156,8 @@ pub fn to_chrono(d: std::time::Duration) -> chrono::Duration {
 
 /// Compiled runtimes by provider, rebuilt when the settings version changes.
 pub struct Registry {
+    /// Where every SAML message's CPU work runs (bounded, off the async workers).
+    pub workers: super::work::Workers,
     settings: Arc<SettingsService>,
     compiled: RwLock<HashMap<String, Arc<Runtime>>>,
     metadata: MetadataCache,
@@ -164,6 +166,7 @@ pub struct Registry {
 impl Registry {
     pub fn new(settings: Arc<SettingsService>) -> Self {
         Registry {
+            workers: super::work::Workers::per_core(),
             settings,
             compiled: RwLock::default(),
             metadata: MetadataCache::default(),

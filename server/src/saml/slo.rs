@@ -68,6 +68,8 @@ pub enum SloError {
         super::relay::MAX_EMITTED
     )]
     RelayStateTooLong,
+    #[error(transparent)]
+    Work(#[from] super::work::WorkError),
     #[error("cannot build the logout message: {0}")]
     Build(String),
 }
@@ -91,6 +93,24 @@ pub fn url_decode(v: &str) -> Result<String, SloError> {
         .next()
         .map(|(_, v)| v.into_owned())
         .ok_or(SloError::Encoding)
+}
+
+/// A logout message as it arrived, before anything of it is read.
+pub enum Incoming {
+    /// HTTP-Redirect: the raw query and which parameter holds the message.
+    Redirect { query: String, param: &'static str },
+    /// HTTP-POST: the form field's base64.
+    Post(String),
+}
+
+impl Incoming {
+    /// Decoded, and for HTTP-Redirect signature-checked.
+    pub fn message(&self, rt: &Runtime) -> Result<Message, SloError> {
+        match self {
+            Incoming::Redirect { query, param } => from_redirect(rt, query, param),
+            Incoming::Post(b64) => from_post(b64),
+        }
+    }
 }
 
 /// A logout message as received, before it is parsed.
@@ -176,6 +196,7 @@ impl Message {
             .ok_or_else(|| {
                 SloError::Malformed(format!("the root element is not samlp:{root_name}"))
             })?;
+        super::guard::check_limits(root).map_err(|e| SloError::Malformed(e.to_string()))?;
         if !self.signed_by_query {
             match dsig::signature_of(root)? {
                 Some(sig) => dsig::verify_enveloped(

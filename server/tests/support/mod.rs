@@ -4,8 +4,11 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod idp;
+pub mod nginx;
 pub mod postgres;
+pub mod responses;
 
 use std::path::PathBuf;
 
