@@ -7,3 +7,5 @@ pub mod authorize;
 pub mod local_admin;
 pub mod provision;
 pub mod sessions;
+pub mod subject;
+pub mod values;

@@ -117,7 +117,7 @@ pub struct Accepted {
     pub user: UserRow,
     pub identity: Identity,
     pub decision: Decision,
-    pub name_id: String,
+    pub name_id: super::assertion::NameId,
     pub session_index: String,
     pub redirect_to: String,
 }

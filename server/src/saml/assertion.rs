@@ -42,12 +42,24 @@ pub struct Attribute {
     pub values: Vec<String>,
 }
 
+/// The subject's `NameID`: its text and the attributes that qualify it
+/// (SAML core 2.2.2), kept as asserted so they can be stored with the
+/// session and echoed exactly in a LogoutRequest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameId {
+    pub value: String,
+    pub format: Option<String>,
+    pub name_qualifier: Option<String>,
+    pub sp_name_qualifier: Option<String>,
+    pub sp_provided_id: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Assertion {
     pub id: String,
     pub issue_instant: DateTime<Utc>,
     pub issuer: Option<String>,
-    pub name_id: Option<String>,
+    pub name_id: Option<NameId>,
     pub confirmations: Vec<Confirmation>,
     pub not_before: Option<DateTime<Utc>>,
     pub not_on_or_after: Option<DateTime<Utc>>,
@@ -103,7 +115,15 @@ impl Assertion {
         if let Some(subject) = el.child(SAML, "Subject") {
             out.name_id = subject
                 .child(SAML, "NameID")
-                .map(|n| simple(n, "NameID"))
+                .map(|n| -> Result<_, AssertionError> {
+                    Ok(NameId {
+                        value: simple(n, "NameID")?,
+                        format: n.attr("Format"),
+                        name_qualifier: n.attr("NameQualifier"),
+                        sp_name_qualifier: n.attr("SPNameQualifier"),
+                        sp_provided_id: n.attr("SPProvidedID"),
+                    })
+                })
                 .transpose()?;
             for c in subject
                 .children()

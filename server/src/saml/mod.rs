@@ -426,7 +426,7 @@ async fn idp_initiated_logout(
     };
     let ended = match state
         .store
-        .delete_sessions_of(&rt.provider, &logout.name_id)
+        .delete_sessions_of(&rt.provider, &logout.name_id, &[])
         .await
     {
         Ok(n) => n,

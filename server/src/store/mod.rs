@@ -21,6 +21,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
+    #[error("a logout names {0} SessionIndex values; at most {MAX_SESSION_INDEXES} are accepted")]
+    TooManySessionIndexes(usize),
     #[error("could not prepare the database directory {path}: {source}")]
     Directory {
         path: String,
@@ -131,12 +133,34 @@ pub struct SessionRow {
     pub id_hash: String,
     pub user_id: String,
     pub provider: String,
+    /// The asserted NameID's value and, beside it, its attributes as
+    /// asserted (`None`: absent), for single logout.
     pub name_id: String,
+    pub name_id_format: Option<String>,
+    pub name_qualifier: Option<String>,
+    pub sp_name_qualifier: Option<String>,
+    pub sp_provided_id: Option<String>,
     pub session_index: String,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
 }
+
+impl SessionRow {
+    /// The NameID this session was created for, as the IdP asserted it.
+    pub fn name_id(&self) -> crate::saml::assertion::NameId {
+        crate::saml::assertion::NameId {
+            value: self.name_id.clone(),
+            format: self.name_id_format.clone(),
+            name_qualifier: self.name_qualifier.clone(),
+            sp_name_qualifier: self.sp_name_qualifier.clone(),
+            sp_provided_id: self.sp_provided_id.clone(),
+        }
+    }
+}
+
+/// Most SessionIndex values one single-logout call may name.
+pub const MAX_SESSION_INDEXES: usize = 64;
 
 /// One login attempt, for `GET /api/v1/login-events`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -378,12 +402,19 @@ impl Store {
         dispatch!(self, s => s.delete_session(id_hash).await)
     }
 
+    /// Ends the sessions of a SAML subject (single logout, SAML profiles
+    /// 4.4.4.2): those whose SessionIndex is in `session_indexes`, or every
+    /// session of the NameID when the list is empty. Returns how many ended.
     pub async fn delete_sessions_of(
         &self,
         provider: &str,
         name_id: &str,
+        session_indexes: &[String],
     ) -> Result<u64, StoreError> {
-        dispatch!(self, s => s.delete_sessions_of(provider, name_id).await)
+        if session_indexes.len() > MAX_SESSION_INDEXES {
+            return Err(StoreError::TooManySessionIndexes(session_indexes.len()));
+        }
+        dispatch!(self, s => s.delete_sessions_of(provider, name_id, session_indexes).await)
     }
 
     pub async fn insert_login_event(&self, e: &LoginEventRow) -> Result<(), StoreError> {

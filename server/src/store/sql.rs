@@ -10,6 +10,12 @@ macro_rules! user_columns {
     };
 }
 
+macro_rules! session_columns {
+    () => {
+        "id_hash, user_id, provider, name_id, name_id_format, name_qualifier, sp_name_qualifier, sp_provided_id, session_index, created_at, last_seen_at, expires_at"
+    };
+}
+
 macro_rules! settings_columns {
     () => {
         "provider, settings_json, secrets_json, version, updated_at, updated_by"
@@ -490,14 +496,18 @@ macro_rules! sql_store_methods {
             }
 
             pub async fn insert_session(&self, s: &$crate::store::SessionRow) -> Result<(), $crate::store::StoreError> {
-                sqlx::query(
-                    "INSERT INTO sessions (id_hash, user_id, provider, name_id, session_index, created_at, \
-                     last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
+                sqlx::query(concat!(
+                    "INSERT INTO sessions (", $crate::store::sql::session_columns!(), ") \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                ))
                 .bind(&s.id_hash)
                 .bind(&s.user_id)
                 .bind(&s.provider)
                 .bind(&s.name_id)
+                .bind(&s.name_id_format)
+                .bind(&s.name_qualifier)
+                .bind(&s.sp_name_qualifier)
+                .bind(&s.sp_provided_id)
                 .bind(&s.session_index)
                 .bind(s.created_at)
                 .bind(s.last_seen_at)
@@ -511,10 +521,9 @@ macro_rules! sql_store_methods {
                 &self,
                 id_hash: &str,
             ) -> Result<Option<$crate::store::SessionRow>, $crate::store::StoreError> {
-                Ok(sqlx::query_as(
-                    "SELECT id_hash, user_id, provider, name_id, session_index, created_at, last_seen_at, \
-                     expires_at FROM sessions WHERE id_hash = $1",
-                )
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::session_columns!(), " FROM sessions WHERE id_hash = $1",
+                ))
                 .bind(id_hash)
                 .fetch_optional(&self.pool)
                 .await?)
@@ -534,18 +543,38 @@ macro_rules! sql_store_methods {
                 Ok(())
             }
 
-            /// Ends every session of a SAML subject (single logout); returns how many.
+            /// See [`crate::store::Store::delete_sessions_of`]; the caller bounds the list.
             pub async fn delete_sessions_of(
                 &self,
                 provider: &str,
                 name_id: &str,
+                session_indexes: &[String],
             ) -> Result<u64, $crate::store::StoreError> {
-                Ok(sqlx::query("DELETE FROM sessions WHERE provider = $1 AND name_id = $2")
+                if session_indexes.is_empty() {
+                    return Ok(sqlx::query("DELETE FROM sessions WHERE provider = $1 AND name_id = $2")
+                        .bind(provider)
+                        .bind(name_id)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected());
+                }
+                // One statement per index keeps the SQL fixed for both
+                // backends; the list is short and bounded.
+                let mut tx = self.pool.begin().await?;
+                let mut ended = 0;
+                for index in session_indexes {
+                    ended += sqlx::query(
+                        "DELETE FROM sessions WHERE provider = $1 AND name_id = $2 AND session_index = $3",
+                    )
                     .bind(provider)
                     .bind(name_id)
-                    .execute(&self.pool)
+                    .bind(index)
+                    .execute(&mut *tx)
                     .await?
-                    .rows_affected())
+                    .rows_affected();
+                }
+                tx.commit().await?;
+                Ok(ended)
             }
 
             pub async fn insert_login_event(&self, e: &$crate::store::LoginEventRow) -> Result<(), $crate::store::StoreError> {
@@ -615,7 +644,7 @@ macro_rules! sql_store_methods {
     };
 }
 
-pub(crate) use {settings_columns, sql_store_methods, user_columns};
+pub(crate) use {session_columns, settings_columns, sql_store_methods, user_columns};
 
 /// Names the sqlx database type of a store, for transaction signatures.
 pub(crate) trait Backend {

@@ -267,7 +267,7 @@ async fn local_login(
                 &state.store,
                 &user,
                 "local",
-                "",
+                &Default::default(),
                 "",
                 state.session_timeouts,
             )

@@ -15,11 +15,15 @@ Commands:
                      name_id, identity {attr: [values]}, sign_response,
                      sign_assertion, encrypt_assertion, sha1 (sign with
                      RSA-SHA1/SHA-1 instead of RSA-SHA256/SHA-256), data_alg
-                     (content encryption algorithm URI, default AES-256-CBC)
+                     (content encryption algorithm URI, default AES-256-CBC),
+                     name_id_format (default transient; null: no Format),
+                     name_qualifier, sp_name_qualifier (default: none)
                  out: {"saml_response": base64, "xml": text}
   logout-request        IdP-initiated single logout: a signed LogoutRequest
-                 in: base + destination (our SLO URL), sp_entity_id, name_id,
-                     session_indexes, relay_state; out: {"id", "url"}
+                 in: base + destination (our SLO URL), sp_entity_id, name_id
+                     (and name_id_format, name_qualifier, sp_name_qualifier
+                     as for response), session_indexes, relay_state;
+                     out: {"id", "url"}
   answer-logout         parse (and verify) the SP's LogoutRequest from its
                         redirect query and answer with a signed LogoutResponse
                  in: base + saml_request, relay_state, sig_alg, signature,
@@ -40,6 +44,16 @@ from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.server import Server
 from saml2.saml import AUTHN_PASSWORD_PROTECTED
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
+
+
+def name_id_of(req):
+    """The subject's NameID as the test asks for it: transient unless told."""
+    return NameID(
+        format=req.get("name_id_format", NAMEID_FORMAT_TRANSIENT),
+        text=req["name_id"],
+        name_qualifier=req.get("name_qualifier"),
+        sp_name_qualifier=req.get("sp_name_qualifier"),
+    )
 
 
 def server(req, workdir):
@@ -123,7 +137,7 @@ def response(req, workdir):
         return original(statement, enc_key, template, session_key, *args[1:], **kwargs)
 
     idp.sec.encrypt_assertion = encrypt_assertion
-    name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"])
+    name_id = name_id_of(req)
     resp = idp.create_authn_response(
         identity=req.get("identity", {}),
         in_response_to=req.get("in_response_to"),
@@ -150,7 +164,7 @@ def location(info):
 def logout_request(req, workdir):
     """IdP-initiated: a signed LogoutRequest to the SP, as a redirect URL."""
     idp = server(req, workdir)
-    name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"])
+    name_id = name_id_of(req)
     req_id, msg = idp.create_logout_request(
         req["destination"], req["sp_entity_id"], name_id=name_id, session_indexes=req.get("session_indexes")
     )
