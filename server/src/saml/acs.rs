@@ -106,6 +106,7 @@ impl AcsError {
             AcsError::RelayStateMismatch(_) | AcsError::RelayStateOffsite(_) => "relay_state",
             AcsError::Mapping(_) => "mapping",
             AcsError::Denied(_) => "authorization",
+            AcsError::Provision(ProvisionError::Collision { .. }) => "identity_collision",
             AcsError::Provision(_) => "provisioning",
             AcsError::Store(_) => "store",
         }

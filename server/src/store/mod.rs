@@ -7,11 +7,13 @@
 mod postgres;
 mod sql;
 mod sqlite;
+mod tx;
 
 use serde::{Deserialize, Serialize};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use tx::Tx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -78,7 +80,31 @@ pub struct UserRow {
     pub created_at: String,
     pub updated_at: String,
     pub last_login_at: Option<String>,
-    /// Replaced on every login, like groups.
+    /// The effective memberships over every source's grant.
+    #[sqlx(json)]
+    pub organizations: Vec<OrgMembership>,
+    /// The API token that created the user; empty when a login did.
+    pub created_by: String,
+}
+
+/// One identity of a user: `(provider, kind, subject)` names one user.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LinkRow {
+    /// A provider slug, or `local` for the break-glass administrator.
+    pub provider: String,
+    /// `external_uid`, `name_id` or `login`.
+    pub kind: String,
+    pub subject: String,
+    pub user_id: String,
+    pub created_at: String,
+}
+
+/// What one source (provider slug, `api`, `scim`, `local`) grants a user.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GrantRow {
+    pub source: String,
+    pub role: String,
+    pub is_admin: bool,
     #[sqlx(json)]
     pub organizations: Vec<OrgMembership>,
 }
@@ -378,12 +404,16 @@ impl Store {
         dispatch!(self, s => s.find_user_by_login(login).await)
     }
 
-    pub async fn update_user_login(
-        &self,
-        u: &UserRow,
-        groups: &[String],
-    ) -> Result<(), StoreError> {
-        dispatch!(self, s => s.update_user_login(u, groups).await)
+    pub async fn links_of(&self, user_id: &str) -> Result<Vec<LinkRow>, StoreError> {
+        dispatch!(self, s => s.links_of(user_id).await)
+    }
+
+    /// Opens a write transaction for a login or a user's creation; see [`Tx`].
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Store::Sqlite(s) => Tx::Sqlite(s.begin_write().await?),
+            Store::Postgres(s) => Tx::Postgres(s.begin_write().await?),
+        })
     }
 
     pub async fn insert_session(&self, session: &SessionRow) -> Result<(), StoreError> {
@@ -458,4 +488,11 @@ pub fn redact_url(url: &str) -> String {
 /// True for a unique-constraint violation (a concurrent writer won the race).
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+impl StoreError {
+    /// A unique constraint refused the write: another writer got there first.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(e) if is_unique_violation(e))
+    }
 }

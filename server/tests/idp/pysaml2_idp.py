@@ -19,6 +19,9 @@ Commands:
                      name_id_format (default transient; null: no Format),
                      name_qualifier, sp_name_qualifier (default: none)
                  out: {"saml_response": base64, "xml": text}
+  responses      several responses in one process (pysaml2's import is slow)
+                 in: {"requests": [response input, ...]}
+                 out: {"responses": [response output, ...]}
   logout-request        IdP-initiated single logout: a signed LogoutRequest
                  in: base + destination (our SLO URL), sp_entity_id, name_id
                      (and name_id_format, name_qualifier, sp_name_qualifier
@@ -207,6 +210,8 @@ def main():
             out = parse_request(req, workdir)
         elif command == "response":
             out = response(req, workdir)
+        elif command == "responses":
+            out = {"responses": [response(r, workdir) for r in req["requests"]]}
         elif command == "logout-request":
             out = logout_request(req, workdir)
         elif command == "answer-logout":

@@ -192,7 +192,46 @@ impl Provider {
         }
     }
 
-    pub fn response(&self, in_response_to: Option<&str>, overrides: Value) -> String {
+    /// SP-initiated start without the IdP's parse (and its seconds of
+    /// pysaml2 start-up): the request ID read straight from the redirect.
+    pub async fn start_unchecked(&self, s: &TestServer, redirect_to: &str) -> Started {
+        use base64::Engine;
+        use std::io::Read;
+        let r = no_redirects()
+            .get(format!(
+                "{}/saml/{}/login?redirect_to={}",
+                s.url, self.slug, redirect_to
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let browser = cookie(&r, "ssoplane_browser").expect("browser binding cookie");
+        let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        let (_, request) = location
+            .query_pairs()
+            .find(|(k, _)| k == "SAMLRequest")
+            .expect("SAMLRequest");
+        let deflated = base64::engine::general_purpose::STANDARD
+            .decode(request.as_bytes())
+            .unwrap();
+        let mut xml = String::new();
+        flate2::read::DeflateDecoder::new(&deflated[..])
+            .read_to_string(&mut xml)
+            .unwrap();
+        let id = xml
+            .split(" ID=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("AuthnRequest ID")
+            .to_owned();
+        Started {
+            request_id: id,
+            browser,
+        }
+    }
+
+    fn response_input(&self, in_response_to: Option<&str>, overrides: Value) -> Value {
         let mut input = self.base();
         input["in_response_to"] = json!(in_response_to);
         input["destination"] = json!(self.sp_url("acs"));
@@ -203,10 +242,28 @@ impl Provider {
         for (k, v) in overrides.as_object().unwrap() {
             input[k] = v.clone();
         }
-        pysaml2("response", input)["saml_response"]
+        input
+    }
+
+    pub fn response(&self, in_response_to: Option<&str>, overrides: Value) -> String {
+        pysaml2("response", self.response_input(in_response_to, overrides))["saml_response"]
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// Several responses from one pysaml2 process.
+    pub fn responses(&self, wanted: &[(Option<&str>, Value)]) -> Vec<String> {
+        let requests: Vec<Value> = wanted
+            .iter()
+            .map(|(irt, overrides)| self.response_input(*irt, overrides.clone()))
+            .collect();
+        pysaml2("responses", json!({ "requests": requests }))["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["saml_response"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     pub async fn post_acs(
@@ -227,7 +284,7 @@ impl Provider {
 
     /// A whole SP-initiated login: start, a signed response with `overrides`, ACS.
     pub async fn login(&self, s: &TestServer, overrides: Value) -> reqwest::Response {
-        let st = self.start(s, "/").await;
+        let st = self.start_unchecked(s, "/").await;
         let mut overrides = overrides;
         if overrides.get("sign_assertion").is_none() {
             overrides["sign_assertion"] = json!(true);
