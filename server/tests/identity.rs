@@ -19,6 +19,7 @@ const PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
 
 on_both_backends!(
     cross_provider_identity_is_refused_unless_linked,
+    linking_by_email_needs_exactly_one_user,
     transient_name_ids_find_the_user_by_login,
     api_users_are_linked_by_external_uid,
     existing_databases_are_migrated_to_links_and_grants,
@@ -235,6 +236,82 @@ async fn cross_provider_identity_is_refused_unless_linked(b: Backend) {
     .await;
     assert_eq!(user(&s, &id).await["groups"], json!(["eng"]));
     assert_eq!(users(&s).await.len(), 1);
+    s.stop().await;
+}
+
+async fn linking_by_email_needs_exactly_one_user(b: Backend) {
+    let s = TestServer::start(b).await;
+    let partner = Provider::add(
+        &s,
+        "partner",
+        IDP_B,
+        json!({"link_existing_users": "by_email"}),
+    )
+    .await;
+    let mut ids = std::collections::BTreeMap::new();
+    for (login, email) in [
+        ("u1", "shared@corp.example"),
+        ("u2", "shared@corp.example"),
+        ("eve", "eve@corp.example"),
+    ] {
+        let r = s
+            .admin(Method::POST, "/api/v1/users")
+            .json(&json!({"login": login, "email": email}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let u: Value = r.json().await.unwrap();
+        ids.insert(login, u["id"].as_str().unwrap().to_owned());
+    }
+    // An email two users have names neither.
+    let r = partner
+        .login(
+            &s,
+            json!({"identity": {"uid": ["someone"], "mail": ["shared@corp.example"]}}),
+        )
+        .await;
+    let event = partner.assert_refused(&s, r, "identity_collision").await;
+    assert!(
+        event["reason"].as_str().unwrap().contains("other users"),
+        "{event}"
+    );
+    // An email of one user, but a login of another: refused on the login.
+    let r = partner
+        .login(
+            &s,
+            json!({"identity": {"uid": ["u1"], "mail": ["eve@corp.example"]}}),
+        )
+        .await;
+    let event = partner.assert_refused(&s, r, "identity_collision").await;
+    let reason = event["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("login") && reason.contains(&ids["u1"]),
+        "{reason}"
+    );
+    // Case matters: no link by a look-alike address.
+    let r = partner
+        .login(
+            &s,
+            json!({"identity": {"uid": ["eve.p"], "mail": ["Eve@corp.example"]}}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "a new user, not eve");
+    assert_eq!(users(&s).await.len(), 4);
+    // The one user with that exact email is linked, under partner's own login.
+    let sess = session(
+        partner
+            .login(
+                &s,
+                json!({"identity": {"uid": ["eve.partner"], "mail": ["eve@corp.example"]}}),
+            )
+            .await,
+    )
+    .await;
+    let mine = me(&s, &sess).await;
+    assert_eq!(mine["id"], ids["eve"].as_str());
+    assert_eq!(mine["login"], "eve");
+    assert_eq!(links(&mine), ["partner login eve.partner"]);
     s.stop().await;
 }
 
