@@ -138,19 +138,64 @@ pub struct UserDoc {
     pub email: String,
     pub name: String,
     pub external_uid: String,
-    /// The SSO provider the user last logged in through.
+    /// Where the user was created: the provider of their first login, `api`,
+    /// `scim` or `local`. Never changed by later logins.
     pub provider: String,
+    /// The API token that created the user; empty when a login did.
+    #[serde(default)]
+    pub created_by: String,
+    /// Effective role: the highest any source grants.
     pub role: String,
+    /// True when any source makes the user an admin.
     pub is_admin: bool,
     pub disabled: bool,
+    /// Effective groups: the union of every source's memberships.
     pub groups: Vec<String>,
-    /// Organization memberships from `org_mapping`, set at each login.
+    /// Organization memberships from `org_mapping`, the union over sources
+    /// with the highest role per organization.
     #[serde(default)]
     pub organizations: Vec<OrgMembership>,
+    /// The identities that sign this user in.
+    #[serde(default)]
+    pub links: Vec<UserLink>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<String>,
+}
+
+/// One identity of a user: a login through `provider` asserting `subject`
+/// (of `kind` `external_uid`, `name_id` or `login`) signs in as this user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserLink {
+    /// A provider slug, or `local` for the break-glass administrator.
+    pub provider: String,
+    pub kind: String,
+    /// For `name_id`: the JSON array `[Format, NameQualifier, SPNameQualifier, value]`.
+    pub subject: String,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/users`: a user created ahead of their first login.
+/// Identity values follow the ACS's rules (no edge whitespace, no control
+/// or format characters). With `external_uid`, `provider` names the one
+/// provider whose assertion of it signs the user in; otherwise only a
+/// provider's `link_existing_users` can link the user.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub login: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub external_uid: String,
+    #[serde(default)]
+    pub provider: String,
+    /// Existing groups the user joins (as granted by `api`).
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 /// A user's membership in an organization, with the role they hold there

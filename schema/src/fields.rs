@@ -135,6 +135,9 @@ pub const AUTHN_CONTEXT_COMPARISONS: &[&str] = &["exact", "minimum", "maximum", 
 
 pub const ORG_ROLES: &[&str] = &["Admin", "Editor", "Viewer", "None"];
 
+/// Values of `link_existing_users`, the weakest first.
+pub const LINK_EXISTING_USERS: &[&str] = &["none", "by_login", "by_email"];
+
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
 
@@ -260,6 +263,8 @@ pub const FIELDS: &[FieldSpec] = &[
     // --- Authorization ---
     field!("allow_sign_up", Kind::Bool, Bool(true), Authorization,
         "Create users on their first login. When false, only existing users may log in."),
+    field!("link_existing_users", Kind::Enum(LINK_EXISTING_USERS), Str("none"), Authorization,
+        "Whether a first login through this provider may be linked to a user who exists already with no identity from this provider (created by another provider, the API or SCIM): `none` refuses it as an identity collision when the login handle or email is taken; `by_login` links when the login handle is equal (exact, case-sensitive); `by_email` links when the email is equal (exact). Choose `by_login` or `by_email` only for an IdP trusted to assert those values for every user."),
     field!("default_group", Kind::Text, Str(""), Authorization,
         "Group every new user joins. It must exist: if it does not, the login fails and the error is logged."),
     field!("allowed_groups", Kind::StringList, List(&[]), Authorization,

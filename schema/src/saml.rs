@@ -56,6 +56,7 @@ pub struct SamlSettings {
     pub assertion_attribute_org: String,
     pub assertion_attribute_external_uid: String,
     pub allow_sign_up: bool,
+    pub link_existing_users: String,
     pub default_group: String,
     pub allowed_groups: Vec<String>,
     pub admin_groups: Vec<String>,
@@ -69,6 +70,29 @@ pub struct SamlSettings {
     pub role_attribute_strict: bool,
     pub allowed_organizations: Vec<String>,
     pub org_mapping: Vec<String>,
+}
+
+/// `link_existing_users`: which existing users a first login through the
+/// provider may be linked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkExisting {
+    /// Never: a taken login handle or email is an identity collision.
+    None,
+    /// The user whose login handle equals the asserted one (exactly).
+    ByLogin,
+    /// The one user whose email equals the asserted one (exactly).
+    ByEmail,
+}
+
+impl LinkExisting {
+    /// From a validated value; empty (or anything else) is the default, `None`.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "by_login" => LinkExisting::ByLogin,
+            "by_email" => LinkExisting::ByEmail,
+            _ => LinkExisting::None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +116,10 @@ impl SamlSettings {
 
     pub fn max_issue_delay(&self) -> Duration {
         durations::parse(&self.max_issue_delay).unwrap_or(Duration::from_secs(90))
+    }
+
+    pub fn link_existing(&self) -> LinkExisting {
+        LinkExisting::parse(&self.link_existing_users)
     }
 
     pub fn clock_skew(&self) -> Duration {
@@ -130,6 +158,23 @@ mod tests {
         assert_eq!(names, table);
         for f in FIELDS {
             assert_eq!(map[f.name], f.default.to_json(), "default of {}", f.name);
+        }
+    }
+
+    #[test]
+    fn link_existing_users_defaults_to_none_and_parses_each_value() {
+        assert_eq!(SamlSettings::default().link_existing(), LinkExisting::None);
+        for (value, want) in [
+            ("none", LinkExisting::None),
+            ("by_login", LinkExisting::ByLogin),
+            ("by_email", LinkExisting::ByEmail),
+            ("", LinkExisting::None),
+        ] {
+            let s = SamlSettings {
+                link_existing_users: value.into(),
+                ..SamlSettings::default()
+            };
+            assert_eq!(s.link_existing(), want, "{value:?}");
         }
     }
 }

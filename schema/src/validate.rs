@@ -868,6 +868,35 @@ mod tests {
     }
 
     #[test]
+    fn link_existing_users_is_one_of_its_values() {
+        for good in ["none", "by_login", "by_email"] {
+            let out = check(&settings(json!({"link_existing_users": good}))).unwrap();
+            assert_eq!(out["link_existing_users"], good);
+        }
+        assert_eq!(
+            check(&settings(json!({})))
+                .unwrap()
+                .get("link_existing_users"),
+            Some(&json!("none"))
+        );
+        // Near misses are refused, not normalized: case, padding, other names.
+        for bad in [
+            "by_name",
+            "BY_LOGIN",
+            " by_login",
+            "by_login ",
+            "by-email",
+            "all",
+        ] {
+            let e = check(&settings(json!({"link_existing_users": bad}))).unwrap_err();
+            assert_eq!(fields_of(&e), ["saml.link_existing_users"], "{bad:?}");
+            assert_eq!(e[0].message, "must be one of: none, by_login, by_email");
+        }
+        let e = check(&settings(json!({"link_existing_users": true}))).unwrap_err();
+        assert_eq!(e[0].message, "must be a string");
+    }
+
+    #[test]
     fn unknown_values_skip_their_rules() {
         let s = normalize(&settings(json!({"enabled": true}))).unwrap();
         let unknown: BTreeSet<String> = ["idp_metadata_url".to_owned()].into();

@@ -729,6 +729,7 @@ async fn users_read_and_disable(b: Backend) {
             name: "org 1".into(),
             role: "editor".into(),
         }],
+        created_by: String::new(),
     };
     store.insert_user(&user, &["eng".to_owned()]).await.unwrap();
     store.close().await;

@@ -1492,3 +1492,111 @@ async fn cross_site_posts_without_the_cookie_are_resubmitted_not_trusted() {
         env.last_event().await
     );
 }
+
+/// The SessionIndex pysaml2 put in a response.
+fn session_index_of(saml_response: &str) -> String {
+    let xml = decode(saml_response);
+    let at = xml.find("SessionIndex=\"").unwrap() + "SessionIndex=\"".len();
+    xml[at..at + xml[at..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_logout_honours_name_id_and_session_index() {
+    let env = Env::new(
+        Backend::Sqlite,
+        json!({"single_logout": true, "idp_slo_url": format!("{IDP}/slo")}),
+    )
+    .await;
+    let sp = "https://sso.example.com/saml/okta/metadata";
+    let persistent = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+    let subject = json!({"name_id": "ada-pid", "name_id_format": persistent,
+                         "name_qualifier": IDP, "sp_name_qualifier": sp, "sign_assertion": true});
+    let e = &env;
+    let sign_in = |overrides: Value| async move {
+        let st = e.start("/").await;
+        let resp = e.response(Some(&st.request_id), overrides);
+        let r = e.post_acs(&resp, "", Some(&st.browser)).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            e.last_event().await
+        );
+        (
+            cookie(&r, "ssoplane_session").unwrap(),
+            session_index_of(&resp),
+        )
+    };
+    let (first, first_index) = sign_in(subject.clone()).await;
+    let (second, _) = sign_in(subject.clone()).await;
+    let (third, _) = sign_in(subject.clone()).await;
+
+    // IdP-initiated, naming one SessionIndex: only that session ends.
+    let idp_logout = |indexes: Value| {
+        let mut input = env.base();
+        input["destination"] = json!("https://sso.example.com/saml/okta/slo");
+        input["sp_entity_id"] = json!(sp);
+        for k in [
+            "name_id",
+            "name_id_format",
+            "name_qualifier",
+            "sp_name_qualifier",
+        ] {
+            input[k] = subject[k].clone();
+        }
+        input["session_indexes"] = indexes;
+        pysaml2("logout-request", input)
+    };
+    let lr = idp_logout(json!([first_index]));
+    let r = no_redirects()
+        .get(local(&env, lr["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(verify_status(&env, &first).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(verify_status(&env, &second).await, StatusCode::OK);
+    assert_eq!(verify_status(&env, &third).await, StatusCode::OK);
+
+    // SP-initiated from the second session: our LogoutRequest echoes the
+    // NameID exactly as asserted (Format and qualifiers) with its
+    // SessionIndex, and pysaml2 (which keys sessions on the whole NameID)
+    // reads it so.
+    let r = no_redirects()
+        .get(format!("{}/saml/okta/slo", env.s.url))
+        .header("cookie", format!("ssoplane_session={second}"))
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let q = query_of(&location);
+    let mut input = env.base();
+    input["saml_request"] = json!(q["SAMLRequest"]);
+    input["relay_state"] = json!(q.get("RelayState"));
+    input["sig_alg"] = json!(q.get("SigAlg"));
+    input["signature"] = json!(q.get("Signature"));
+    input["destination"] = json!("https://sso.example.com/saml/okta/slo");
+    let answered = pysaml2("answer-logout", input);
+    assert_eq!(answered["name_id"], "ada-pid");
+    assert_eq!(answered["name_id_format"], persistent);
+    assert_eq!(answered["name_qualifier"], IDP);
+    assert_eq!(answered["sp_name_qualifier"], sp);
+    assert_eq!(answered["session_indexes"].as_array().unwrap().len(), 1);
+    assert_eq!(verify_status(&env, &second).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(verify_status(&env, &third).await, StatusCode::OK);
+
+    // IdP-initiated without SessionIndex: every session of the NameID ends.
+    let lr = idp_logout(json!(null));
+    let r = no_redirects()
+        .get(local(&env, lr["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(verify_status(&env, &third).await, StatusCode::UNAUTHORIZED);
+}

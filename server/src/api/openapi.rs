@@ -194,13 +194,40 @@ fn schemas() -> Value {
         "PutGroup": {"type": "object", "additionalProperties": false, "properties": {"description": string}},
         "User": {
             "type": "object",
-            "required": ["id", "login", "email", "name", "external_uid", "provider", "role", "is_admin", "disabled", "groups", "created_at", "updated_at"],
+            "required": ["id", "login", "email", "name", "external_uid", "provider", "created_by", "role", "is_admin", "disabled", "groups", "links", "created_at", "updated_at"],
             "properties": {
-                "id": string, "login": string, "email": string, "name": string, "external_uid": string, "provider": string,
-                "role": string, "is_admin": {"type": "boolean"}, "disabled": {"type": "boolean"},
-                "groups": {"type": "array", "items": string},
+                "id": string, "login": string, "email": string, "name": string, "external_uid": string,
+                "provider": {"type": "string", "description": "Where the user was created: the provider of their first login, `api`, `scim` or `local`. Later logins never change it."},
+                "created_by": {"type": "string", "description": "The API token that created the user; empty when a login did."},
+                "role": {"type": "string", "description": "Effective role: the highest any source (provider, `api`, `local`) grants."},
+                "is_admin": {"type": "boolean", "description": "True when any source makes the user an admin."},
+                "disabled": {"type": "boolean"},
+                "groups": {"type": "array", "items": string, "description": "Effective groups: every source's memberships."},
                 "organizations": {"type": "array", "items": {"type": "object", "required": ["name", "role"], "properties": {"name": string, "role": string}}},
+                "links": {"type": "array", "items": reference("UserLink"), "description": "The identities that sign this user in."},
                 "created_at": string, "updated_at": string, "last_login_at": string
+            }
+        },
+        "UserLink": {
+            "type": "object",
+            "required": ["provider", "kind", "subject", "created_at"],
+            "properties": {
+                "provider": {"type": "string", "description": "A provider slug, or `local` for the break-glass administrator."},
+                "kind": {"type": "string", "enum": ["external_uid", "name_id", "login"]},
+                "subject": {"type": "string", "description": "The value asserted; for `name_id` the JSON array `[Format, NameQualifier, SPNameQualifier, value]`."},
+                "created_at": string
+            }
+        },
+        "CreateUser": {
+            "type": "object",
+            "required": ["login"],
+            "additionalProperties": false,
+            "description": "A user created ahead of their first login. Identity values follow the ACS's rules (no edge whitespace, no control or format characters, bounded length).",
+            "properties": {
+                "login": string, "email": string, "name": string,
+                "external_uid": {"type": "string", "description": "Linked at once to `provider`: that provider's first login asserting it signs the user in."},
+                "provider": {"type": "string", "description": "Required with `external_uid`, used only with it."},
+                "groups": {"type": "array", "items": string, "description": "Existing groups the user joins, as granted by `api`."}
             }
         },
         "UserList": {"type": "array", "items": reference("User")},
@@ -210,7 +237,7 @@ fn schemas() -> Value {
             "properties": {
                 "provider": string, "at": string,
                 "outcome": {"type": "string", "enum": ["success", "failure"]},
-                "reason": {"type": "string", "description": "`<check>: <detail>` for failures (check: xml_guard, validation, in_response_to, replay, unsolicited, audience, encryption, relay_state, mapping, authorization, provisioning, ...)."},
+                "reason": {"type": "string", "description": "`<check>: <detail>` for failures (check: xml_guard, validation, in_response_to, replay, unsolicited, audience, encryption, relay_state, mapping, authorization, identity_collision, provisioning, ...)."},
                 "login": string, "correlation_id": string
             }
         },

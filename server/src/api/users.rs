@@ -1,18 +1,23 @@
-//! `/api/v1/users`: users provisioned by SAML logins. Read, and disable/enable.
+//! `/api/v1/users`: users made by logins or created here ahead of their
+//! first login; read with their identity links, disable/enable.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Extension;
 use serde::Deserialize;
-use ssoplane_schema::api::{PatchUser, UserDoc};
+use ssoplane_schema::api::{CreateUser, PatchUser, UserDoc, UserLink};
 
 use super::auth::{Admin, Reader};
 use super::error::ApiError;
 use super::json::{Json, Path, Query};
 use super::request_id::RequestId;
 use super::{Access, AppState, RouteSpec, Routes};
-use crate::store::{Store, UserRow};
+use crate::identity::users::{self, CreateError};
+use crate::store::{LinkRow, Store, UserRow};
+
+/// The source API-made users and their memberships are recorded under.
+pub const SOURCE: &str = "api";
 
 const LIST: RouteSpec = RouteSpec {
     response: (200, Some("UserList")),
@@ -38,6 +43,18 @@ const GET: RouteSpec = RouteSpec {
         "Get one user with their groups",
     )
 };
+const CREATE: RouteSpec = RouteSpec {
+    access: Access::Admin,
+    request: Some("CreateUser"),
+    response: (201, Some("User")),
+    errors: &[400, 401, 403, 409],
+    ..RouteSpec::new(
+        "post",
+        "/api/v1/users",
+        "createUser",
+        "Create a user ahead of their first login, optionally linked to a provider by external uid",
+    )
+};
 const PATCH: RouteSpec = RouteSpec {
     access: Access::Admin,
     request: Some("PatchUser"),
@@ -53,12 +70,23 @@ const PATCH: RouteSpec = RouteSpec {
 
 pub fn register(r: Routes) -> Routes {
     r.add(LIST, get(list))
+        .add(CREATE, axum::routing::post(create))
         .add(GET, get(get_one))
         .add(PATCH, axum::routing::patch(patch))
 }
 
+pub fn link_doc(l: LinkRow) -> UserLink {
+    UserLink {
+        provider: l.provider,
+        kind: l.kind,
+        subject: l.subject,
+        created_at: l.created_at,
+    }
+}
+
 async fn doc(store: &Store, u: UserRow) -> Result<UserDoc, ApiError> {
     let groups = store.user_groups(&u.id).await?;
+    let links = store.links_of(&u.id).await?;
     Ok(UserDoc {
         id: u.id,
         login: u.login,
@@ -66,11 +94,13 @@ async fn doc(store: &Store, u: UserRow) -> Result<UserDoc, ApiError> {
         name: u.name,
         external_uid: u.external_uid,
         provider: u.provider,
+        created_by: u.created_by,
         role: u.role,
         is_admin: u.is_admin,
         disabled: u.disabled,
         groups,
         organizations: u.organizations,
+        links: links.into_iter().map(link_doc).collect(),
         created_at: u.created_at,
         updated_at: u.updated_at,
         last_login_at: u.last_login_at,
@@ -112,6 +142,27 @@ async fn get_one(
         Some(u) => Ok(axum::Json(doc(&state.store, u).await?).into_response()),
         None => Err(ApiError::NotFound(format!("user {id:?} does not exist"))),
     }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Extension(cid): Extension<RequestId>,
+    Json(body): Json<CreateUser>,
+) -> Result<Response, ApiError> {
+    let user = users::create(&state.store, &body, SOURCE, &caller.name)
+        .await
+        .map_err(|e| match e {
+            CreateError::Invalid(errors) => ApiError::Invalid(errors),
+            CreateError::Store(e) => ApiError::from(e),
+            conflict => ApiError::Conflict(conflict.to_string()),
+        })?;
+    tracing::info!(correlation_id = %cid.0, user = user.id, login = user.login, actor = caller.name, "user created");
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(doc(&state.store, user).await?),
+    )
+        .into_response())
 }
 
 async fn patch(

@@ -1,11 +1,18 @@
 //! From a verified assertion to an identity: the NameID, the attributes (by
 //! Name and by FriendlyName), and the `assertion_attribute_*` mapping with its
-//! defaults, which understand Entra ID's claim URIs.
+//! defaults, which understand Entra ID's claim URIs. Values are taken exactly
+//! as signed (no trimming); identity values that break `values`' rules are
+//! refused here.
 
 use std::collections::BTreeMap;
 
-use crate::saml::assertion::Assertion;
+use super::subject;
+use super::values::{self, ValueError, ValueKind};
+use crate::saml::assertion::{Assertion, NameId};
 use ssoplane_schema::SamlSettings;
+
+/// Longest display name accepted, in characters.
+const MAX_NAME_CHARS: usize = 1024;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MappingError {
@@ -13,24 +20,56 @@ pub enum MappingError {
     NoNameId,
     #[error("no login could be found (looked for {0}, then the NameID)")]
     NoLogin(String),
+    #[error("no login attribute was found and the NameID is transient (a new value at every login, so it names nobody): set assertion_attribute_login or have the IdP send a persistent NameID")]
+    TransientLogin,
     #[error("attribute {attribute:?} used by {setting} is missing from the assertion")]
     MissingTemplateAttribute {
         setting: &'static str,
         attribute: String,
     },
+    #[error("the {what} is refused: {why}")]
+    Invalid { what: &'static str, why: ValueError },
     #[error("the {0} value contains control characters")]
     ControlCharacters(&'static str),
+    #[error("the name is {0} characters long; at most {MAX_NAME_CHARS} are accepted")]
+    NameTooLong(usize),
+}
+
+/// Checks an identity value, naming it in the error.
+fn checked(kind: ValueKind, value: &str) -> Result<(), MappingError> {
+    values::check(kind, value).map_err(|why| MappingError::Invalid {
+        what: kind.name(),
+        why,
+    })
+}
+
+/// The NameID's value and every qualifier it carries.
+fn check_name_id(n: &NameId) -> Result<(), MappingError> {
+    checked(ValueKind::NameId, &n.value)?;
+    for (kind, v) in [
+        (ValueKind::NameIdFormat, &n.format),
+        (ValueKind::NameQualifier, &n.name_qualifier),
+        (ValueKind::SpNameQualifier, &n.sp_name_qualifier),
+        (ValueKind::SpProvidedId, &n.sp_provided_id),
+    ] {
+        if let Some(v) = v {
+            checked(kind, v)?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Claims {
-    pub name_id: String,
+    pub name_id: NameId,
     pub session_index: String,
     pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Identity {
+    /// The NameID as asserted: a subject unless transient, and the session's.
+    pub name_id: NameId,
     pub login: String,
     pub email: String,
     pub name: String,
@@ -73,24 +112,16 @@ const EXTERNAL_UID_DEFAULTS: &[&str] = &[
 ];
 
 pub fn claims(assertion: &Assertion) -> Result<Claims, MappingError> {
-    let name_id = assertion
-        .name_id
-        .as_deref()
-        .map(|n| n.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .ok_or(MappingError::NoNameId)?;
-    if name_id.chars().any(char::is_control) {
-        return Err(MappingError::ControlCharacters("NameID"));
-    }
+    let name_id = assertion.name_id.clone().ok_or(MappingError::NoNameId)?;
+    check_name_id(&name_id)?;
     let session_index = assertion.session_index.clone().unwrap_or_default();
     let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for attr in &assertion.attributes {
-        let values: Vec<String> = attr.values.iter().map(|v| v.trim().to_owned()).collect();
         for key in std::iter::once(&attr.name).chain(attr.friendly_name.as_ref()) {
             attributes
                 .entry(key.clone())
                 .or_default()
-                .extend(values.iter().cloned());
+                .extend(attr.values.iter().cloned());
         }
     }
     Ok(Claims {
@@ -174,7 +205,7 @@ fn render_template(
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Ok(out.trim().to_owned())
+    Ok(out)
 }
 
 /// The first CN of a distinguished name: `CN=test,OU=unit,DC=mycomp` → `test`.
@@ -194,11 +225,13 @@ pub fn first_cn(dn: &str) -> Option<String> {
         }
     }
     parts.push(current);
+    // Spaces around `,` and `=` are DN syntax (RFC 1779), so ASCII spaces
+    // there are dropped; any other whitespace is part of the value.
     parts.into_iter().find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim()
+        k.trim_matches(' ')
             .eq_ignore_ascii_case("cn")
-            .then(|| v.trim().to_owned())
+            .then(|| v.trim_matches(' ').to_owned())
     })
 }
 
@@ -212,18 +245,27 @@ pub fn map(s: &SamlSettings, c: &Claims) -> Result<Identity, MappingError> {
         _ if s.assertion_attribute_login.is_empty()
             || s.assertion_attribute_login.contains("$__saml{") =>
         {
-            c.name_id.clone()
+            if subject::is_transient(&c.name_id) {
+                return Err(MappingError::TransientLogin);
+            }
+            c.name_id.value.clone()
         }
         _ => return Err(MappingError::NoLogin(s.assertion_attribute_login.clone())),
     };
-    let email = c
-        .value(
-            "assertion_attribute_email",
-            &s.assertion_attribute_email,
-            EMAIL_DEFAULTS,
-        )?
-        .or_else(|| login.contains('@').then(|| login.clone()))
-        .unwrap_or_default();
+    checked(ValueKind::Login, &login)?;
+    let email = match c.value(
+        "assertion_attribute_email",
+        &s.assertion_attribute_email,
+        EMAIL_DEFAULTS,
+    )? {
+        Some(e) => {
+            checked(ValueKind::Email, &e)?;
+            e
+        }
+        // The login stands in for a missing email only when it is one.
+        None if values::check(ValueKind::Email, &login).is_ok() => login.clone(),
+        None => String::new(),
+    };
     let name = match c.value(
         "assertion_attribute_name",
         &s.assertion_attribute_name,
@@ -252,6 +294,9 @@ pub fn map(s: &SamlSettings, c: &Claims) -> Result<Identity, MappingError> {
             EXTERNAL_UID_DEFAULTS,
         )?
         .unwrap_or_default();
+    if !external_uid.is_empty() {
+        checked(ValueKind::ExternalUid, &external_uid)?;
+    }
     let mut groups = c.values(&s.assertion_attribute_groups, GROUPS_DEFAULTS);
     if s.groups_from_dn {
         groups = groups
@@ -265,12 +310,15 @@ pub fn map(s: &SamlSettings, c: &Claims) -> Result<Identity, MappingError> {
     } else {
         c.all(&s.assertion_attribute_org)
     };
-    for (what, v) in [("login", &login), ("email", &email), ("name", &name)] {
-        if v.chars().any(char::is_control) {
-            return Err(MappingError::ControlCharacters(what));
-        }
+    if name.chars().any(char::is_control) {
+        return Err(MappingError::ControlCharacters("name"));
+    }
+    let name_chars = name.chars().count();
+    if name_chars > MAX_NAME_CHARS {
+        return Err(MappingError::NameTooLong(name_chars));
     }
     Ok(Identity {
+        name_id: c.name_id.clone(),
         login,
         email,
         name,
@@ -287,7 +335,10 @@ mod tests {
 
     fn claims_of(pairs: &[(&str, &[&str])]) -> Claims {
         Claims {
-            name_id: "nameid-123".into(),
+            name_id: NameId {
+                value: "nameid-123".into(),
+                ..NameId::default()
+            },
             session_index: String::new(),
             attributes: pairs
                 .iter()
@@ -360,5 +411,151 @@ mod tests {
             map(&strict_login, &c),
             Err(MappingError::NoLogin(_))
         ));
+    }
+
+    fn assertion(name_id: NameId, attrs: &[(&str, &[&str])]) -> Assertion {
+        Assertion {
+            id: "a-1".into(),
+            version: Some("2.0".into()),
+            issue_instant: chrono::Utc::now(),
+            issuer: None,
+            name_id: Some(name_id),
+            confirmations: Vec::new(),
+            not_before: None,
+            not_on_or_after: None,
+            audience_restrictions: None,
+            unknown_conditions: Vec::new(),
+            session_index: None,
+            attributes: attrs
+                .iter()
+                .map(|(n, v)| crate::saml::assertion::Attribute {
+                    name: (*n).into(),
+                    friendly_name: None,
+                    values: v.iter().map(|s| s.to_string()).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn persistent(value: &str) -> NameId {
+        NameId {
+            value: value.into(),
+            format: Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into()),
+            ..NameId::default()
+        }
+    }
+
+    const PADDING: &[char] = &[
+        ' ', '\t', '\u{A0}', '\u{2028}', '\u{3000}', '\u{85}', '\u{200B}', '\u{FEFF}',
+    ];
+
+    #[test]
+    fn padded_name_ids_are_refused_not_trimmed() {
+        for c in PADDING {
+            for padded in [
+                format!("{c}admin@corp.example"),
+                format!("admin@corp.example{c}"),
+            ] {
+                let e = claims(&assertion(persistent(&padded), &[])).unwrap_err();
+                assert!(
+                    matches!(e, MappingError::Invalid { what: "NameID", .. }),
+                    "{padded:?}: {e}"
+                );
+                assert!(e.to_string().starts_with("the NameID is refused: "), "{e}");
+            }
+        }
+        let mut qualified = persistent("ada");
+        qualified.name_qualifier = Some("https://idp.test\u{A0}".into());
+        assert!(matches!(
+            claims(&assertion(qualified, &[])),
+            Err(MappingError::Invalid {
+                what: "NameID NameQualifier",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn padded_logins_emails_and_external_uids_are_refused() {
+        let s = SamlSettings::default();
+        for c in PADDING {
+            for padded in [
+                format!("{c}admin@corp.example"),
+                format!("admin@corp.example{c}"),
+            ] {
+                for (attr, what) in [
+                    ("uid", "login"),
+                    ("mail", "email"),
+                    ("userUID", "external uid"),
+                ] {
+                    let one = [padded.as_str()];
+                    let mut attrs: Vec<(&str, &[&str])> = vec![(attr, &one)];
+                    if attr != "uid" {
+                        attrs.push(("uid", &["ada"]));
+                    }
+                    let a = assertion(persistent("n-1"), &attrs);
+                    let e = map(&s, &claims(&a).unwrap()).unwrap_err();
+                    assert!(
+                        matches!(e, MappingError::Invalid { what: w, .. } if w == what),
+                        "{attr} {padded:?}: {e}"
+                    );
+                }
+            }
+        }
+        // The NameID standing in for the login meets the login's rules too.
+        let a = assertion(persistent("local:admin"), &[]);
+        assert!(matches!(
+            map(&s, &claims(&a).unwrap()),
+            Err(MappingError::Invalid { what: "login", .. })
+        ));
+    }
+
+    #[test]
+    fn values_are_used_exactly_as_signed() {
+        let s = SamlSettings {
+            assertion_attribute_name: "$__saml{givenName} $__saml{surname}".into(),
+            ..SamlSettings::default()
+        };
+        let a = assertion(
+            persistent("Ada@Corp.Example"),
+            &[
+                ("givenName", &["Ada"]),
+                ("surname", &["Lovelace "]),
+                ("groups", &[" eng", "eng"]),
+            ],
+        );
+        let id = map(&s, &claims(&a).unwrap()).unwrap();
+        assert_eq!(id.login, "Ada@Corp.Example", "no case folding");
+        assert_eq!(id.email, "Ada@Corp.Example");
+        assert_eq!(id.name, "Ada Lovelace ", "no trimming of the name either");
+        assert_eq!(id.groups, [" eng", "eng"]);
+        assert_eq!(id.name_id, persistent("Ada@Corp.Example"));
+    }
+
+    #[test]
+    fn a_transient_name_id_is_no_login_and_bad_emails_are_refused() {
+        let s = SamlSettings::default();
+        let transient = NameId {
+            value: "_a1b2".into(),
+            format: Some(subject::TRANSIENT.into()),
+            ..NameId::default()
+        };
+        let a = assertion(transient.clone(), &[]);
+        assert_eq!(
+            map(&s, &claims(&a).unwrap()),
+            Err(MappingError::TransientLogin)
+        );
+        let a = assertion(
+            transient,
+            &[("uid", &["ada"]), ("mail", &["ada@@corp.example"])],
+        );
+        assert!(matches!(
+            map(&s, &claims(&a).unwrap()),
+            Err(MappingError::Invalid { what: "email", .. })
+        ));
+        // A login that is no address leaves the email empty.
+        let a = assertion(persistent("a@b@c"), &[]);
+        let id = map(&s, &claims(&a).unwrap()).unwrap();
+        assert_eq!((id.login.as_str(), id.email.as_str()), ("a@b@c", ""));
     }
 }

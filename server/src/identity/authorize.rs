@@ -9,6 +9,7 @@ use ssoplane_schema::validate::OrgRule;
 use ssoplane_schema::SamlSettings;
 
 use super::attributes::Identity;
+use super::grants::rank;
 use crate::store::OrgMembership;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -74,13 +75,6 @@ pub fn authorize(s: &SamlSettings, id: &Identity) -> Result<Decision, Denied> {
         role,
         is_admin,
     })
-}
-
-fn rank(role: &str) -> usize {
-    ["none", "viewer", "editor", "admin"]
-        .iter()
-        .position(|r| *r == role)
-        .unwrap_or(0)
 }
 
 /// Organization memberships: with `org_mapping`, every rule whose value the

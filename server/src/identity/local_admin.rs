@@ -12,7 +12,16 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, StoreError, UserRow};
+use ssoplane_schema::saml::LinkExisting;
+
+use super::provision::ProvisionError;
+use super::resolve::{self, LoginRequest};
+use super::subject::{LinkKind, Subject};
+use super::values::LOCAL_LOGIN_PREFIX;
+use crate::store::{GrantRow, Store, StoreError, UserRow};
+
+/// The source name of the break-glass administrator's link and grant.
+pub const SOURCE: &str = "local";
 
 const META_KEY: &str = "local_admin";
 /// Failed attempts tolerated per window before the login locks for the rest of it.
@@ -35,6 +44,8 @@ pub enum LocalAdminError {
     Hash(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot sign the local administrator in: {0}")]
+    Provision(ProvisionError),
     #[error("stored local administrator is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
 }
@@ -122,35 +133,34 @@ pub async fn sign_in(
         throttle.fail();
         return Err(LocalAdminError::Denied);
     }
-    let login = format!("local:{}", stored.username);
-    let now = crate::settings::now();
-    if let Some(mut user) = store.find_user_by_login(&login).await? {
-        if user.disabled {
-            return Err(LocalAdminError::Denied);
-        }
-        user.last_login_at = Some(now.clone());
-        user.updated_at = now;
-        user.is_admin = true;
-        user.role = "admin".into();
-        let groups = store.user_groups(&user.id).await?;
-        store.update_user_login(&user, &groups).await?;
-        return Ok(user);
-    }
-    let user = UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
+    // The same resolution as SAML logins, from the `local` source: found by
+    // its link, never by a login some IdP or API client might have taken
+    // (they cannot: `local:` logins are reserved), granted admin by `local`
+    // alone, its other sources' grants and groups left as they are.
+    let login = format!("{LOCAL_LOGIN_PREFIX}{}", stored.username);
+    let request = LoginRequest {
+        source: SOURCE.to_owned(),
+        subjects: vec![Subject {
+            kind: LinkKind::Login,
+            value: login.clone(),
+        }],
         login,
         email: String::new(),
         name: "Local administrator".into(),
         external_uid: String::new(),
-        provider: "local".into(),
-        role: "admin".into(),
-        is_admin: true,
-        disabled: false,
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        last_login_at: Some(now),
-        organizations: Vec::new(),
+        link_existing: LinkExisting::None,
+        sign_up: Ok(()),
+        grant: GrantRow {
+            source: SOURCE.to_owned(),
+            role: "admin".into(),
+            is_admin: true,
+            organizations: Vec::new(),
+        },
+        groups: None,
     };
-    store.insert_user(&user, &[]).await?;
-    Ok(user)
+    match resolve::resolve(store, &request).await {
+        Ok(user) => Ok(user),
+        Err(ProvisionError::Disabled(_)) => Err(LocalAdminError::Denied),
+        Err(e) => Err(LocalAdminError::Provision(e)),
+    }
 }

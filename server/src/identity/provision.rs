@@ -1,12 +1,26 @@
-//! Users from logins: created on first login when `allow_sign_up`, updated on
-//! every login, their groups synced into groups that already exist (logins
-//! never create groups), `default_group` joined by new users.
+//! Users from SAML logins: the request a verified identity makes (its
+//! subjects, this provider's grant from the authorization decision, its
+//! groups matched to groups that already exist — logins never create groups
+//! — and `default_group`), resolved to a user by [`super::resolve`].
 
 use ssoplane_schema::SamlSettings;
 
 use super::attributes::Identity;
 use super::authorize::{same, Decision};
-use crate::store::{Store, StoreError, UserRow};
+use super::resolve::{self, LoginRequest};
+use super::subject;
+use crate::store::{GrantRow, Store, StoreError, UserRow};
+
+/// Why an identity collision was refused; worded for the administrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollisionReason {
+    /// The user has no identity from this provider.
+    NotLinked,
+    /// The user is linked to a different identity from this provider.
+    LinkedToOther,
+    /// Several users have this email.
+    Shared,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
@@ -20,8 +34,73 @@ pub enum ProvisionError {
     MissingDefaultGroup(String),
     #[error("user {0:?} is disabled")]
     Disabled(String),
+    #[error("{}", collision_message(provider, what, value, user_id, *reason))]
+    Collision {
+        provider: String,
+        /// `login` or `email`: which asserted value is taken.
+        what: &'static str,
+        value: String,
+        user_id: String,
+        reason: CollisionReason,
+    },
+    #[error("the identity offers no subject to link")]
+    NoSubject,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl ProvisionError {
+    /// A concurrent login may have caused this: worth one more resolution.
+    pub fn may_be_a_race(&self) -> bool {
+        match self {
+            ProvisionError::Store(e) => e.is_unique_violation(),
+            ProvisionError::Collision { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+fn collision_message(
+    provider: &str,
+    what: &str,
+    value: &str,
+    user_id: &str,
+    reason: CollisionReason,
+) -> String {
+    let head = format!(
+        "the {what} {value:?} asserted by provider {provider:?} already belongs to user {user_id}"
+    );
+    match reason {
+        CollisionReason::NotLinked => format!(
+            "{head}, who has no identity from {provider:?}; nothing was changed. If this IdP may \
+             vouch for that user, set link_existing_users = \"by_{what}\" on {provider:?}"
+        ),
+        CollisionReason::LinkedToOther => format!(
+            "{head}, who is linked to another identity from {provider:?} (a reused {what}?); \
+             nothing was changed"
+        ),
+        CollisionReason::Shared => format!(
+            "{head} and to other users, so link_existing_users cannot choose one; nothing was changed"
+        ),
+    }
+}
+
+/// Why a login may not create a user; checked only when no user is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignUpRefusal {
+    Disabled,
+    NoExistingGroup,
+    MissingDefaultGroup(String),
+}
+
+impl SignUpRefusal {
+    pub fn to_error(&self, login: &str) -> ProvisionError {
+        match self {
+            SignUpRefusal::Disabled => ProvisionError::SignUpDisabled(login.to_owned()),
+            SignUpRefusal::NoExistingGroup => ProvisionError::NoExistingGroup(login.to_owned()),
+            SignUpRefusal::MissingDefaultGroup(g) => ProvisionError::MissingDefaultGroup(g.clone()),
+        }
+    }
 }
 
 pub async fn provision(
@@ -38,57 +117,37 @@ pub async fn provision(
         .filter(|g| id.groups.iter().any(|claimed| same(s, claimed, g)))
         .cloned()
         .collect();
-    let now = crate::settings::now();
-    if let Some(mut user) = store.find_user_by_login(&id.login).await? {
-        if user.disabled {
-            return Err(ProvisionError::Disabled(id.login.clone()));
-        }
-        if !s.default_group.is_empty() && existing_groups.contains(&s.default_group) {
-            groups.push(s.default_group.clone());
-        }
-        groups.sort();
-        groups.dedup();
-        user.email = id.email.clone();
-        user.name = id.name.clone();
-        user.external_uid = id.external_uid.clone();
-        user.provider = provider.to_owned();
-        user.role = decision.role.clone();
-        user.is_admin = decision.is_admin;
-        user.updated_at = now.clone();
-        user.last_login_at = Some(now);
-        user.organizations = decision.organizations.clone();
-        store.update_user_login(&user, &groups).await?;
-        return Ok(user);
-    }
-    if !s.allow_sign_up {
-        return Err(ProvisionError::SignUpDisabled(id.login.clone()));
-    }
-    if s.prohibit_sign_up_if_not_in_group && groups.is_empty() {
-        return Err(ProvisionError::NoExistingGroup(id.login.clone()));
-    }
-    if !s.default_group.is_empty() {
-        if !existing_groups.contains(&s.default_group) {
-            return Err(ProvisionError::MissingDefaultGroup(s.default_group.clone()));
-        }
+    let default_exists = existing_groups.contains(&s.default_group);
+    let sign_up = if !s.allow_sign_up {
+        Err(SignUpRefusal::Disabled)
+    } else if s.prohibit_sign_up_if_not_in_group && groups.is_empty() {
+        Err(SignUpRefusal::NoExistingGroup)
+    } else if !s.default_group.is_empty() && !default_exists {
+        Err(SignUpRefusal::MissingDefaultGroup(s.default_group.clone()))
+    } else {
+        Ok(())
+    };
+    if !s.default_group.is_empty() && default_exists {
         groups.push(s.default_group.clone());
     }
     groups.sort();
     groups.dedup();
-    let user = UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
+    let request = LoginRequest {
+        source: provider.to_owned(),
+        subjects: subject::subjects(id),
         login: id.login.clone(),
         email: id.email.clone(),
         name: id.name.clone(),
         external_uid: id.external_uid.clone(),
-        provider: provider.to_owned(),
-        role: decision.role.clone(),
-        is_admin: decision.is_admin,
-        disabled: false,
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        last_login_at: Some(now),
-        organizations: decision.organizations.clone(),
+        link_existing: s.link_existing(),
+        sign_up,
+        grant: GrantRow {
+            source: provider.to_owned(),
+            role: decision.role.clone(),
+            is_admin: decision.is_admin,
+            organizations: decision.organizations.clone(),
+        },
+        groups: Some(groups),
     };
-    store.insert_user(&user, &groups).await?;
-    Ok(user)
+    resolve::resolve(store, &request).await
 }

@@ -9,6 +9,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::saml::assertion::NameId;
 use crate::store::{SessionRow, Store, StoreError, UserRow};
 
 #[derive(Debug, Clone, Copy)]
@@ -25,12 +26,13 @@ pub fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Creates a session; returns the cookie value.
+/// Creates a session; returns the cookie value. `name_id` is the asserted
+/// NameID (empty for sessions no SAML assertion made).
 pub async fn create(
     store: &Store,
     user: &UserRow,
     provider: &str,
-    name_id: &str,
+    name_id: &NameId,
     session_index: &str,
     t: Timeouts,
 ) -> Result<String, StoreError> {
@@ -43,7 +45,11 @@ pub async fn create(
             id_hash: hash(&token),
             user_id: user.id.clone(),
             provider: provider.to_owned(),
-            name_id: name_id.to_owned(),
+            name_id: name_id.value.clone(),
+            name_id_format: name_id.format.clone(),
+            name_qualifier: name_id.name_qualifier.clone(),
+            sp_name_qualifier: name_id.sp_name_qualifier.clone(),
+            sp_provided_id: name_id.sp_provided_id.clone(),
             session_index: session_index.to_owned(),
             created_at: now,
             last_seen_at: now,

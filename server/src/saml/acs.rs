@@ -114,6 +114,7 @@ impl AcsError {
             AcsError::RelayStateMismatch(_) | AcsError::RelayStateOffsite { .. } => "relay_state",
             AcsError::Mapping(_) => "mapping",
             AcsError::Denied(_) => "authorization",
+            AcsError::Provision(ProvisionError::Collision { .. }) => "identity_collision",
             AcsError::Provision(_) => "provisioning",
             AcsError::Store(_) => "store",
         }
@@ -125,7 +126,7 @@ pub struct Accepted {
     pub user: UserRow,
     pub identity: Identity,
     pub decision: Decision,
-    pub name_id: String,
+    pub name_id: super::assertion::NameId,
     pub session_index: String,
     pub redirect_to: String,
 }

@@ -43,13 +43,39 @@ pub struct Attribute {
     pub values: Vec<String>,
 }
 
+/// The subject's `NameID`: its text and the attributes that qualify it
+/// (SAML core 2.2.2), kept as asserted so they can be stored with the
+/// session and echoed exactly in a LogoutRequest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameId {
+    pub value: String,
+    pub format: Option<String>,
+    pub name_qualifier: Option<String>,
+    pub sp_name_qualifier: Option<String>,
+    pub sp_provided_id: Option<String>,
+}
+
+impl NameId {
+    /// Reads a `saml:NameID` element (text only: markup inside a NameID
+    /// would let a reader and the signer see different values).
+    pub fn read(el: El<'_>) -> Result<NameId, AssertionError> {
+        Ok(NameId {
+            value: simple(el, "NameID")?,
+            format: el.attr("Format"),
+            name_qualifier: el.attr("NameQualifier"),
+            sp_name_qualifier: el.attr("SPNameQualifier"),
+            sp_provided_id: el.attr("SPProvidedID"),
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Assertion {
     pub id: String,
     pub version: Option<String>,
     pub issue_instant: DateTime<Utc>,
     pub issuer: Option<String>,
-    pub name_id: Option<String>,
+    pub name_id: Option<NameId>,
     pub confirmations: Vec<Confirmation>,
     pub not_before: Option<DateTime<Utc>>,
     pub not_on_or_after: Option<DateTime<Utc>>,
@@ -113,7 +139,7 @@ impl Assertion {
             out.name_id = subject
                 .child(SAML, "NameID")
                 .or_else(|| subject.child(SAML, "EncryptedID")?.child(SAML, "NameID"))
-                .map(|n| simple(n, "NameID"))
+                .map(NameId::read)
                 .transpose()?;
             for c in subject
                 .children()

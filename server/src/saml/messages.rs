@@ -4,6 +4,7 @@
 //! without its enveloped signature by the same function, which is what the
 //! signer needs (`sign::Signer::sign_enveloped`).
 
+use super::assertion::NameId;
 use super::idp::POST;
 use super::ns::{ASSERTION, PROTOCOL};
 use super::write::Xml;
@@ -13,16 +14,6 @@ pub const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 /// The instant in the form SAML uses (xs:dateTime in UTC, `Z`).
 pub fn instant(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// A NameID exactly as the IdP asserted it (value and qualifiers), to be
-/// echoed back in a LogoutRequest.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NameIdRef {
-    pub value: String,
-    pub format: Option<String>,
-    pub name_qualifier: Option<String>,
-    pub sp_name_qualifier: Option<String>,
 }
 
 /// What every request we send carries.
@@ -92,7 +83,8 @@ impl AuthnRequest<'_> {
 
 pub struct LogoutRequest<'a> {
     pub envelope: Envelope<'a>,
-    pub name_id: &'a NameIdRef,
+    /// Echoed exactly as the IdP asserted it (value and qualifiers).
+    pub name_id: &'a NameId,
     pub session_index: Option<&'a str>,
 }
 
@@ -123,6 +115,7 @@ impl LogoutRequest<'_> {
                         ("NameQualifier", n.name_qualifier.as_deref()),
                         ("SPNameQualifier", n.sp_name_qualifier.as_deref()),
                         ("Format", n.format.as_deref()),
+                        ("SPProvidedID", n.sp_provided_id.as_deref()),
                     ],
                     &n.value,
                 );

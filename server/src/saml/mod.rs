@@ -492,7 +492,7 @@ async fn idp_initiated_logout(
     };
     let ended = match state
         .store
-        .delete_sessions_of(&rt.provider, &logout.name_id.value)
+        .delete_sessions_of(&rt.provider, &logout.name_id.value, &logout.session_indexes)
         .await
     {
         Ok(n) => n,
@@ -595,11 +595,7 @@ async fn sp_initiated_logout(
     if let Err(e) = state.store.delete_session(&sessions::hash(&token)).await {
         tracing::error!(correlation_id = cid, error = %e, "cannot delete session");
     }
-    let name_id = messages::NameIdRef {
-        value: session.name_id.clone(),
-        ..messages::NameIdRef::default()
-    };
-    let (id, out) = match slo::request(rt, &name_id, &session.session_index) {
+    let (id, out) = match slo::request(rt, &session.name_id(), &session.session_index) {
         Ok(r) => r,
         Err(slo::SloError::Disabled | slo::SloError::NoEndpoint) => {
             return clear_session(

@@ -20,10 +20,11 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use flate2::read::DeflateDecoder;
 
+use super::assertion::NameId;
 use super::dsig::{self, DsigError};
 use super::idp::{Endpoint, POST, REDIRECT};
 use super::login::{deflate_b64, random_id, Outbound};
-use super::messages::{instant, Envelope, LogoutRequest, LogoutResponse, NameIdRef, SUCCESS};
+use super::messages::{instant, Envelope, LogoutRequest, LogoutResponse, SUCCESS};
 use super::ns::{ASSERTION, PROTOCOL};
 use super::runtime::Runtime;
 use super::sign::{encode, SignError};
@@ -252,23 +253,9 @@ fn check_envelope(rt: &Runtime, root: El<'_>) -> Result<(), SloError> {
 #[derive(Debug)]
 pub struct IdpLogout {
     pub request_id: String,
-    pub name_id: NameIdRef,
+    pub name_id: NameId,
     /// The sessions to end; empty means every session of the NameID.
     pub session_indexes: Vec<String>,
-}
-
-/// The NameID a LogoutRequest names (a plain NameID, or an EncryptedID
-/// decrypted in place), with its qualifiers.
-fn read_name_id(el: El<'_>) -> Result<NameIdRef, SloError> {
-    if el.children().next().is_some() {
-        return Err(SloError::Malformed("NameID must hold text only".into()));
-    }
-    Ok(NameIdRef {
-        value: el.text(),
-        format: el.attr("Format"),
-        name_qualifier: el.attr("NameQualifier"),
-        sp_name_qualifier: el.attr("SPNameQualifier"),
-    })
 }
 
 fn encrypted_id(root: El<'_>) -> Option<El<'_>> {
@@ -303,7 +290,7 @@ pub fn check_request(rt: &Runtime, msg: &Message) -> Result<IdpLogout, SloError>
         .child(ASSERTION, "NameID")
         .or_else(|| encrypted_id(root)?.child(ASSERTION, "NameID"))
         .ok_or_else(|| SloError::Malformed("no NameID".into()))
-        .and_then(read_name_id)?;
+        .and_then(|el| NameId::read(el).map_err(|e| SloError::Malformed(e.to_string())))?;
     if name_id.value.is_empty() {
         return Err(SloError::Malformed("the NameID is empty".into()));
     }
@@ -426,7 +413,7 @@ pub fn respond(
 /// Our LogoutRequest for an SP-initiated logout: (request ID, how to send it).
 pub fn request(
     rt: &Runtime,
-    name_id: &NameIdRef,
+    name_id: &NameId,
     session_index: &str,
 ) -> Result<(String, Outbound), SloError> {
     if !rt.settings.single_logout {

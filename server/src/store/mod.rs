@@ -7,11 +7,13 @@
 mod postgres;
 mod sql;
 mod sqlite;
+mod tx;
 
 use serde::{Deserialize, Serialize};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use tx::Tx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -21,6 +23,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
+    #[error("a logout names {0} SessionIndex values; at most {MAX_SESSION_INDEXES} are accepted")]
+    TooManySessionIndexes(usize),
     #[error("could not prepare the database directory {path}: {source}")]
     Directory {
         path: String,
@@ -76,7 +80,31 @@ pub struct UserRow {
     pub created_at: String,
     pub updated_at: String,
     pub last_login_at: Option<String>,
-    /// Replaced on every login, like groups.
+    /// The effective memberships over every source's grant.
+    #[sqlx(json)]
+    pub organizations: Vec<OrgMembership>,
+    /// The API token that created the user; empty when a login did.
+    pub created_by: String,
+}
+
+/// One identity of a user: `(provider, kind, subject)` names one user.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LinkRow {
+    /// A provider slug, or `local` for the break-glass administrator.
+    pub provider: String,
+    /// `external_uid`, `name_id` or `login`.
+    pub kind: String,
+    pub subject: String,
+    pub user_id: String,
+    pub created_at: String,
+}
+
+/// What one source (provider slug, `api`, `scim`, `local`) grants a user.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GrantRow {
+    pub source: String,
+    pub role: String,
+    pub is_admin: bool,
     #[sqlx(json)]
     pub organizations: Vec<OrgMembership>,
 }
@@ -131,12 +159,34 @@ pub struct SessionRow {
     pub id_hash: String,
     pub user_id: String,
     pub provider: String,
+    /// The asserted NameID's value and, beside it, its attributes as
+    /// asserted (`None`: absent), for single logout.
     pub name_id: String,
+    pub name_id_format: Option<String>,
+    pub name_qualifier: Option<String>,
+    pub sp_name_qualifier: Option<String>,
+    pub sp_provided_id: Option<String>,
     pub session_index: String,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
 }
+
+impl SessionRow {
+    /// The NameID this session was created for, as the IdP asserted it.
+    pub fn name_id(&self) -> crate::saml::assertion::NameId {
+        crate::saml::assertion::NameId {
+            value: self.name_id.clone(),
+            format: self.name_id_format.clone(),
+            name_qualifier: self.name_qualifier.clone(),
+            sp_name_qualifier: self.sp_name_qualifier.clone(),
+            sp_provided_id: self.sp_provided_id.clone(),
+        }
+    }
+}
+
+/// Most SessionIndex values one single-logout call may name.
+pub const MAX_SESSION_INDEXES: usize = 64;
 
 /// One login attempt, for `GET /api/v1/login-events`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -354,12 +404,16 @@ impl Store {
         dispatch!(self, s => s.find_user_by_login(login).await)
     }
 
-    pub async fn update_user_login(
-        &self,
-        u: &UserRow,
-        groups: &[String],
-    ) -> Result<(), StoreError> {
-        dispatch!(self, s => s.update_user_login(u, groups).await)
+    pub async fn links_of(&self, user_id: &str) -> Result<Vec<LinkRow>, StoreError> {
+        dispatch!(self, s => s.links_of(user_id).await)
+    }
+
+    /// Opens a write transaction for a login or a user's creation; see [`Tx`].
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Store::Sqlite(s) => Tx::Sqlite(s.begin_write().await?),
+            Store::Postgres(s) => Tx::Postgres(s.begin_write().await?),
+        })
     }
 
     pub async fn insert_session(&self, session: &SessionRow) -> Result<(), StoreError> {
@@ -378,12 +432,19 @@ impl Store {
         dispatch!(self, s => s.delete_session(id_hash).await)
     }
 
+    /// Ends the sessions of a SAML subject (single logout, SAML profiles
+    /// 4.4.4.2): those whose SessionIndex is in `session_indexes`, or every
+    /// session of the NameID when the list is empty. Returns how many ended.
     pub async fn delete_sessions_of(
         &self,
         provider: &str,
         name_id: &str,
+        session_indexes: &[String],
     ) -> Result<u64, StoreError> {
-        dispatch!(self, s => s.delete_sessions_of(provider, name_id).await)
+        if session_indexes.len() > MAX_SESSION_INDEXES {
+            return Err(StoreError::TooManySessionIndexes(session_indexes.len()));
+        }
+        dispatch!(self, s => s.delete_sessions_of(provider, name_id, session_indexes).await)
     }
 
     pub async fn insert_login_event(&self, e: &LoginEventRow) -> Result<(), StoreError> {
@@ -427,4 +488,11 @@ pub fn redact_url(url: &str) -> String {
 /// True for a unique-constraint violation (a concurrent writer won the race).
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+impl StoreError {
+    /// A unique constraint refused the write: another writer got there first.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(e) if is_unique_violation(e))
+    }
 }

@@ -15,6 +15,9 @@ pub struct PgStore {
 
 impl Backend for PgStore {
     type Db = sqlx::Postgres;
+    // Read committed: a racing writer is stopped by the unique constraints
+    // (the caller retries once) and by the lock on the user's row.
+    const BEGIN_WRITE: &'static str = "BEGIN";
 }
 
 impl PgStore {

@@ -6,7 +6,13 @@
 /// Column lists read into `UserRow` and `SettingsRow`, written once.
 macro_rules! user_columns {
     () => {
-        "id, login, email, name, external_uid, provider, role, is_admin, disabled, created_at, updated_at, last_login_at, organizations"
+        "id, login, email, name, external_uid, provider, role, is_admin, disabled, created_at, updated_at, last_login_at, organizations, created_by"
+    };
+}
+
+macro_rules! session_columns {
+    () => {
+        "id_hash, user_id, provider, name_id, name_id_format, name_qualifier, sp_name_qualifier, sp_provided_id, session_index, created_at, last_seen_at, expires_at"
     };
 }
 
@@ -175,7 +181,7 @@ macro_rules! sql_store_methods {
             pub async fn list_groups(&self) -> Result<Vec<$crate::store::GroupRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT g.name, g.description, g.created_at, g.updated_at, \
-                     (SELECT COUNT(*) FROM user_groups ug WHERE ug.group_name = g.name) AS members \
+                     (SELECT COUNT(DISTINCT ug.user_id) FROM user_groups ug WHERE ug.group_name = g.name) AS members \
                      FROM groups g ORDER BY g.name",
                 )
                 .fetch_all(&self.pool)
@@ -195,7 +201,7 @@ macro_rules! sql_store_methods {
             ) -> Result<Option<$crate::store::GroupRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT g.name, g.description, g.created_at, g.updated_at, \
-                     (SELECT COUNT(*) FROM user_groups ug WHERE ug.group_name = g.name) AS members \
+                     (SELECT COUNT(DISTINCT ug.user_id) FROM user_groups ug WHERE ug.group_name = g.name) AS members \
                      FROM groups g WHERE g.name = $1",
                 )
                 .bind(name)
@@ -265,24 +271,120 @@ macro_rules! sql_store_methods {
 
             pub async fn user_groups(&self, id: &str) -> Result<Vec<String>, $crate::store::StoreError> {
                 let rows: Vec<(String,)> =
-                    sqlx::query_as("SELECT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name")
+                    sqlx::query_as("SELECT DISTINCT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name")
                         .bind(id)
                         .fetch_all(&self.pool)
                         .await?;
                 Ok(rows.into_iter().map(|r| r.0).collect())
             }
 
+            /// Inserts a user with its creating source's grant (the row's
+            /// role, admin flag and organizations) and group memberships.
             pub async fn insert_user(
                 &self,
                 u: &$crate::store::UserRow,
                 groups: &[String],
             ) -> Result<(), $crate::store::StoreError> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO users (id, login, email, name, external_uid, provider, role, is_admin, disabled, \
-                     created_at, updated_at, last_login_at, organizations) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                Self::tx_insert_user(&mut tx, u).await?;
+                let grant = $crate::store::GrantRow {
+                    source: u.provider.clone(),
+                    role: u.role.clone(),
+                    is_admin: u.is_admin,
+                    organizations: u.organizations.clone(),
+                };
+                Self::tx_put_grant(&mut tx, &u.id, &grant, &u.updated_at).await?;
+                Self::tx_set_groups(&mut tx, &u.id, &u.provider, groups).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            /// A user's identity links, for the API.
+            pub async fn links_of(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<$crate::store::LinkRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT provider, kind, subject, user_id, created_at FROM identity_links \
+                     WHERE user_id = $1 ORDER BY provider, kind, subject",
                 )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            /// A write transaction; on SQLite it takes the write lock at once
+            /// (`BEGIN IMMEDIATE`), so reads made in it cannot be overtaken by
+            /// another writer before it writes.
+            pub(crate) async fn begin_write(
+                &self,
+            ) -> Result<sqlx::Transaction<'static, <$store as $crate::store::sql::Backend>::Db>, $crate::store::StoreError> {
+                Ok(self.pool.begin_with(<$store as $crate::store::sql::Backend>::BEGIN_WRITE).await?)
+            }
+
+            pub(crate) async fn tx_user_by_link(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                provider: &str,
+                kind: &str,
+                subject: &str,
+            ) -> Result<Option<$crate::store::UserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::user_columns!(), " FROM users WHERE id = \
+                     (SELECT user_id FROM identity_links WHERE provider = $1 AND kind = $2 AND subject = $3)",
+                ))
+                .bind(provider)
+                .bind(kind)
+                .bind(subject)
+                .fetch_optional(&mut **tx)
+                .await?)
+            }
+
+            pub(crate) async fn tx_links_of(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+            ) -> Result<Vec<$crate::store::LinkRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT provider, kind, subject, user_id, created_at FROM identity_links WHERE user_id = $1",
+                )
+                .bind(user_id)
+                .fetch_all(&mut **tx)
+                .await?)
+            }
+
+            pub(crate) async fn tx_user_by_login(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                login: &str,
+            ) -> Result<Option<$crate::store::UserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::user_columns!(), " FROM users WHERE login = $1",
+                ))
+                .bind(login)
+                .fetch_optional(&mut **tx)
+                .await?)
+            }
+
+            pub(crate) async fn tx_users_by_email(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                email: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::UserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::user_columns!(), " FROM users WHERE email = $1 ORDER BY id LIMIT $2",
+                ))
+                .bind(email)
+                .bind(limit)
+                .fetch_all(&mut **tx)
+                .await?)
+            }
+
+            pub(crate) async fn tx_insert_user(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                u: &$crate::store::UserRow,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(concat!(
+                    "INSERT INTO users (", $crate::store::sql::user_columns!(), ") \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                ))
                 .bind(&u.id)
                 .bind(&u.login)
                 .bind(&u.email)
@@ -296,16 +398,134 @@ macro_rules! sql_store_methods {
                 .bind(&u.updated_at)
                 .bind(&u.last_login_at)
                 .bind(sqlx::types::Json(&u.organizations))
-                .execute(&mut *tx)
+                .bind(&u.created_by)
+                .execute(&mut **tx)
                 .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_insert_link(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                l: &$crate::store::LinkRow,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO identity_links (provider, kind, subject, user_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&l.provider)
+                .bind(&l.kind)
+                .bind(&l.subject)
+                .bind(&l.user_id)
+                .bind(&l.created_at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Records a login; as the first write on the user's row it also
+            /// locks that row (PostgreSQL), so two logins of one user apply
+            /// their grants one after the other.
+            pub(crate) async fn tx_touch_login(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+                now: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE users SET updated_at = $2, last_login_at = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_update_profile(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+                email: &str,
+                name: &str,
+                external_uid: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE users SET email = $2, name = $3, external_uid = $4 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(email)
+                    .bind(name)
+                    .bind(external_uid)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_put_grant(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+                g: &$crate::store::GrantRow,
+                now: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO user_grants (user_id, source, role, is_admin, organizations, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, source) DO UPDATE SET \
+                     role = excluded.role, is_admin = excluded.is_admin, \
+                     organizations = excluded.organizations, updated_at = excluded.updated_at",
+                )
+                .bind(user_id)
+                .bind(&g.source)
+                .bind(&g.role)
+                .bind(g.is_admin)
+                .bind(sqlx::types::Json(&g.organizations))
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Replaces the memberships `source` gives the user.
+            pub(crate) async fn tx_set_groups(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+                source: &str,
+                groups: &[String],
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("DELETE FROM user_groups WHERE user_id = $1 AND source = $2")
+                    .bind(user_id)
+                    .bind(source)
+                    .execute(&mut **tx)
+                    .await?;
                 for g in groups {
-                    sqlx::query("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
-                        .bind(&u.id)
+                    sqlx::query("INSERT INTO user_groups (user_id, group_name, source) VALUES ($1, $2, $3)")
+                        .bind(user_id)
                         .bind(g)
-                        .execute(&mut *tx)
+                        .bind(source)
+                        .execute(&mut **tx)
                         .await?;
                 }
-                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_grants_of(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+            ) -> Result<Vec<$crate::store::GrantRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT source, role, is_admin, organizations FROM user_grants WHERE user_id = $1 ORDER BY source",
+                )
+                .bind(user_id)
+                .fetch_all(&mut **tx)
+                .await?)
+            }
+
+            /// Writes the effective values (over every source's grant) to the user's row.
+            pub(crate) async fn tx_set_effective(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+                g: &$crate::store::GrantRow,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE users SET role = $2, is_admin = $3, organizations = $4 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(&g.role)
+                    .bind(g.is_admin)
+                    .bind(sqlx::types::Json(&g.organizations))
+                    .execute(&mut **tx)
+                    .await?;
                 Ok(())
             }
 
@@ -454,50 +674,19 @@ macro_rules! sql_store_methods {
                 .await?)
             }
 
-            /// Updates a user's profile from a login and replaces their groups.
-            pub async fn update_user_login(
-                &self,
-                u: &$crate::store::UserRow,
-                groups: &[String],
-            ) -> Result<(), $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "UPDATE users SET email = $2, name = $3, external_uid = $4, provider = $5, role = $6, \
-                     is_admin = $7, updated_at = $8, last_login_at = $9, organizations = $10 WHERE id = $1",
-                )
-                .bind(&u.id)
-                .bind(&u.email)
-                .bind(&u.name)
-                .bind(&u.external_uid)
-                .bind(&u.provider)
-                .bind(&u.role)
-                .bind(u.is_admin)
-                .bind(&u.updated_at)
-                .bind(&u.last_login_at)
-                .bind(sqlx::types::Json(&u.organizations))
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM user_groups WHERE user_id = $1").bind(&u.id).execute(&mut *tx).await?;
-                for g in groups {
-                    sqlx::query("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
-                        .bind(&u.id)
-                        .bind(g)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-
             pub async fn insert_session(&self, s: &$crate::store::SessionRow) -> Result<(), $crate::store::StoreError> {
-                sqlx::query(
-                    "INSERT INTO sessions (id_hash, user_id, provider, name_id, session_index, created_at, \
-                     last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
+                sqlx::query(concat!(
+                    "INSERT INTO sessions (", $crate::store::sql::session_columns!(), ") \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                ))
                 .bind(&s.id_hash)
                 .bind(&s.user_id)
                 .bind(&s.provider)
                 .bind(&s.name_id)
+                .bind(&s.name_id_format)
+                .bind(&s.name_qualifier)
+                .bind(&s.sp_name_qualifier)
+                .bind(&s.sp_provided_id)
                 .bind(&s.session_index)
                 .bind(s.created_at)
                 .bind(s.last_seen_at)
@@ -511,10 +700,9 @@ macro_rules! sql_store_methods {
                 &self,
                 id_hash: &str,
             ) -> Result<Option<$crate::store::SessionRow>, $crate::store::StoreError> {
-                Ok(sqlx::query_as(
-                    "SELECT id_hash, user_id, provider, name_id, session_index, created_at, last_seen_at, \
-                     expires_at FROM sessions WHERE id_hash = $1",
-                )
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::session_columns!(), " FROM sessions WHERE id_hash = $1",
+                ))
                 .bind(id_hash)
                 .fetch_optional(&self.pool)
                 .await?)
@@ -534,18 +722,38 @@ macro_rules! sql_store_methods {
                 Ok(())
             }
 
-            /// Ends every session of a SAML subject (single logout); returns how many.
+            /// See [`crate::store::Store::delete_sessions_of`]; the caller bounds the list.
             pub async fn delete_sessions_of(
                 &self,
                 provider: &str,
                 name_id: &str,
+                session_indexes: &[String],
             ) -> Result<u64, $crate::store::StoreError> {
-                Ok(sqlx::query("DELETE FROM sessions WHERE provider = $1 AND name_id = $2")
+                if session_indexes.is_empty() {
+                    return Ok(sqlx::query("DELETE FROM sessions WHERE provider = $1 AND name_id = $2")
+                        .bind(provider)
+                        .bind(name_id)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected());
+                }
+                // One statement per index keeps the SQL fixed for both
+                // backends; the list is short and bounded.
+                let mut tx = self.pool.begin().await?;
+                let mut ended = 0;
+                for index in session_indexes {
+                    ended += sqlx::query(
+                        "DELETE FROM sessions WHERE provider = $1 AND name_id = $2 AND session_index = $3",
+                    )
                     .bind(provider)
                     .bind(name_id)
-                    .execute(&self.pool)
+                    .bind(index)
+                    .execute(&mut *tx)
                     .await?
-                    .rows_affected())
+                    .rows_affected();
+                }
+                tx.commit().await?;
+                Ok(ended)
             }
 
             pub async fn insert_login_event(&self, e: &$crate::store::LoginEventRow) -> Result<(), $crate::store::StoreError> {
@@ -615,9 +823,11 @@ macro_rules! sql_store_methods {
     };
 }
 
-pub(crate) use {settings_columns, sql_store_methods, user_columns};
+pub(crate) use {session_columns, settings_columns, sql_store_methods, user_columns};
 
 /// Names the sqlx database type of a store, for transaction signatures.
 pub(crate) trait Backend {
     type Db: sqlx::Database;
+    /// The statement that opens a write transaction.
+    const BEGIN_WRITE: &'static str;
 }

@@ -16,6 +16,7 @@ pub struct SqliteStore {
 
 impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 }
 
 impl SqliteStore {

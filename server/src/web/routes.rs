@@ -195,11 +195,27 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
         )
             .into_response();
     };
-    let groups = state.store.user_groups(&user.id).await.unwrap_or_default();
+    let (groups, links) = match tokio::try_join!(
+        state.store.user_groups(&user.id),
+        state.store.links_of(&user.id)
+    ) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the user's groups and links");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"error": "unavailable", "message": "try again later"})),
+            )
+                .into_response();
+        }
+    };
+    let links: Vec<_> = links.into_iter().map(crate::api::users::link_doc).collect();
+    // `provider` is the one this session signed in through; `links` every
+    // identity that signs this user in.
     axum::Json(json!({
         "id": user.id, "login": user.login, "email": user.email, "name": user.name,
         "role": user.role, "is_admin": user.is_admin, "groups": groups, "provider": session.provider,
-        "organizations": user.organizations,
+        "organizations": user.organizations, "links": links,
     }))
     .into_response()
 }
@@ -268,8 +284,8 @@ async fn local_login(
             let token = match sessions::create(
                 &state.store,
                 &user,
-                "local",
-                "",
+                local_admin::SOURCE,
+                &Default::default(),
                 "",
                 state.session_timeouts,
             )

@@ -15,15 +15,24 @@ Commands:
                      name_id, identity {attr: [values]}, sign_response,
                      sign_assertion, encrypt_assertion, sha1 (sign with
                      RSA-SHA1/SHA-1 instead of RSA-SHA256/SHA-256), data_alg
-                     (content encryption algorithm URI, default AES-256-CBC)
+                     (content encryption algorithm URI, default AES-256-CBC),
+                     name_id_format (default transient; null: no Format),
+                     name_qualifier, sp_name_qualifier (default: none)
                  out: {"saml_response": base64, "xml": text}
+  responses      several responses in one process (pysaml2's import is slow)
+                 in: {"requests": [response input, ...]}
+                 out: {"responses": [response output, ...]}
   logout-request        IdP-initiated single logout: a signed LogoutRequest
-                 in: base + destination (our SLO URL), sp_entity_id, name_id,
-                     session_indexes, relay_state; out: {"id", "url"}
+                 in: base + destination (our SLO URL), sp_entity_id, name_id
+                     (and name_id_format, name_qualifier, sp_name_qualifier
+                     as for response), session_indexes, relay_state;
+                     out: {"id", "url"}
   answer-logout         parse (and verify) the SP's LogoutRequest from its
                         redirect query and answer with a signed LogoutResponse
                  in: base + saml_request, relay_state, sig_alg, signature,
-                     destination (our SLO URL); out: {"request_id", "name_id", "url"}
+                     destination (our SLO URL); out: {"request_id", "name_id",
+                     "name_id_format", "name_qualifier", "sp_name_qualifier",
+                     "session_indexes", "url"}
   read-logout-response  parse the SP's LogoutResponse
                  in: base + saml_response; out: {"in_response_to", "status", "issuer"}
   validate-schema       validate a document against the OASIS SAML 2.0 XSDs
@@ -47,6 +56,16 @@ from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.server import Server
 from saml2.saml import AUTHN_PASSWORD_PROTECTED
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
+
+
+def name_id_of(req):
+    """The subject's NameID as the test asks for it: transient unless told."""
+    return NameID(
+        format=req.get("name_id_format", NAMEID_FORMAT_TRANSIENT),
+        text=req["name_id"],
+        name_qualifier=req.get("name_qualifier"),
+        sp_name_qualifier=req.get("sp_name_qualifier"),
+    )
 
 
 def server(req, workdir):
@@ -133,7 +152,7 @@ def response(req, workdir):
     if req.get("encrypt_name_id") or req.get("edits"):
         xml = custom_response(idp, req, workdir)
         return {"saml_response": base64.b64encode(xml.encode()).decode(), "xml": xml}
-    name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"])
+    name_id = name_id_of(req)
     resp = idp.create_authn_response(
         identity=req.get("identity", {}),
         in_response_to=req.get("in_response_to"),
@@ -180,7 +199,7 @@ def custom_response(idp, req, workdir):
         in_response_to=req.get("in_response_to"),
         destination=req["destination"],
         sp_entity_id=req["sp_entity_id"],
-        name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"]),
+        name_id=name_id_of(req),
         authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": req["entity_id"]},
         sign_response=False,
         sign_assertion=False,
@@ -253,7 +272,7 @@ def location(info):
 def logout_request(req, workdir):
     """IdP-initiated: a signed LogoutRequest to the SP, as a redirect URL."""
     idp = server(req, workdir)
-    name_id = NameID(format=NAMEID_FORMAT_TRANSIENT, text=req["name_id"])
+    name_id = name_id_of(req)
     req_id, msg = idp.create_logout_request(
         req["destination"], req["sp_entity_id"], name_id=name_id, session_indexes=req.get("session_indexes")
     )
@@ -277,7 +296,10 @@ def answer_logout(req, workdir):
         BINDING_HTTP_REDIRECT, str(resp), req["destination"], relay_state=req.get("relay_state", ""),
         response=True, sign=True, sigalg=SIG_RSA_SHA256,
     )
-    return {"request_id": msg.id, "name_id": msg.name_id.text, "url": location(info)}
+    n = msg.name_id
+    return {"request_id": msg.id, "name_id": n.text, "name_id_format": n.format,
+            "name_qualifier": n.name_qualifier, "sp_name_qualifier": n.sp_name_qualifier,
+            "session_indexes": [s.text for s in msg.session_index or []], "url": location(info)}
 
 
 def read_logout_response(req, workdir):
@@ -296,6 +318,8 @@ def main():
             out = parse_request(req, workdir)
         elif command == "response":
             out = response(req, workdir)
+        elif command == "responses":
+            out = {"responses": [response(r, workdir) for r in req["requests"]]}
         elif command == "logout-request":
             out = logout_request(req, workdir)
         elif command == "answer-logout":

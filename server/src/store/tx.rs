@@ -1,0 +1,110 @@
+//! One write transaction over either backend, for the services that must
+//! read and write several rows atomically (login resolution, creating a
+//! user). Dropping a `Tx` without [`Tx::commit`] rolls it back.
+
+use super::{GrantRow, LinkRow, PgStore, SqliteStore, StoreError, UserRow};
+
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Calls the backend's `tx_*` function (written once in `sql.rs`) on the open transaction.
+macro_rules! on_tx {
+    ($self:ident, $f:ident($($arg:expr),*)) => {
+        match $self {
+            Tx::Sqlite(t) => SqliteStore::$f(t, $($arg),*).await,
+            Tx::Postgres(t) => PgStore::$f(t, $($arg),*).await,
+        }
+    };
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// The user a link names.
+    pub async fn user_by_link(
+        &mut self,
+        provider: &str,
+        kind: &str,
+        subject: &str,
+    ) -> Result<Option<UserRow>, StoreError> {
+        on_tx!(self, tx_user_by_link(provider, kind, subject))
+    }
+
+    pub async fn links_of(&mut self, user_id: &str) -> Result<Vec<LinkRow>, StoreError> {
+        on_tx!(self, tx_links_of(user_id))
+    }
+
+    /// Exact (byte) equality, like every identity comparison.
+    pub async fn user_by_login(&mut self, login: &str) -> Result<Option<UserRow>, StoreError> {
+        on_tx!(self, tx_user_by_login(login))
+    }
+
+    /// At most `limit` users with exactly this email.
+    pub async fn users_by_email(
+        &mut self,
+        email: &str,
+        limit: i64,
+    ) -> Result<Vec<UserRow>, StoreError> {
+        on_tx!(self, tx_users_by_email(email, limit))
+    }
+
+    pub async fn insert_user(&mut self, u: &UserRow) -> Result<(), StoreError> {
+        on_tx!(self, tx_insert_user(u))
+    }
+
+    pub async fn insert_link(&mut self, l: &LinkRow) -> Result<(), StoreError> {
+        on_tx!(self, tx_insert_link(l))
+    }
+
+    /// Stamps a login on the user's row; call it before reading the user's
+    /// grants, as it serialises concurrent logins of one user.
+    pub async fn touch_login(&mut self, user_id: &str, now: &str) -> Result<(), StoreError> {
+        on_tx!(self, tx_touch_login(user_id, now))
+    }
+
+    pub async fn update_profile(
+        &mut self,
+        user_id: &str,
+        email: &str,
+        name: &str,
+        external_uid: &str,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, tx_update_profile(user_id, email, name, external_uid))
+    }
+
+    pub async fn put_grant(
+        &mut self,
+        user_id: &str,
+        grant: &GrantRow,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, tx_put_grant(user_id, grant, now))
+    }
+
+    /// Replaces the memberships `source` gives the user.
+    pub async fn set_groups(
+        &mut self,
+        user_id: &str,
+        source: &str,
+        groups: &[String],
+    ) -> Result<(), StoreError> {
+        on_tx!(self, tx_set_groups(user_id, source, groups))
+    }
+
+    pub async fn grants_of(&mut self, user_id: &str) -> Result<Vec<GrantRow>, StoreError> {
+        on_tx!(self, tx_grants_of(user_id))
+    }
+
+    /// Stores the effective role, admin flag and organizations on the user's row.
+    pub async fn set_effective(&mut self, user_id: &str, g: &GrantRow) -> Result<(), StoreError> {
+        on_tx!(self, tx_set_effective(user_id, g))
+    }
+}
