@@ -16,6 +16,7 @@ use ssoplane_schema::api::{HistoryEntry, Source, SsoSettingsDoc};
 use ssoplane_schema::{secrets, slug, validate, FieldError, Settings, SpEndpoints, FIELDS};
 
 use crate::secrets::{SecretBox, SecretError};
+pub use crate::store::Precondition;
 use crate::store::{HistoryRow, SettingsRow, Store, StoreError, Write};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,31 +41,13 @@ pub enum SettingsError {
     Corrupt(#[from] serde_json::Error),
 }
 
-/// The `If-Match` precondition of a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precondition {
-    /// No header: last writer wins, but every write is versioned and audited.
-    None,
-    /// `If-Match: *`: API settings must exist.
-    Exists,
-    /// `If-Match: "N"`: the version must be N (0: no API settings yet).
-    Version(i64),
-}
-
-impl Precondition {
-    fn holds(self, current: i64, exists: bool) -> bool {
-        match self {
-            Precondition::None => true,
-            Precondition::Exists => exists,
-            Precondition::Version(v) => v == current,
-        }
-    }
-}
-
 /// Who made a change, for the audit trail.
 pub struct Actor<'a> {
     pub name: &'a str,
     pub correlation_id: &'a str,
+    /// The client that claims the write (`terraform`), empty for others; a
+    /// write without it clears the stored marker.
+    pub managed_by: &'a str,
 }
 
 /// Settings in effect for a provider, secrets in plaintext: for the SAML
@@ -366,6 +349,7 @@ impl SettingsService {
                 version,
                 updated_at: now.clone(),
                 updated_by: actor.name.to_owned(),
+                managed_by: actor.managed_by.to_owned(),
             };
             let history = HistoryRow {
                 provider: provider.to_owned(),
@@ -495,6 +479,7 @@ impl SettingsService {
             sp: self.sp(provider, settings),
             updated_at: None,
             updated_by: None,
+            managed_by: None,
         }
     }
 
@@ -523,6 +508,7 @@ impl SettingsService {
             sp,
             updated_at: Some(row.updated_at.clone()),
             updated_by: Some(row.updated_by.clone()),
+            managed_by: Some(row.managed_by.clone()).filter(|m| !m.is_empty()),
         })
     }
 
