@@ -279,9 +279,42 @@ impl Workspace {
         }
     }
 
+    /// A work dir whose CLI config installs providers only from the
+    /// filesystem mirror at `mirror` (no dev_overrides, nothing downloaded):
+    /// what a user gets after `scripts/install-provider.sh --dir <mirror>`.
+    pub fn with_mirror(terraform: &Path, url: &str, token: &str, mirror: &Path) -> Workspace {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("work");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let cli_config = tmp.path().join("terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
+                mirror.display()
+            ),
+        )
+        .expect("write cli config");
+        Workspace {
+            _tmp: tmp,
+            dir,
+            cli_config,
+            terraform: terraform.to_path_buf(),
+            env: vec![
+                ("SSOPLANE_URL".into(), url.into()),
+                ("SSOPLANE_TOKEN".into(), token.into()),
+            ],
+        }
+    }
+
     pub fn set_token(&mut self, token: &str) {
         self.env.retain(|(k, _)| k != "SSOPLANE_TOKEN");
         self.env.push(("SSOPLANE_TOKEN".into(), token.into()));
+    }
+
+    /// Writes main.tf exactly as given.
+    pub fn write_raw(&self, text: &str) {
+        std::fs::write(self.dir.join("main.tf"), text).expect("write main.tf");
     }
 
     /// Writes main.tf (with the required_providers header).
