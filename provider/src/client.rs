@@ -356,21 +356,23 @@ impl Client {
 }
 
 /// The rustls error behind a failed request, if the TLS handshake failed.
-/// io::Error's `source()` skips the error it wraps, so look inside it.
+/// io::Error's `source()` skips the error it wraps (hyper-rustls nests one
+/// io::Error in another), so the walk steps into wrapped errors itself.
 fn tls_failure<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
+    // Bounded: error chains are short; a cycle must not hang the provider.
+    for _ in 0..32 {
+        let err = cur?;
         if let Some(t) = err.downcast_ref::<rustls::Error>() {
             return Some(t);
         }
-        if let Some(t) = err
+        cur = match err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         {
-            return Some(t);
-        }
-        cur = err.source();
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     None
 }
@@ -398,4 +400,43 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plain-HTTP server behind an https:// URL: named as such, once.
+    #[tokio::test]
+    async fn https_to_plain_http_is_named_and_not_retried() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut s, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let url = format!("https://{addr}");
+        let client = Client::new(&ClientOptions {
+            url: url.clone(),
+            token: "t".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let err = client.info().await.unwrap_err();
+        assert!(matches!(err, ClientError::NotTls { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("the server at {url} does not speak TLS (is it plain http? then use an http:// url)")
+        );
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 }

@@ -74,6 +74,12 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        Server::start_with(None, &[])
+    }
+
+    /// A server that also has SSO settings from a TOML config file
+    /// (`config`) and from `SSOPLANE__...` environment variables (`env`).
+    pub fn start_with(config: Option<&str>, env: &[(&str, &str)]) -> Server {
         let bin = binary("ssoplane", "ssoplane-server");
         let dir = tempfile::tempdir().expect("tempdir");
         let token = |role: &str| {
@@ -104,16 +110,23 @@ impl Server {
         let admin_token = token("admin");
         let reader_token = token("reader");
         let port = free_port();
-        let child = Command::new(&bin)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--root-url",
-                ROOT_URL,
-                "--data-dir",
-            ])
-            .arg(dir.path())
+        let mut cmd = Command::new(&bin);
+        cmd.args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--root-url",
+            ROOT_URL,
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .envs(env.iter().copied());
+        if let Some(text) = config {
+            let file = dir.path().join("ssoplane.toml");
+            std::fs::write(&file, text).expect("write config file");
+            cmd.arg("--config").arg(file);
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -325,6 +338,12 @@ impl Workspace {
 
     /// Runs terraform; returns the output whatever the exit status.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run terraform")
+    }
+
+    /// The terraform command with this work dir's environment (stdin null;
+    /// replace it to answer prompts).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.terraform);
         cmd.args(args)
             .current_dir(&self.dir)
@@ -338,7 +357,7 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.output().expect("run terraform")
+        cmd
     }
 
     /// Runs terraform and panics with its output unless the exit code is `code`.
