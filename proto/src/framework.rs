@@ -597,3 +597,228 @@ impl<P: ProviderDef> Provider for Framework<P> {
         Ok(Response::new(Default::default()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    struct Def;
+
+    #[tonic::async_trait]
+    impl ProviderDef for Def {
+        type Context = ();
+        fn schema(&self) -> tfplugin6::Schema {
+            tfplugin6::Schema::default()
+        }
+        async fn configure(&self, _: &Value) -> Result<(), Diags> {
+            Ok(())
+        }
+    }
+
+    fn schema() -> tfplugin6::Schema {
+        tfplugin6::Schema {
+            version: 0,
+            block: Some(tfplugin6::schema::Block {
+                attributes: vec![tfplugin6::schema::Attribute {
+                    name: "name".into(),
+                    r#type: Type::String.to_json_bytes(),
+                    required: true,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// Counts the typed calls that reach it; refuses plans named "bad".
+    struct Counted {
+        name: &'static str,
+        passthrough: bool,
+        calls: Arc<AtomicU32>,
+    }
+
+    #[tonic::async_trait]
+    impl Resource<()> for Counted {
+        fn type_name(&self) -> &'static str {
+            self.name
+        }
+        fn schema(&self) -> tfplugin6::Schema {
+            schema()
+        }
+        fn passthrough(&self) -> bool {
+            self.passthrough
+        }
+        async fn plan(&self, _: Option<&()>, req: PlanRequest<'_>) -> Result<Planned, Diags> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if req.config.get_attr("name").and_then(Value::as_str) == Some("bad") {
+                return Err(vec![error("Bad name", "refused", None)]);
+            }
+            Ok(Planned {
+                state: req.proposed.clone(),
+                requires_replace: Vec::new(),
+                private: b"p".to_vec(),
+            })
+        }
+        async fn read(&self, _: &(), current: &Value) -> Result<Value, Diags> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Ok(current.clone())
+        }
+        async fn apply(&self, _: &(), req: ApplyRequest<'_>) -> Result<Applied, Diags> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Ok(Applied {
+                state: req.planned.clone(),
+                private: Vec::new(),
+            })
+        }
+    }
+
+    fn framework(passthrough: bool) -> (Framework<Def>, Arc<AtomicU32>) {
+        let calls = Arc::new(AtomicU32::new(0));
+        let f = Framework::new(
+            Def,
+            Registry::new().resource(Counted {
+                name: "t_thing",
+                passthrough,
+                calls: calls.clone(),
+            }),
+        );
+        (f, calls)
+    }
+
+    fn dv(name: &str) -> Option<DynamicValue> {
+        let ty = schema_type(&schema());
+        Some(
+            cty::encode_dynamic_value(&Value::object([("name", Value::string(name))]), &ty)
+                .unwrap(),
+        )
+    }
+
+    fn plan_req(name: &str, type_name: &str) -> Request<tfplugin6::plan_resource_change::Request> {
+        Request::new(tfplugin6::plan_resource_change::Request {
+            type_name: type_name.into(),
+            prior_state: dv(name),
+            proposed_new_state: dv(name),
+            config: dv(name),
+            ..Default::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn unknown_type_names_are_errors_never_a_default() {
+        let (f, calls) = framework(false);
+        let err = f
+            .plan_resource_change(plan_req("a", "t_other"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::NotFound);
+        assert!(err.message().contains("t_other"));
+        let err = f
+            .read_data_source(Request::new(tfplugin6::read_data_source::Request {
+                type_name: "t_thing".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code(),
+            tonic::Code::NotFound,
+            "a resource is not a data source"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn malformed_values_are_refused_before_the_resource() {
+        let (f, calls) = framework(false);
+        let mut req = plan_req("a", "t_thing");
+        req.get_mut().config = Some(DynamicValue {
+            msgpack: vec![0xc1],
+            json: vec![],
+        });
+        let err = f.plan_resource_change(req).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn plans_carry_private_state_and_diagnostics() {
+        let (f, _) = framework(false);
+        let ok = f
+            .plan_resource_change(plan_req("a", "t_thing"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(ok.diagnostics.is_empty());
+        assert_eq!(ok.planned_private, b"p");
+        let bad = f
+            .plan_resource_change(plan_req("bad", "t_thing"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(bad.diagnostics.len(), 1);
+        assert_eq!(bad.diagnostics[0].summary, "Bad name");
+        // Read before ConfigureProvider: a diagnostic, the state kept
+        let read = f
+            .read_resource(Request::new(tfplugin6::read_resource::Request {
+                type_name: "t_thing".into(),
+                current_state: dv("a"),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(read.diagnostics[0].summary, "Provider not configured");
+        assert_eq!(read.new_state, dv("a"));
+    }
+
+    #[tokio::test]
+    async fn passthrough_serves_read_and_plan_without_decoding() {
+        let (f, calls) = framework(true);
+        // bytes that do not even decode come back untouched
+        let junk = Some(DynamicValue {
+            msgpack: vec![0xc1],
+            json: vec![],
+        });
+        let plan = f
+            .plan_resource_change(Request::new(tfplugin6::plan_resource_change::Request {
+                type_name: "t_thing".into(),
+                proposed_new_state: junk.clone(),
+                prior_private: b"x".to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(plan.planned_state, junk);
+        assert_eq!(plan.planned_private, b"x");
+        let read = f
+            .read_resource(Request::new(tfplugin6::read_resource::Request {
+                type_name: "t_thing".into(),
+                current_state: junk.clone(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(read.new_state, junk);
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "registered twice")]
+    fn a_type_registered_twice_is_refused() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let thing = |calls: &Arc<AtomicU32>| Counted {
+            name: "t_thing",
+            passthrough: false,
+            calls: calls.clone(),
+        };
+        let _ = Framework::new(
+            Def,
+            Registry::new()
+                .resource(thing(&calls))
+                .resource(thing(&calls)),
+        );
+    }
+}
