@@ -296,27 +296,49 @@ impl Workspace {
     /// filesystem mirror at `mirror` (no dev_overrides, nothing downloaded):
     /// what a user gets after `scripts/install-provider.sh --dir <mirror>`.
     pub fn with_mirror(terraform: &Path, url: &str, token: &str, mirror: &Path) -> Workspace {
+        Workspace::with_cli_config(
+            terraform,
+            url,
+            token,
+            &format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
+                mirror.display()
+            ),
+            &[],
+        )
+    }
+
+    /// A work dir with no provider_installation at all and `HOME` at
+    /// `home`: Terraform then finds providers in its implied local mirror,
+    /// `<home>/.terraform.d/plugins`, as it would for a user.
+    pub fn with_home(terraform: &Path, url: &str, token: &str, home: &Path) -> Workspace {
+        let home = home.display().to_string();
+        Workspace::with_cli_config(terraform, url, token, "", &[("HOME", &home)])
+    }
+
+    fn with_cli_config(
+        terraform: &Path,
+        url: &str,
+        token: &str,
+        cli_text: &str,
+        env: &[(&str, &str)],
+    ) -> Workspace {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("work");
         std::fs::create_dir_all(&dir).expect("mkdir");
         let cli_config = tmp.path().join("terraformrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
-                mirror.display()
-            ),
-        )
-        .expect("write cli config");
+        std::fs::write(&cli_config, cli_text).expect("write cli config");
+        let mut all = vec![
+            ("SSOPLANE_URL".to_string(), url.to_string()),
+            ("SSOPLANE_TOKEN".to_string(), token.to_string()),
+        ];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         Workspace {
             _tmp: tmp,
             dir,
             cli_config,
             terraform: terraform.to_path_buf(),
-            env: vec![
-                ("SSOPLANE_URL".into(), url.into()),
-                ("SSOPLANE_TOKEN".into(), token.into()),
-            ],
+            env: all,
         }
     }
 

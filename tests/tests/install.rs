@@ -20,12 +20,26 @@ fn repo() -> PathBuf {
 /// Runs a script of scripts/ (dev profile: the tests' binaries are debug
 /// builds, and a release build would dominate the suite's time).
 fn script(name: &str, args: &[&str]) -> String {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts").join(name))
+    script_with_home(name, args, None)
+}
+
+fn script_with_home(name: &str, args: &[&str], home: Option<&Path>) -> String {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo().join("scripts").join(name))
         .args(args)
-        .args(["--profile", "dev"])
-        .output()
-        .expect("run script");
+        .args(["--profile", "dev"]);
+    if let Some(h) = home {
+        // cargo and rustup keep their homes (and the offline crate cache).
+        if let Some(real) = std::env::var_os("HOME").map(PathBuf::from) {
+            for (var, dir) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+                if std::env::var_os(var).is_none() && real.join(dir).is_dir() {
+                    cmd.env(var, real.join(dir));
+                }
+            }
+        }
+        cmd.env("HOME", h);
+    }
+    let out = cmd.output().expect("run script");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -84,6 +98,27 @@ fn install_script_makes_the_documented_init_work() {
     ws.write_raw(&documented_config().replace("~> 0.1", "~> 9.0"));
     let out = ws.expect(&["init", "-no-color", "-input=false"], 1);
     assert!(out.contains("no available releases match"), "{out}");
+}
+
+/// The default: Terraform's implied local mirror under $HOME, and no CLI
+/// configuration at all.
+#[test]
+fn install_script_default_needs_no_cli_configuration() {
+    let Some(tf) = terraform() else { return };
+    let server = Server::start();
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = script_with_home("install-provider.sh", &[], Some(home.path()));
+    assert!(
+        home.path()
+            .join(format!(
+                ".terraform.d/plugins/registry.terraform.io/ssoplane/ssoplane/{VERSION}"
+            ))
+            .is_dir(),
+        "{out}"
+    );
+    let ws = Workspace::with_home(&tf, &server.url, &server.admin_token, home.path());
+    ws.write_raw(&documented_config());
+    init_and_plan(&ws);
 }
 
 #[test]
