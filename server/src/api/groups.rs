@@ -92,11 +92,16 @@ fn with_etag(status: StatusCode, g: GroupRow) -> Response {
 }
 
 /// 412 with the group's current version (0: it does not exist).
-async fn refused(state: &AppState, name: &str) -> ApiError {
+async fn refused(state: &AppState, name: &str, pre: Precondition) -> ApiError {
     match state.store.get_group(name).await {
-        Ok(g) => ApiError::PreconditionFailed {
-            current: g.map_or(0, |g| g.version),
-        },
+        Ok(g) => {
+            let current = g.map_or(0, |g| g.version);
+            if pre == Precondition::Absent {
+                ApiError::AlreadyExists { current }
+            } else {
+                ApiError::PreconditionFailed { current }
+            }
+        }
         Err(e) => e.into(),
     }
 }
@@ -183,7 +188,7 @@ async fn put(
                 "gave up after {MAX_WRITE_ATTEMPTS} concurrent writes to group {name:?}; retry"
             )))
         }
-        GroupWritten::Refused => return Err(refused(&state, &name).await),
+        GroupWritten::Refused => return Err(refused(&state, &name, pre).await),
     };
     let g = state
         .store

@@ -31,6 +31,8 @@ pub enum SettingsError {
     NothingToDelete(String),
     #[error("version mismatch: the settings are at version {current}")]
     VersionMismatch { current: i64 },
+    #[error("settings set through the API already exist (version {current})")]
+    AlreadyExists { current: i64 },
     #[error("gave up after {0} concurrent writes to the same provider; retry")]
     Contended(u32),
     #[error(transparent)]
@@ -211,9 +213,7 @@ impl SettingsService {
         if precondition == Precondition::None {
             return Ok(());
         }
-        Err(SettingsError::VersionMismatch {
-            current: self.stored_version(provider).await?,
-        })
+        Err(refused(precondition, self.stored_version(provider).await?))
     }
 
     async fn stored_version(&self, provider: &str) -> Result<i64, SettingsError> {
@@ -322,7 +322,7 @@ impl SettingsService {
                     self.forget(provider);
                     continue;
                 }
-                return Err(SettingsError::VersionMismatch { current });
+                return Err(refused(precondition, current));
             }
             let previous = match &row {
                 Some(r) => Some(self.decrypt_row(r)?),
@@ -545,6 +545,15 @@ impl SettingsService {
             settings.insert(name, Value::String(plain));
         }
         Ok(settings)
+    }
+}
+
+/// The error for a write whose precondition failed at version `current`.
+fn refused(precondition: Precondition, current: i64) -> SettingsError {
+    if precondition == Precondition::Absent {
+        SettingsError::AlreadyExists { current }
+    } else {
+        SettingsError::VersionMismatch { current }
     }
 }
 
