@@ -616,12 +616,14 @@ impl Resource<Configured> for SsoSettings {
         let root = cfg.map(|c| c.info.root_url.as_str());
         let (state, requires_replace, private) =
             plan(root, req.prior, req.config, req.prior_private);
-        // Nothing to resend: the private state goes on byte for byte.
-        let private = if private.resend.is_empty() {
-            req.prior_private.to_vec()
-        } else {
-            private.to_bytes()
-        };
+        // Nothing to resend (now, nor left over from a failed apply): the
+        // private state goes on byte for byte.
+        let private =
+            if private.resend.is_empty() && Private::parse(req.prior_private).resend.is_empty() {
+                req.prior_private.to_vec()
+            } else {
+                private.to_bytes()
+            };
         Ok(Planned {
             state,
             requires_replace,
