@@ -10,7 +10,7 @@
 //! one [`Registry::resource`] line.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use tonic::{Request, Response, Status};
 
@@ -134,22 +134,37 @@ impl<C: Send + Sync + 'static> Registry<C> {
         Self::default()
     }
 
+    /// # Panics
+    /// When a resource type of that name is registered already: a
+    /// programming error, caught by the provider's first test.
     pub fn resource(mut self, r: impl Resource<C>) -> Self {
+        let name = r.type_name();
+        assert!(
+            self.resources.iter().all(|x| x.type_name() != name),
+            "resource type {name} registered twice"
+        );
         self.resources.push(Arc::new(r));
         self
     }
 
+    /// # Panics
+    /// When a data source type of that name is registered already.
     pub fn data_source(mut self, d: impl DataSource<C>) -> Self {
+        let name = d.type_name();
+        assert!(
+            self.data_sources.iter().all(|x| x.type_name() != name),
+            "data source type {name} registered twice"
+        );
         self.data_sources.push(Arc::new(d));
         self
     }
 
-    pub fn resources(&self) -> impl Iterator<Item = &dyn Resource<C>> {
-        self.resources.iter().map(|r| r.as_ref())
+    pub fn resources(&self) -> impl Iterator<Item = &Arc<dyn Resource<C>>> {
+        self.resources.iter()
     }
 
-    pub fn data_sources(&self) -> impl Iterator<Item = &dyn DataSource<C>> {
-        self.data_sources.iter().map(|d| d.as_ref())
+    pub fn data_sources(&self) -> impl Iterator<Item = &Arc<dyn DataSource<C>>> {
+        self.data_sources.iter()
     }
 }
 
@@ -192,10 +207,18 @@ struct Entry<T: ?Sized> {
 /// Serves a [`ProviderDef`] and its [`Registry`] as a tfplugin6 provider.
 pub struct Framework<P: ProviderDef> {
     def: P,
+    registry: Registry<P::Context>,
     configured: RwLock<Option<Arc<P::Context>>>,
+    built: OnceLock<Built<P::Context>>,
+}
+
+/// Schemas, types and the schema answers, built on the first RPC rather
+/// than before the handshake: building them costs milliseconds Terraform
+/// would otherwise wait for at every provider start.
+struct Built<C> {
     provider_type: Type,
-    resources: HashMap<&'static str, Entry<dyn Resource<P::Context>>>,
-    data_sources: HashMap<&'static str, Entry<dyn DataSource<P::Context>>>,
+    resources: HashMap<&'static str, Entry<dyn Resource<C>>>,
+    data_sources: HashMap<&'static str, Entry<dyn DataSource<C>>>,
     schema_response: tfplugin6::get_provider_schema::Response,
     metadata_response: tfplugin6::get_metadata::Response,
 }
@@ -222,88 +245,92 @@ fn encode(v: &Value, ty: &Type) -> Result<Option<DynamicValue>, Status> {
 }
 
 impl<P: ProviderDef> Framework<P> {
-    /// Builds every schema answer once.
-    ///
-    /// # Panics
-    /// When two registered types share a name: a programming error, caught
-    /// by the provider's first test.
     pub fn new(def: P, registry: Registry<P::Context>) -> Self {
-        let provider_schema = def.schema();
-        let mut resources = HashMap::new();
-        let mut data_sources = HashMap::new();
-        let mut schema_response = tfplugin6::get_provider_schema::Response {
-            provider: Some(provider_schema.clone()),
-            server_capabilities: Some(capabilities()),
-            ..Default::default()
-        };
-        let mut metadata_response = tfplugin6::get_metadata::Response {
-            server_capabilities: Some(capabilities()),
-            ..Default::default()
-        };
-        for r in registry.resources {
-            let name = r.type_name();
-            let schema = r.schema();
-            let ty = schema_type(&schema);
-            schema_response
-                .resource_schemas
-                .insert(name.to_string(), schema);
-            metadata_response
-                .resources
-                .push(tfplugin6::get_metadata::ResourceMetadata {
-                    type_name: name.to_string(),
-                });
-            let dup = resources.insert(name, Entry { imp: r, ty });
-            assert!(dup.is_none(), "resource type {name} registered twice");
-        }
-        for d in registry.data_sources {
-            let name = d.type_name();
-            let schema = d.schema();
-            let ty = schema_type(&schema);
-            schema_response
-                .data_source_schemas
-                .insert(name.to_string(), schema);
-            metadata_response
-                .data_sources
-                .push(tfplugin6::get_metadata::DataSourceMetadata {
-                    type_name: name.to_string(),
-                });
-            let dup = data_sources.insert(name, Entry { imp: d, ty });
-            assert!(dup.is_none(), "data source type {name} registered twice");
-        }
         Framework {
             def,
+            registry,
             configured: RwLock::new(None),
-            provider_type: schema_type(&provider_schema),
-            resources,
-            data_sources,
-            schema_response,
-            metadata_response,
+            built: OnceLock::new(),
         }
+    }
+
+    fn built(&self) -> &Built<P::Context> {
+        self.built.get_or_init(|| {
+            let provider_schema = self.def.schema();
+            let mut resources = HashMap::new();
+            let mut data_sources = HashMap::new();
+            let mut schema_response = tfplugin6::get_provider_schema::Response {
+                provider: Some(provider_schema.clone()),
+                server_capabilities: Some(capabilities()),
+                ..Default::default()
+            };
+            let mut metadata_response = tfplugin6::get_metadata::Response {
+                server_capabilities: Some(capabilities()),
+                ..Default::default()
+            };
+            for r in &self.registry.resources {
+                let name = r.type_name();
+                let schema = r.schema();
+                let ty = schema_type(&schema);
+                schema_response
+                    .resource_schemas
+                    .insert(name.to_string(), schema);
+                metadata_response
+                    .resources
+                    .push(tfplugin6::get_metadata::ResourceMetadata {
+                        type_name: name.to_string(),
+                    });
+                resources.insert(name, Entry { imp: r.clone(), ty });
+            }
+            for d in &self.registry.data_sources {
+                let name = d.type_name();
+                let schema = d.schema();
+                let ty = schema_type(&schema);
+                schema_response
+                    .data_source_schemas
+                    .insert(name.to_string(), schema);
+                metadata_response
+                    .data_sources
+                    .push(tfplugin6::get_metadata::DataSourceMetadata {
+                        type_name: name.to_string(),
+                    });
+                data_sources.insert(name, Entry { imp: d.clone(), ty });
+            }
+            Built {
+                provider_type: schema_type(&provider_schema),
+                resources,
+                data_sources,
+                schema_response,
+                metadata_response,
+            }
+        })
     }
 
     /// The `GetProviderSchema` answer.
     pub fn schema_response(&self) -> &tfplugin6::get_provider_schema::Response {
-        &self.schema_response
+        &self.built().schema_response
     }
 
     /// The `GetMetadata` answer.
     pub fn metadata_response(&self) -> &tfplugin6::get_metadata::Response {
-        &self.metadata_response
+        &self.built().metadata_response
     }
 
     /// The value type of resource `name`, if registered.
     pub fn resource_type(&self, name: &str) -> Option<&Type> {
-        self.resources.get(name).map(|e| &e.ty)
+        self.built().resources.get(name).map(|e| &e.ty)
     }
 
     fn resource(&self, name: &str) -> Result<&Entry<dyn Resource<P::Context>>, Status> {
-        self.resources
+        self.built()
+            .resources
             .get(name)
             .ok_or_else(|| Status::not_found(format!("unknown resource type {name}")))
     }
 
     fn data_source(&self, name: &str) -> Result<&Entry<dyn DataSource<P::Context>>, Status> {
-        self.data_sources
+        self.built()
+            .data_sources
             .get(name)
             .ok_or_else(|| Status::not_found(format!("unknown data source {name}")))
     }
@@ -332,14 +359,14 @@ impl<P: ProviderDef> Provider for Framework<P> {
         &self,
         _: Request<tfplugin6::get_metadata::Request>,
     ) -> Result<Response<tfplugin6::get_metadata::Response>, Status> {
-        Ok(Response::new(self.metadata_response.clone()))
+        Ok(Response::new(self.built().metadata_response.clone()))
     }
 
     async fn get_provider_schema(
         &self,
         _: Request<tfplugin6::get_provider_schema::Request>,
     ) -> Result<Response<tfplugin6::get_provider_schema::Response>, Status> {
-        Ok(Response::new(self.schema_response.clone()))
+        Ok(Response::new(self.built().schema_response.clone()))
     }
 
     async fn validate_provider_config(
@@ -406,7 +433,7 @@ impl<P: ProviderDef> Provider for Framework<P> {
         req: Request<tfplugin6::configure_provider::Request>,
     ) -> Result<Response<tfplugin6::configure_provider::Response>, Status> {
         let req = req.into_inner();
-        let config = decode(req.config.as_ref(), &self.provider_type)?;
+        let config = decode(req.config.as_ref(), &self.built().provider_type)?;
         let diagnostics = match self.def.configure(&config).await {
             Ok(c) => {
                 *self.configured.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(c));

@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn every_type_is_registered_once_and_unknown_names_are_errors() {
-        // Framework::new panics on a duplicate type name.
+        // Registry::resource panics on a duplicate type name.
         let p = new();
         let s = p.schema_response();
         let mut names: Vec<_> = s.resource_schemas.keys().collect();

@@ -11,8 +11,12 @@
 //! Terraform exactly what ours does, minus our provider's own work, which
 //! is what `terraform_plan` uses it to separate.
 //!
-//! It cannot create anything: the bench copies a state applied by the real
-//! provider (with this provider's address) next to the same configuration.
+//! Like ours, it builds the schemas on the first RPC, not before the
+//! handshake. It cannot create anything: the bench copies a state applied
+//! by the real provider (with this provider's address) next to the same
+//! configuration.
+
+use std::sync::Arc;
 
 use ssoplane_proto::cty::Value;
 use ssoplane_proto::framework::{
@@ -20,26 +24,30 @@ use ssoplane_proto::framework::{
     Registry, Resource,
 };
 use ssoplane_proto::tfplugin6;
-use terraform_provider_ssoplane::provider::schemas;
+use terraform_provider_ssoplane::config::{provider_schema, Configured};
+use terraform_provider_ssoplane::provider::registry;
 
 /// Source address the bench's CLI config overrides.
 const ADDRESS: &str = "registry.terraform.io/ssoplane/ssoplane-twin";
 
-struct Twin(tfplugin6::Schema);
+struct Twin;
 
 #[ssoplane_proto::tonic::async_trait]
 impl ProviderDef for Twin {
     type Context = ();
     fn schema(&self) -> tfplugin6::Schema {
-        self.0.clone()
+        provider_schema()
     }
     async fn configure(&self, _: &Value) -> Result<(), Diags> {
         Ok(())
     }
 }
 
-/// One of our types, under its name and schema, doing nothing.
-struct Echo(&'static str, tfplugin6::Schema);
+/// One of our resource types, under its name and schema, doing nothing.
+struct Echo(Arc<dyn Resource<Configured>>);
+
+/// One of our data source types, likewise.
+struct EchoData(Arc<dyn DataSource<Configured>>);
 
 fn cannot() -> Diags {
     vec![error(
@@ -52,10 +60,10 @@ fn cannot() -> Diags {
 #[ssoplane_proto::tonic::async_trait]
 impl Resource<()> for Echo {
     fn type_name(&self) -> &'static str {
-        self.0
+        self.0.type_name()
     }
     fn schema(&self) -> tfplugin6::Schema {
-        self.1.clone()
+        self.0.schema()
     }
     fn passthrough(&self) -> bool {
         true
@@ -76,12 +84,12 @@ impl Resource<()> for Echo {
 }
 
 #[ssoplane_proto::tonic::async_trait]
-impl DataSource<()> for Echo {
+impl DataSource<()> for EchoData {
     fn type_name(&self) -> &'static str {
-        self.0
+        self.0.type_name()
     }
     fn schema(&self) -> tfplugin6::Schema {
-        self.1.clone()
+        self.0.schema()
     }
     async fn read(&self, _: &(), _: &Value) -> Result<Value, Diags> {
         Err(cannot())
@@ -90,21 +98,20 @@ impl DataSource<()> for Echo {
 
 #[tokio::main]
 async fn main() {
-    let ours = schemas();
-    let mut registry = Registry::new();
-    for (name, schema) in ours.resources {
-        registry = registry.resource(Echo(name, schema));
+    let ours = registry();
+    let mut twin = Registry::new();
+    for r in ours.resources() {
+        twin = twin.resource(Echo(r.clone()));
     }
-    for (name, schema) in ours.data_sources {
-        registry = registry.data_source(Echo(name, schema));
+    for d in ours.data_sources() {
+        twin = twin.data_source(EchoData(d.clone()));
     }
     let opts = ssoplane_proto::ServeOptions {
         provider_address: ADDRESS.into(),
         log_module: "provider.ssoplane-twin".into(),
         ..Default::default()
     };
-    if let Err(e) = ssoplane_proto::serve(Framework::new(Twin(ours.provider), registry), opts).await
-    {
+    if let Err(e) = ssoplane_proto::serve(Framework::new(Twin, twin), opts).await {
         eprintln!("terraform-provider-ssoplane-twin: {e}");
         std::process::exit(1);
     }
