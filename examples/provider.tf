@@ -1,7 +1,8 @@
 terraform {
   required_providers {
     ssoplane = {
-      source = "ssoplane/ssoplane"
+      source  = "ssoplane/ssoplane"
+      version = "~> 0.1"
     }
   }
 }

@@ -7,10 +7,13 @@
 //!   handshake, auto-mTLS, health, controller, stdio) or in debug/reattach
 //!   mode.
 //! - [`cty`]: exact cty value/type codec for `DynamicValue` payloads.
+//! - [`framework`]: typed `Resource` / `DataSource` traits and a registry
+//!   served as one tfplugin6 `Provider`.
 //! - [`logging`]: hclog-style JSON logs on stderr.
 #![forbid(unsafe_code)]
 
 pub mod cty;
+pub mod framework;
 pub mod handshake;
 pub mod logging;
 pub mod reattach;

@@ -90,6 +90,6 @@ pub async fn configure(config: &Value) -> Result<Configured, Diags> {
         };
         vec![error(summary, e.to_string(), Some(AttrPath::attr(at)))]
     })?;
-    tracing::info!(server_version = %info.version, token = %info.token_name, role = %info.token_role, "configured");
+    tracing::info!(provider_version = env!("CARGO_PKG_VERSION"), server_version = %info.version, token = %info.token_name, role = %info.token_role, "configured");
     Ok(Configured { client, info })
 }

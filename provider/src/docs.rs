@@ -9,6 +9,28 @@ use ssoplane_proto::tfplugin6::Schema;
 
 use crate::provider::schemas;
 
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The `~>` constraint the docs show: major.minor of this version.
+const MINOR: &str = {
+    // "0.1.0" -> "0.1": the crate version always has three parts.
+    let b = VERSION.as_bytes();
+    let mut dots = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'.' {
+            dots += 1;
+            if dots == 2 {
+                break;
+            }
+        }
+        i += 1;
+    }
+    match VERSION.split_at_checked(i) {
+        Some((head, _)) => head,
+        None => VERSION,
+    }
+};
+
 const HEADER: &str = "<!-- Generated from the provider schema by `UPDATE_DOCS=1 cargo test -p terraform-provider-ssoplane`. Do not edit. -->\n";
 
 const PROVIDER_EXAMPLE: &str = include_str!("../../examples/provider.tf");
@@ -37,31 +59,79 @@ no `*_wo_version`. Two cases cannot be empty because the server never reveals se
 sensitive `private_key` (the first apply writes it into state), and a `*_wo_version` (the first apply records it; the key is \
 not re-sent when its fingerprint already matches).\n";
 
+const SETTINGS_CONCURRENCY_NOTE: &str = "\n## No silent overwrites\n\n\
+Every write carries the settings' `version` as Terraform last read it, and the server refuses a stale one (HTTP 412); \
+nothing is ever overwritten without a word:\n\n\
+- **Update and destroy** send `If-Match: \"<version>\"`. When someone changed the settings since the last refresh \
+(another `terraform apply` from another working directory, a saved plan applied late, an edit through the API), the apply \
+fails with *SSO settings changed since the last refresh*, naming the version now in effect and who changed it when (from \
+the server's history), and writes nothing. Run `terraform plan` again to see the change.\n\
+- **Create** sends `If-None-Match: *`. When settings for the provider already exist through the API, the plan (and, if \
+they appeared after the plan, the apply) fails with *SSO settings already exist*, naming their source, version and last \
+author, with the `terraform import` command and `import` block to adopt them instead.\n\
+- **Settings from the server's config file or environment** (`source = \"system\"`, version 0) are not overwritten \
+silently either: they can be imported (`terraform import`, or an `import` block) and, like a create over them, the first \
+apply takes them over — the API settings then override the file/env ones. Destroying the resource removes the API \
+settings and the provider falls back to its file/env settings (an imported provider never written through the API has \
+nothing to delete).\n\n\
+Writes are marked `X-Ssoplane-Managed-By: terraform`; the API reports `managed_by = \"terraform\"` until another client \
+writes.\n";
+
+const GROUP_CONCURRENCY_NOTE: &str = "## No silent overwrites\n\n\
+Like `ssoplane_sso_settings`, a create refuses an existing group (with the import hint), and an update or destroy \
+sends the `version` last read and fails with *Group changed since the last refresh* (naming the version now in effect \
+and who wrote it when) instead of overwriting a change made elsewhere.\n";
+
+/// The `enabled` setting's description, the one truth on disabled providers.
+fn sp_metadata_notes() -> String {
+    let enabled = ssoplane_schema::FIELDS
+        .iter()
+        .find(|f| f.name == "enabled")
+        .map(|f| f.description)
+        .unwrap_or_default();
+    format!(
+        "## Notes\n\n\
+`metadata_xml` is fetched from the server's `/saml/{{provider}}/metadata` when the data source is read; it is the empty \
+string while the server serves none for that provider (not configured yet).\n\n\
+Disabled providers (`saml_settings.enabled = false`): {enabled}\n\n\
+### Wiring the IdP on the first apply\n\n\
+Read before the settings exist, the data source reports the server's current entity ID: the metadata URL by default. \
+When the settings set a custom `entity_id`, pass the same value in, so the IdP application gets the right identifier on \
+the first apply — from a `local` both use, or from `ssoplane_sso_settings.<name>.entity_id` (known at plan time) when the \
+settings do not depend on the IdP application. `metadata_xml` always shows what the server serves when read.\n"
+    )
+}
+
 /// (path relative to docs/, content) for every generated page.
 pub fn pages() -> Vec<(String, String)> {
     let s = schemas();
     let mut out = vec![("index.md".to_string(), index(&s.provider))];
     for (name, schema) in &s.resources {
         let (example, import, extra) = match *name {
-            "ssoplane_sso_settings" => (SETTINGS_EXAMPLE, Some(SETTINGS_IMPORT), SECRETS_NOTE),
-            _ => (GROUP_EXAMPLE, Some(GROUP_IMPORT), ""),
+            "ssoplane_sso_settings" => (
+                SETTINGS_EXAMPLE,
+                Some(SETTINGS_IMPORT),
+                format!("{SECRETS_NOTE}{SETTINGS_CONCURRENCY_NOTE}"),
+            ),
+            _ => (
+                GROUP_EXAMPLE,
+                Some(GROUP_IMPORT),
+                GROUP_CONCURRENCY_NOTE.to_string(),
+            ),
         };
         out.push((
             format!("resources/{}.md", short(name)),
-            page(name, "Resource", schema, example, import, extra),
+            page(name, "Resource", schema, example, import, &extra),
         ));
     }
     for (name, schema) in &s.data_sources {
         let (example, extra) = match *name {
-            "ssoplane_sp_metadata" => (
-                DS_METADATA_EXAMPLE,
-                "## Notes\n\n`metadata_xml` is fetched from the server's `/saml/{provider}/metadata`; it is the empty string while the server does not serve SP metadata for that provider (SAML endpoints disabled, provider not configured, or an older server).\n",
-            ),
-            _ => (DS_SETTINGS_EXAMPLE, ""),
+            "ssoplane_sp_metadata" => (DS_METADATA_EXAMPLE, sp_metadata_notes()),
+            _ => (DS_SETTINGS_EXAMPLE, String::new()),
         };
         out.push((
             format!("data-sources/{}.md", short(name)),
-            page(name, "Data Source", schema, example, None, extra),
+            page(name, "Data Source", schema, example, None, &extra),
         ));
     }
     out
@@ -77,6 +147,21 @@ fn index(provider: &Schema) -> String {
 Declares [ssoplane](https://github.com/ssoplane/ssoplane) SAML SSO settings and groups, and detects drift with \
 `terraform plan -detailed-exitcode`. Requires Terraform 1.11+ for write-only secrets.\n\n\
 An admin token can apply; a reader token can refresh and plan (for CI drift checks) and gets a clear error on apply.\n\n\
+## Installation\n\n\
+The provider is not in a public registry yet. From a checkout of the ssoplane repository, one command builds it and \
+installs it for this machine's platform into Terraform's implied local mirror, \
+`~/.terraform.d/plugins/registry.terraform.io/ssoplane/ssoplane/{VERSION}/<os>_<arch>/`:\n\n\
+```sh\nscripts/install-provider.sh\n```\n\n\
+After that the `required_providers` block below (`version = \"~> {MINOR}\"`) works with a plain `terraform init`. \
+With `--dir DIR` it installs into another directory instead; point Terraform at it with a CLI configuration \
+(`TF_CLI_CONFIG_FILE` or `~/.terraformrc`):\n\n\
+```hcl\nprovider_installation {{\n  filesystem_mirror {{\n    path    = \"DIR\"\n    include = [\"registry.terraform.io/ssoplane/ssoplane\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/ssoplane/ssoplane\"]\n  }}\n}}\n```\n\n\
+`scripts/release-provider.sh` lays out a release as a registry or a network mirror expects it (per-platform zips, \
+`_SHA256SUMS`, `_manifest.json`, and a `mirror/` tree in the `terraform providers mirror` layout), so publishing is one \
+step.\n\n\
+**Provider development:** skip installing and let Terraform run the binary `cargo build -p terraform-provider-ssoplane` \
+left in `target/debug` with `dev_overrides` (then no `terraform init`, and no version constraint applies):\n\n\
+```hcl\nprovider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ssoplane/ssoplane\" = \"/path/to/ssoplane/target/debug\"\n  }}\n  direct {{}}\n}}\n```\n\n\
 ## Example Usage\n\n```terraform\n{}```\n\n",
         PROVIDER_EXAMPLE
     );

@@ -1,7 +1,8 @@
 //! `terraform-provider-ssoplane`: manages ssoplane SSO settings and groups
 //! through the server's admin API, speaking tfplugin6 via `ssoplane-proto`.
 //!
-//! - [`provider`]: the gRPC `Provider` implementation (dispatch only).
+//! - [`provider`]: the provider block and the registry of every resource and
+//!   data source type, served by `ssoplane_proto::framework`.
 //! - [`config`]: the provider block and `ConfigureProvider`.
 //! - [`client`]: the admin API client (retries, error mapping).
 //! - [`schema`]: schema building blocks; the settings block is generated

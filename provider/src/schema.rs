@@ -74,34 +74,7 @@ pub fn single_block(name: &str, block: Block) -> NestedBlock {
     }
 }
 
-/// The object type of values conforming to `block`.
-pub fn block_type(block: &Block) -> Type {
-    let mut attrs: Vec<(String, Type)> = block
-        .attributes
-        .iter()
-        .map(|a| {
-            // Types come from our own `attr()`, which wrote valid JSON.
-            let ty = Type::from_json_bytes(&a.r#type).unwrap_or(Type::String);
-            (a.name.clone(), ty)
-        })
-        .collect();
-    for nb in &block.block_types {
-        let inner = nb
-            .block
-            .as_ref()
-            .map(block_type)
-            .unwrap_or(Type::object(Vec::<(String, Type)>::new()));
-        attrs.push((nb.type_name.clone(), inner));
-    }
-    Type::object(attrs)
-}
-
-pub fn schema_type(s: &Schema) -> Type {
-    s.block
-        .as_ref()
-        .map(block_type)
-        .unwrap_or(Type::object(Vec::<(String, Type)>::new()))
-}
+pub use ssoplane_proto::framework::{block_type, schema_type};
 
 /// Attribute names of a secret field's companions.
 pub fn wo_name(f: &FieldSpec) -> String {

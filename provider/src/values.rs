@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 use ssoplane_proto::cty::{self, AttrPath, Type, Value};
-use ssoplane_proto::tfplugin6::{self, DynamicValue};
-use ssoplane_proto::tonic::Status;
+use ssoplane_proto::tfplugin6;
 use ssoplane_schema::FieldSpec;
 
-pub type Diags = Vec<tfplugin6::Diagnostic>;
+pub use ssoplane_proto::framework::Diags;
 
 /// The object's attribute map, empty for null/unknown/non-objects.
 pub fn attrs(v: &Value) -> BTreeMap<String, Value> {
@@ -70,17 +69,6 @@ pub fn value_to_json(v: &Value) -> Option<Json> {
 /// A field's default as a cty value.
 pub fn default_value(f: &FieldSpec) -> Value {
     json_to_value(&f.default.to_json())
-}
-
-pub fn decode(dv: Option<&DynamicValue>, ty: &Type) -> Result<Value, Status> {
-    cty::decode_optional_dynamic_value(dv, ty)
-        .map_err(|e| Status::invalid_argument(format!("cannot decode value: {e}")))
-}
-
-pub fn encode(v: &Value, ty: &Type) -> Result<Option<DynamicValue>, Status> {
-    cty::encode_dynamic_value(v, ty)
-        .map(Some)
-        .map_err(|e| Status::internal(format!("cannot encode value: {e}")))
 }
 
 pub fn error(

@@ -80,7 +80,17 @@ pub struct SsoSettingsDoc {
     pub updated_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
+    /// `terraform` when the last write came from the Terraform provider
+    /// (header [`MANAGED_BY_HEADER`]); absent for writes by other clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
 }
+
+/// The request header a client sends on writes to mark the row as managed
+/// by it; a write without it clears the marker.
+pub const MANAGED_BY_HEADER: &str = "x-ssoplane-managed-by";
+/// The marker the Terraform provider sends in [`MANAGED_BY_HEADER`].
+pub const MANAGED_BY_TERRAFORM: &str = "terraform";
 
 /// `PUT /api/v1/sso-settings/{provider}`: a full replace of the provider's settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +131,16 @@ pub struct GroupDoc {
     pub members: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// Grows with every write (one counter for all groups, so never reused
+    /// by a group created again); also the ETag.
+    #[serde(default)]
+    pub version: i64,
+    /// The API token that made the last write (empty before versions existed).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub updated_by: String,
+    /// Like [`SsoSettingsDoc::managed_by`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

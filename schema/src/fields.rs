@@ -172,7 +172,7 @@ use self::DefaultValue::{Bool, List, Str};
 pub const FIELDS: &[FieldSpec] = &[
     // --- Service provider identity ---
     field!("enabled", Kind::Bool, Bool(false), ServiceProvider,
-        "Offer this provider at login. A disabled provider keeps its settings but its SAML endpoints answer 404."),
+        "Offer this provider at login. A disabled provider keeps its settings and still serves its SP metadata at `/saml/{provider}/metadata` (the IdP needs it first); its login, ACS and SLO endpoints answer 404."),
     field!("name", Kind::Text, Str("SAML"), ServiceProvider,
         "Label of the provider's button on the login page."),
     field!("entity_id", Kind::Uri, Str(""), ServiceProvider,

@@ -21,6 +21,9 @@ on_both_backends!(
     users_read_and_disable,
     history_is_an_audit_trail,
     health_metrics_and_error_shapes,
+    if_none_match_creates_only_and_takes_over_file_settings,
+    managed_by_marker_is_stored_and_cleared,
+    group_versions_refuse_stale_writes,
 );
 
 /// PostgreSQL replicas cache settings; a write on one must reach the others' reads promptly.
@@ -709,7 +712,16 @@ async fn users_read_and_disable(b: Backend) {
     let s = TestServer::start(b).await;
     let store = s.store().await;
     store
-        .put_group("eng", "", "2026-01-01T00:00:00Z")
+        .put_group(
+            &ssoplane_server::store::GroupWrite {
+                name: "eng",
+                description: "",
+                at: "2026-01-01T00:00:00Z",
+                actor: "test",
+                managed_by: "",
+            },
+            ssoplane_server::store::Precondition::None,
+        )
         .await
         .unwrap();
     let user = ssoplane_server::store::UserRow {
@@ -924,5 +936,274 @@ async fn health_metrics_and_error_shapes(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.headers()["x-request-id"], "trace-1");
+    s.stop().await;
+}
+
+async fn if_none_match_creates_only_and_takes_over_file_settings(b: Backend) {
+    let s = TestServer::start_with(b, |c| {
+        c.saml.insert(
+            "fromfile".into(),
+            json!({"name": "From file"}).as_object().cloned().unwrap(),
+        );
+    })
+    .await;
+    let create = |provider: &str, name: &str| {
+        s.admin(Method::PUT, &format!("/api/v1/sso-settings/{provider}"))
+            .header("if-none-match", "*")
+            .json(&json!({"settings": {"name": name}}))
+            .send()
+    };
+    assert_eq!(
+        create("okta", "first").await.unwrap().status(),
+        StatusCode::OK
+    );
+    // a second create finds the row: 412, and nothing changes
+    let r = create("okta", "second").await.unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("version 1"),
+        "{body}"
+    );
+    let (_, doc, etag) = get(&s, "okta").await;
+    assert_eq!(doc["settings"]["name"], "first");
+    assert_eq!(etag.as_deref(), Some("\"1\""));
+    // 20 concurrent creates of one new provider: exactly one wins
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let req = s
+            .admin(Method::PUT, "/api/v1/sso-settings/race")
+            .header("if-none-match", "*")
+            .json(&json!({"settings": {"name": format!("w{i}")}}));
+        tasks.push(tokio::spawn(
+            async move { req.send().await.unwrap().status() },
+        ));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::OK => ok += 1,
+            StatusCode::PRECONDITION_FAILED => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(get(&s, "race").await.1["version"], 1);
+    // settings from the config file only: a create takes them over
+    assert_eq!(
+        create("fromfile", "taken over").await.unwrap().status(),
+        StatusCode::OK
+    );
+    let (_, doc, _) = get(&s, "fromfile").await;
+    assert_eq!(doc["source"], "database");
+    assert_eq!(doc["settings"]["name"], "taken over");
+    // hostile forms: both headers, an If-None-Match other than *, on DELETE
+    for (h, v) in [("if-none-match", "\"1\""), ("if-none-match", "W/\"1\"")] {
+        let r = s
+            .admin(Method::PUT, "/api/v1/sso-settings/okta")
+            .header(h, v)
+            .json(&json!({"settings": {"name": "x"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{h}: {v}");
+    }
+    let r = s
+        .admin(Method::PUT, "/api/v1/sso-settings/okta")
+        .header("if-none-match", "*")
+        .header("if-match", "\"1\"")
+        .json(&json!({"settings": {"name": "x"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = s
+        .admin(Method::DELETE, "/api/v1/sso-settings/okta")
+        .header("if-none-match", "*")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(get(&s, "okta").await.1["settings"]["name"], "first");
+    s.stop().await;
+}
+
+async fn managed_by_marker_is_stored_and_cleared(b: Backend) {
+    let s = TestServer::start(b).await;
+    let r = s
+        .admin(Method::PUT, "/api/v1/sso-settings/okta")
+        .header("x-ssoplane-managed-by", "terraform")
+        .json(&json!({"settings": {"name": "tf"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["managed_by"], "terraform");
+    assert_eq!(get(&s, "okta").await.1["managed_by"], "terraform");
+    // a bad marker is refused and stores nothing
+    for bad in ["Terraform", "a b", "x".repeat(33).as_str()] {
+        let r = s
+            .admin(Method::PUT, "/api/v1/sso-settings/okta")
+            .header("x-ssoplane-managed-by", bad)
+            .json(&json!({"settings": {"name": "bad"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("x-ssoplane-managed-by"),
+            "{body}"
+        );
+    }
+    assert_eq!(get(&s, "okta").await.1["version"], 1);
+    // another client's write clears it
+    put(&s, "okta", json!({"name": "console"})).await;
+    let doc = get(&s, "okta").await.1;
+    assert!(doc.get("managed_by").is_none(), "{doc}");
+    // groups too
+    let r = s
+        .admin(Method::PUT, "/api/v1/groups/ops")
+        .header("x-ssoplane-managed-by", "terraform")
+        .json(&json!({"description": "d"}))
+        .send()
+        .await
+        .unwrap();
+    let g: Value = r.json().await.unwrap();
+    assert_eq!(g["managed_by"], "terraform");
+    assert_eq!(g["updated_by"], "test-admin");
+    let r = s
+        .admin(Method::PUT, "/api/v1/groups/ops")
+        .json(&json!({"description": "d2"}))
+        .send()
+        .await
+        .unwrap();
+    let g: Value = r.json().await.unwrap();
+    assert!(g.get("managed_by").is_none(), "{g}");
+    s.stop().await;
+}
+
+async fn group_versions_refuse_stale_writes(b: Backend) {
+    let s = TestServer::start(b).await;
+    let put_group = |name: &str, desc: &str, h: Option<(&str, String)>| {
+        let mut r = s
+            .admin(Method::PUT, &format!("/api/v1/groups/{name}"))
+            .json(&json!({ "description": desc }));
+        if let Some((k, v)) = h {
+            r = r.header(k, v);
+        }
+        r.send()
+    };
+    let etag = |r: &reqwest::Response| {
+        r.headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let r = put_group("ops", "v1", Some(("if-none-match", "*".into())))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v1 = etag(&r);
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(format!("\"{}\"", doc["version"]), v1);
+    // create-only again: 412, unchanged
+    let r = put_group("ops", "again", Some(("if-none-match", "*".into())))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    // update on the current version, then the old one is stale
+    let r = put_group("ops", "v2", Some(("if-match", v1.clone())))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v2 = etag(&r);
+    assert_ne!(v1, v2);
+    let r = put_group("ops", "stale", Some(("if-match", v1.clone())))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let body: Value = r.json().await.unwrap();
+    let current = v2.trim_matches('"');
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("version {current}")),
+        "{body}"
+    );
+    let r = s
+        .reader(Method::GET, "/api/v1/groups/ops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(etag(&r), v2);
+    assert_eq!(r.json::<Value>().await.unwrap()["description"], "v2");
+    // stale delete: 412 and the group stays
+    let r = s
+        .admin(Method::DELETE, "/api/v1/groups/ops")
+        .header("if-match", v1.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    // If-Match on a missing group: 412 on PUT (nothing created), 404 on DELETE
+    let r = put_group("nope", "x", Some(("if-match", v2.clone())))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        s.reader(Method::GET, "/api/v1/groups/nope")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // deleted and created again: never the old version
+    let r = s
+        .admin(Method::DELETE, "/api/v1/groups/ops")
+        .header("if-match", v2.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = put_group("ops", "reborn", None).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v3 = etag(&r);
+    assert!(v3 != v1 && v3 != v2, "{v1} {v2} {v3}");
+    let r = put_group("ops", "stale", Some(("if-match", v2.clone())))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    // malformed headers are refused
+    for (h, v) in [("if-match", "yesterday"), ("if-none-match", "\"3\"")] {
+        let r = put_group("ops", "x", Some((h, v.into()))).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{h}: {v}");
+    }
+    // concurrent updates on one version: exactly one wins
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let req = s
+            .admin(Method::PUT, "/api/v1/groups/ops")
+            .header("if-match", v3.clone())
+            .json(&json!({ "description": format!("w{i}") }));
+        tasks.push(tokio::spawn(
+            async move { req.send().await.unwrap().status() },
+        ));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::OK => ok += 1,
+            StatusCode::PRECONDITION_FAILED => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(ok, 1);
     s.stop().await;
 }

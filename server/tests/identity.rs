@@ -849,7 +849,16 @@ async fn store_inserted_users_carry_their_provider_grant() {
     let s = TestServer::start(Backend::Sqlite).await;
     let store: Store = s.store().await;
     store
-        .put_group("eng", "", "2026-01-01T00:00:00Z")
+        .put_group(
+            &ssoplane_server::store::GroupWrite {
+                name: "eng",
+                description: "",
+                at: "2026-01-01T00:00:00Z",
+                actor: "test",
+                managed_by: "",
+            },
+            ssoplane_server::store::Precondition::None,
+        )
         .await
         .unwrap();
     let u = UserRow {

@@ -47,7 +47,7 @@ pub fn terraform() -> Option<PathBuf> {
         });
     if found.is_none() {
         assert!(
-            std::env::var_os("CI").is_none(),
+            std::env::var_os("SSOPLANE_FULL_SUITE").is_none(),
             "terraform CLI not found in CI (set TERRAFORM)"
         );
         eprintln!("SKIPPED: terraform CLI not found (set TERRAFORM)");
@@ -75,6 +75,12 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        Server::start_with(None, &[])
+    }
+
+    /// A server that also has SSO settings from a TOML config file
+    /// (`config`) and from `SSOPLANE__...` environment variables (`env`).
+    pub fn start_with(config: Option<&str>, env: &[(&str, &str)]) -> Server {
         let bin = binary("ssoplane", "ssoplane-server");
         let dir = tempfile::tempdir().expect("tempdir");
         let token = |role: &str| {
@@ -105,16 +111,23 @@ impl Server {
         let admin_token = token("admin");
         let reader_token = token("reader");
         let port = free_port();
-        let child = Command::new(&bin)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--root-url",
-                ROOT_URL,
-                "--data-dir",
-            ])
-            .arg(dir.path())
+        let mut cmd = Command::new(&bin);
+        cmd.args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--root-url",
+            ROOT_URL,
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .envs(env.iter().copied());
+        if let Some(text) = config {
+            let file = dir.path().join("ssoplane.toml");
+            std::fs::write(&file, text).expect("write config file");
+            cmd.arg("--config").arg(file);
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -280,9 +293,64 @@ impl Workspace {
         }
     }
 
+    /// A work dir whose CLI config installs providers only from the
+    /// filesystem mirror at `mirror` (no dev_overrides, nothing downloaded):
+    /// what a user gets after `scripts/install-provider.sh --dir <mirror>`.
+    pub fn with_mirror(terraform: &Path, url: &str, token: &str, mirror: &Path) -> Workspace {
+        Workspace::with_cli_config(
+            terraform,
+            url,
+            token,
+            &format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
+                mirror.display()
+            ),
+            &[],
+        )
+    }
+
+    /// A work dir with no provider_installation at all and `HOME` at
+    /// `home`: Terraform then finds providers in its implied local mirror,
+    /// `<home>/.terraform.d/plugins`, as it would for a user.
+    pub fn with_home(terraform: &Path, url: &str, token: &str, home: &Path) -> Workspace {
+        let home = home.display().to_string();
+        Workspace::with_cli_config(terraform, url, token, "", &[("HOME", &home)])
+    }
+
+    fn with_cli_config(
+        terraform: &Path,
+        url: &str,
+        token: &str,
+        cli_text: &str,
+        env: &[(&str, &str)],
+    ) -> Workspace {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("work");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let cli_config = tmp.path().join("terraformrc");
+        std::fs::write(&cli_config, cli_text).expect("write cli config");
+        let mut all = vec![
+            ("SSOPLANE_URL".to_string(), url.to_string()),
+            ("SSOPLANE_TOKEN".to_string(), token.to_string()),
+        ];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Workspace {
+            _tmp: tmp,
+            dir,
+            cli_config,
+            terraform: terraform.to_path_buf(),
+            env: all,
+        }
+    }
+
     pub fn set_token(&mut self, token: &str) {
         self.env.retain(|(k, _)| k != "SSOPLANE_TOKEN");
         self.env.push(("SSOPLANE_TOKEN".into(), token.into()));
+    }
+
+    /// Writes main.tf exactly as given.
+    pub fn write_raw(&self, text: &str) {
+        std::fs::write(self.dir.join("main.tf"), text).expect("write main.tf");
     }
 
     /// Writes main.tf (with the required_providers header).
@@ -293,6 +361,12 @@ impl Workspace {
 
     /// Runs terraform; returns the output whatever the exit status.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run terraform")
+    }
+
+    /// The terraform command with this work dir's environment (stdin null;
+    /// replace it to answer prompts).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.terraform);
         cmd.args(args)
             .current_dir(&self.dir)
@@ -306,7 +380,7 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.output().expect("run terraform")
+        cmd
     }
 
     /// Runs terraform and panics with its output unless the exit code is `code`.

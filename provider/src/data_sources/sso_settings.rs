@@ -2,16 +2,16 @@
 //! (API, file or environment), secrets only as fingerprints.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde_json::Value as Json;
 use ssoplane_proto::cty::{AttrPath, Type, Value};
+use ssoplane_proto::framework::DataSource;
 use ssoplane_proto::tfplugin6::Schema;
 use ssoplane_schema::{slug, FIELDS};
 
 use crate::config::Configured;
 use crate::resources::client_diags;
-use crate::schema::{attr, block, fingerprint_name, schema_type, settings_object_type, Mode};
+use crate::schema::{attr, block, fingerprint_name, settings_object_type, Mode};
 use crate::values::{default_value, error, get_str, json_to_value, Diags};
 
 pub const TYPE_NAME: &str = "ssoplane_sso_settings";
@@ -35,9 +35,23 @@ pub fn schema() -> Schema {
     ))
 }
 
-pub fn ty() -> &'static Type {
-    static T: OnceLock<Type> = OnceLock::new();
-    T.get_or_init(|| schema_type(&schema()))
+/// The `ssoplane_sso_settings` data source type.
+pub struct SsoSettingsData;
+
+#[ssoplane_proto::tonic::async_trait]
+impl DataSource<Configured> for SsoSettingsData {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+    fn schema(&self) -> Schema {
+        schema()
+    }
+    fn validate(&self, config: &Value) -> Diags {
+        validate_config(config)
+    }
+    async fn read(&self, cfg: &Configured, config: &Value) -> Result<Value, Diags> {
+        read(cfg, config).await
+    }
 }
 
 pub fn validate_config(config: &Value) -> Diags {

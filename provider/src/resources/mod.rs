@@ -1,10 +1,10 @@
-//! Managed resources, and the mapping of API errors to diagnostics shared
-//! by them.
+//! Managed resources, and what they share: the mapping of API errors to
+//! diagnostics, the planned version and the import hint.
 
 pub mod group;
 pub mod sso_settings;
 
-use ssoplane_proto::cty::AttrPath;
+use ssoplane_proto::cty::{AttrPath, Value};
 use ssoplane_schema::FIELDS;
 
 use crate::client::ClientError;
@@ -51,4 +51,29 @@ pub fn client_diags(summary: &str, e: ClientError, wo_secrets: &[&str]) -> Diags
             .collect(),
         other => vec![error(summary, other.to_string(), None)],
     }
+}
+
+/// The planned `version`: the prior one when nothing else changes (the
+/// plan is then empty), unknown when the write will bump it.
+pub fn planned_version(planned: &mut Value, prior: &Value) {
+    let Value::Object(m) = planned else { return };
+    m.insert(
+        "version".to_string(),
+        prior.get_attr("version").cloned().unwrap_or(Value::Null),
+    );
+    if prior.is_null() || *planned != *prior {
+        if let Value::Object(m) = planned {
+            m.insert("version".to_string(), Value::unknown());
+        }
+    }
+}
+
+/// How to adopt an existing object instead of creating it. The provider
+/// is not told the resource's address: Terraform prints it beside the error.
+pub fn import_hint(type_name: &str, id: &str) -> String {
+    format!(
+        "Import it instead of creating it, with this resource's name from the address above: \
+         `terraform import {type_name}.<name> {id}`, or in the configuration:\n\n\
+         import {{\n  to = {type_name}.<name>\n  id = \"{id}\"\n}}"
+    )
 }

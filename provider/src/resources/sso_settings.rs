@@ -4,20 +4,32 @@
 //! are fully known and the applied state equals the plan. Secrets: the
 //! sensitive attribute is kept in state and compared by fingerprint on
 //! Read; the write-only twin is never stored — the fingerprint applied last
-//! sits in the private state, and a mismatch with the server plans a resend.
+//! sits in the private state, and a mismatch with the server plans a resend
+//! (decided once, at plan time, and handed to the apply in the planned
+//! private state).
+//!
+//! No silent overwrites: a create is sent with `If-None-Match: *` (and a
+//! plan that would create over settings already set through the API fails
+//! early), an update or delete with `If-Match` on the version last read, so
+//! a change made since the last refresh is refused with who and when.
+//! Settings that exist only in the server's config file or environment
+//! (`source = "system"`, version 0) can be imported or created over: the
+//! API settings then take them over.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use serde_json::Value as Json;
 use ssoplane_proto::cty::{AttrPath, Type, Value};
+use ssoplane_proto::framework::{Applied, ApplyRequest, PlanRequest, Planned, Resource};
 use ssoplane_proto::tfplugin6::Schema;
 use ssoplane_schema::api::{Source, SpEndpoints, SsoSettingsDoc};
 use ssoplane_schema::secrets::{fingerprint, MASK};
 use ssoplane_schema::{slug, validate, FieldSpec, Settings, FIELDS};
 
+use crate::client::{ClientError, Expect};
 use crate::config::Configured;
-use crate::resources::{client_diags, field_path};
+use crate::resources::{client_diags, field_path, import_hint, planned_version};
 use crate::schema::{
     attr, block, fingerprint_name, schema_type, settings_block, single_block, wo_name,
     wo_version_name, Mode,
@@ -62,6 +74,10 @@ pub fn ty() -> &'static Type {
 pub struct Private {
     #[serde(default)]
     pub applied_fingerprints: BTreeMap<String, String>,
+    /// Planned private state only: the write-only secrets this apply sends
+    /// (the rest are sent as the mask, which keeps the stored secret).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub resend: BTreeSet<String>,
 }
 
 impl Private {
@@ -169,17 +185,19 @@ pub fn validate_config(config: &Value) -> Diags {
 
 // ------------------------------------------------------------------- plan
 
-/// The planned new state and the attributes forcing replacement.
+/// The planned new state, the attributes forcing replacement and the
+/// planned private state (which write-only secrets the apply sends).
 pub fn plan(
     root_url: Option<&str>,
     prior: &Value,
     config: &Value,
     prior_private: &[u8],
-) -> (Value, Vec<AttrPath>) {
-    let private = Private::parse(prior_private);
+) -> (Value, Vec<AttrPath>, Private) {
+    let mut private = Private::parse(prior_private);
     let prior_s = (!prior.is_null()).then(|| get(prior, SETTINGS));
     let cfg_s = get(config, SETTINGS);
-    let planned_s = plan_settings(&cfg_s, prior_s.as_ref(), &private);
+    let (planned_s, resend) = plan_settings(&cfg_s, prior_s.as_ref(), &private);
+    private.resend = resend;
 
     let provider_name = get(config, "provider_name");
     let mut out = BTreeMap::new();
@@ -199,23 +217,22 @@ pub fn plan(
         }
     }
     out.insert(SETTINGS.to_string(), planned_s);
-    // The version stays only when nothing else changes; otherwise the PUT bumps it.
-    out.insert("version".to_string(), get(prior, "version"));
     let mut planned = Value::Object(out);
-    if prior.is_null() || planned != *prior {
-        if let Value::Object(m) = &mut planned {
-            m.insert("version".to_string(), Value::unknown());
-        }
-    }
+    planned_version(&mut planned, prior);
     let mut replace = Vec::new();
     if !prior.is_null() && get(prior, "provider_name") != provider_name {
         replace.push(AttrPath::attr("provider_name"));
     }
-    (planned, replace)
+    (planned, replace, private)
 }
 
-fn plan_settings(cfg_s: &Value, prior_s: Option<&Value>, private: &Private) -> Value {
+fn plan_settings(
+    cfg_s: &Value,
+    prior_s: Option<&Value>,
+    private: &Private,
+) -> (Value, BTreeSet<String>) {
     let mut out = BTreeMap::new();
+    let mut resend = BTreeSet::new();
     for f in FIELDS {
         if !f.secret {
             let c = get(cfg_s, f.name);
@@ -233,6 +250,7 @@ fn plan_settings(cfg_s: &Value, prior_s: Option<&Value>, private: &Private) -> V
             (Value::Unknown(_), _) => Value::unknown(),
             (_, Value::String(w)) => {
                 if needs_resend(f, w, &ver, prior_s, private) {
+                    resend.insert(f.name.to_string());
                     Value::String(fp_of(w))
                 } else {
                     prior_s
@@ -248,7 +266,7 @@ fn plan_settings(cfg_s: &Value, prior_s: Option<&Value>, private: &Private) -> V
         out.insert(wo_version_name(f), ver);
         out.insert(fingerprint_name(f), fp);
     }
-    Value::Object(out)
+    (Value::Object(out), resend)
 }
 
 /// A write-only secret is sent on create, when its version changes, and when
@@ -324,21 +342,104 @@ fn state_from_doc(
     Value::Object(out)
 }
 
-/// Settings as the server has them, or None for "not managed through the
-/// API" (404, or only file/env defaults left after a DELETE).
-async fn fetch(cfg: &Configured, provider: &str) -> Result<Option<SsoSettingsDoc>, Diags> {
+/// Settings as the server has them, for a state at `known_version`: None
+/// for "not managed here any more" (404, or only file/env settings left
+/// after the API settings this state applied were deleted). File/env-only
+/// settings (version 0) stay for a state that imported them (version 0).
+async fn fetch(
+    cfg: &Configured,
+    provider: &str,
+    known_version: i64,
+) -> Result<Option<SsoSettingsDoc>, Diags> {
     match cfg.client.get_settings(provider).await {
-        Ok(Some(doc)) if doc.source == Source::Database => Ok(Some(doc)),
+        Ok(Some(doc)) if doc.source == Source::Database || known_version == 0 => Ok(Some(doc)),
         Ok(_) => Ok(None),
         Err(e) => Err(client_diags("Cannot read SSO settings", e, &[])),
     }
+}
+
+fn version_of(state: &Value) -> Option<i64> {
+    get(state, "version").as_number().and_then(|n| n.to_i64())
+}
+
+fn source_name(s: Source) -> &'static str {
+    match s {
+        Source::System => "system",
+        Source::Database => "database",
+    }
+}
+
+/// What the history says of the last change: "by WHO at WHEN", or why it
+/// cannot say.
+async fn last_change(cfg: &Configured, provider: &str) -> String {
+    match cfg.client.last_change(provider).await {
+        Ok(Some(h)) => format!("{} by {} at {} per the history", h.action, h.actor, h.at),
+        Ok(None) => "the history has no entry for it".to_string(),
+        Err(e) => format!("who and when are unknown: the history is not available ({e})"),
+    }
+}
+
+/// The error for settings that already exist where a create was planned.
+async fn exists_diag(cfg: &Configured, doc: &SsoSettingsDoc) -> Diags {
+    let p = &doc.provider;
+    let managed = doc
+        .managed_by
+        .as_deref()
+        .map(|m| format!(", managed by {m}"))
+        .unwrap_or_default();
+    vec![error(
+        "SSO settings already exist",
+        format!(
+            "The server already has settings for provider {p:?} set through the API (source {}, version {}, last {}{managed}); \
+             creating this resource would overwrite them, so nothing was written. {}",
+            source_name(doc.source),
+            doc.version,
+            last_change(cfg, p).await,
+            import_hint(TYPE_NAME, p)
+        ),
+        Some(AttrPath::attr("provider_name")),
+    )]
+}
+
+/// Turns a refused write (412) into what happened and what to do.
+async fn refused(cfg: &Configured, provider: &str, e: ClientError, creating: bool) -> Diags {
+    let ClientError::Stale { .. } = e else {
+        return client_diags("Cannot apply SSO settings", e, &[]);
+    };
+    let doc = match cfg.client.get_settings(provider).await {
+        Ok(d) => d,
+        Err(e) => return client_diags("Cannot read SSO settings", e, &[]),
+    };
+    if creating {
+        if let Some(doc) = &doc {
+            return exists_diag(cfg, doc).await;
+        }
+    }
+    let now = match &doc {
+        Some(d) => format!(
+            "now version {} (source {}), last {}",
+            d.version,
+            source_name(d.source),
+            last_change(cfg, provider).await
+        ),
+        None => format!("now deleted, last {}", last_change(cfg, provider).await),
+    };
+    vec![error(
+        "SSO settings changed since the last refresh",
+        format!(
+            "The settings of provider {provider:?} changed on the server since Terraform last read them ({now}); nothing was written. \
+             Run `terraform plan` again to see the change, then apply (a saved plan cannot be applied; `terraform apply` without one refreshes first)."
+        ),
+        None,
+    )]
 }
 
 pub async fn read(cfg: &Configured, current: &Value) -> Result<Value, Diags> {
     let Some(provider) = get_str(current, "provider_name") else {
         return Ok(Value::Null);
     };
-    let Some(doc) = fetch(cfg, &provider).await? else {
+    let known = version_of(current).unwrap_or(-1);
+    let Some(doc) = fetch(cfg, &provider, known).await? else {
         tracing::info!(provider, "settings gone on the server; removing from state");
         return Ok(Value::Null);
     };
@@ -364,17 +465,36 @@ pub async fn import(cfg: &Configured, id: &str) -> Result<Value, Diags> {
             None,
         )]);
     }
-    match fetch(cfg, id).await? {
+    // File/env settings (version 0) import too: the first apply takes them over.
+    match fetch(cfg, id, 0).await? {
         Some(doc) => Ok(state_from_doc(&doc, |_, _| (Value::Null, Value::Null))),
         None => Err(vec![error(
             "SSO settings not found",
-            format!("The server has no settings for provider {id:?} set through the API (GET /api/v1/sso-settings/{id})."),
+            format!("The server has no settings for provider {id:?}, neither set through the API nor in its config file or environment (GET /api/v1/sso-settings/{id})."),
             None,
         )]),
     }
 }
 
-/// Create/update (PUT, full replace) or delete. Returns new state and private.
+/// Plan-time check for a create: settings already set through the API
+/// would be overwritten, so the plan fails with the import hint (the apply
+/// checks again, atomically, with `If-None-Match: *`).
+async fn check_create(cfg: &Configured, config: &Value) -> Result<(), Diags> {
+    let Some(provider) = get_str(config, "provider_name") else {
+        return Ok(());
+    };
+    if slug::check(&provider).is_err() {
+        return Ok(());
+    }
+    match cfg.client.get_settings(&provider).await {
+        Ok(Some(doc)) if doc.source == Source::Database => Err(exists_diag(cfg, &doc).await),
+        Ok(_) => Ok(()),
+        Err(e) => Err(client_diags("Cannot read SSO settings", e, &[])),
+    }
+}
+
+/// Create/update (PUT, full replace) or delete, each conditional on the
+/// version last read. Returns new state and private.
 pub async fn apply(
     cfg: &Configured,
     prior: &Value,
@@ -382,12 +502,14 @@ pub async fn apply(
     config: &Value,
     planned_private: &[u8],
 ) -> Result<(Value, Vec<u8>), Diags> {
+    let prior_version = version_of(prior).unwrap_or(0);
     if planned.is_null() {
-        if let Some(provider) = get_str(prior, "provider_name") {
-            cfg.client
-                .delete_settings(&provider)
-                .await
-                .map_err(|e| client_diags("Cannot delete SSO settings", e, &[]))?;
+        // Version 0: imported from file/env and never written through the
+        // API, so there is nothing of ours to delete.
+        if let (Some(provider), true) = (get_str(prior, "provider_name"), prior_version > 0) {
+            if let Err(e) = cfg.client.delete_settings(&provider, prior_version).await {
+                return Err(refused(cfg, &provider, e, false).await);
+            }
         }
         return Ok((Value::Null, Vec::new()));
     }
@@ -399,6 +521,7 @@ pub async fn apply(
         )]);
     };
     let mut private = Private::parse(planned_private);
+    let resend = std::mem::take(&mut private.resend);
     let planned_s = get(planned, SETTINGS);
     let cfg_s = get(config, SETTINGS);
     let prior_s = (!prior.is_null()).then(|| get(prior, SETTINGS));
@@ -423,23 +546,17 @@ pub async fn apply(
             }
             (_, Value::String(w)) => {
                 via_wo.push(f.name);
-                let prior_fp = prior_s
-                    .as_ref()
-                    .and_then(|p| get_str(p, &fingerprint_name(f)))
-                    .unwrap_or_default();
-                let planned_fp = get(&planned_s, &fingerprint_name(f));
-                let version_changed = prior_s.as_ref().map(|p| get(p, &wo_version_name(f)))
-                    != Some(get(&planned_s, &wo_version_name(f)));
-                let resend = prior_fp.is_empty()
-                    || version_changed
-                    || planned_fp.as_str() != Some(prior_fp.as_str());
-                if resend {
+                if resend.contains(f.name) {
                     private
                         .applied_fingerprints
                         .insert(f.name.to_string(), fp_of(&w));
                     w
                 } else {
                     // The server keeps the stored secret when sent the mask.
+                    let prior_fp = prior_s
+                        .as_ref()
+                        .and_then(|p| get_str(p, &fingerprint_name(f)))
+                        .unwrap_or_default();
                     private
                         .applied_fingerprints
                         .insert(f.name.to_string(), prior_fp);
@@ -453,11 +570,19 @@ pub async fn apply(
         };
         settings.insert(f.name.to_string(), Json::String(value));
     }
-    let doc = cfg
-        .client
-        .put_settings(&provider, settings)
-        .await
-        .map_err(|e| client_diags("Cannot apply SSO settings", e, &via_wo))?;
+    let creating = prior.is_null();
+    let expect = if creating {
+        Expect::Absent
+    } else {
+        Expect::Version(prior_version)
+    };
+    let doc = match cfg.client.put_settings(&provider, settings, expect).await {
+        Ok(doc) => doc,
+        Err(e @ ClientError::Stale { .. }) => {
+            return Err(refused(cfg, &provider, e, creating).await)
+        }
+        Err(e) => return Err(client_diags("Cannot apply SSO settings", e, &via_wo)),
+    };
     let state = state_from_doc(&doc, |f, _| {
         (
             get(&planned_s, f.name),
@@ -465,6 +590,60 @@ pub async fn apply(
         )
     });
     Ok((state, private.to_bytes()))
+}
+
+/// The `ssoplane_sso_settings` resource type.
+pub struct SsoSettings;
+
+#[ssoplane_proto::tonic::async_trait]
+impl Resource<Configured> for SsoSettings {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diags {
+        validate_config(config)
+    }
+
+    async fn plan(&self, cfg: Option<&Configured>, req: PlanRequest<'_>) -> Result<Planned, Diags> {
+        if let (true, Some(c)) = (req.prior.is_null(), cfg) {
+            check_create(c, req.config).await?;
+        }
+        let root = cfg.map(|c| c.info.root_url.as_str());
+        let (state, requires_replace, private) =
+            plan(root, req.prior, req.config, req.prior_private);
+        // Nothing to resend (now, nor left over from a failed apply): the
+        // private state goes on byte for byte.
+        let private =
+            if private.resend.is_empty() && Private::parse(req.prior_private).resend.is_empty() {
+                req.prior_private.to_vec()
+            } else {
+                private.to_bytes()
+            };
+        Ok(Planned {
+            state,
+            requires_replace,
+            private,
+        })
+    }
+
+    async fn read(&self, cfg: &Configured, current: &Value) -> Result<Value, Diags> {
+        read(cfg, current).await
+    }
+
+    async fn import(&self, cfg: &Configured, id: &str) -> Result<Value, Diags> {
+        import(cfg, id).await
+    }
+
+    async fn apply(&self, cfg: &Configured, req: ApplyRequest<'_>) -> Result<Applied, Diags> {
+        let (state, private) =
+            apply(cfg, req.prior, req.planned, req.config, req.planned_private).await?;
+        Ok(Applied { state, private })
+    }
 }
 
 #[cfg(test)]
@@ -499,7 +678,9 @@ mod tests {
     #[test]
     fn create_plan_is_fully_known_except_version() {
         let cfg = config(vec![("name", Value::string("Okta"))]);
-        let (planned, replace) = plan(Some("https://sso.example.com"), &Value::Null, &cfg, &[]);
+        let (planned, replace, private) =
+            plan(Some("https://sso.example.com"), &Value::Null, &cfg, &[]);
+        assert!(private.resend.is_empty());
         assert!(replace.is_empty());
         assert_eq!(
             get_str(&planned, "acs_url").as_deref(),
@@ -518,15 +699,23 @@ mod tests {
     #[test]
     fn unchanged_plan_keeps_version_and_write_only_is_not_resent() {
         let cfg = config(vec![("private_key_wo", Value::string("KEY"))]);
-        let (mut prior, _) = plan(Some("https://x"), &Value::Null, &cfg, &[]);
+        let (mut prior, _, created) = plan(Some("https://x"), &Value::Null, &cfg, &[]);
+        // a create sends the write-only key
+        assert!(created.resend.contains("private_key"));
         if let Value::Object(m) = &mut prior {
             m.insert("version".into(), Value::from(3));
         }
         let private = Private {
             applied_fingerprints: [("private_key".to_string(), fingerprint("KEY"))].into(),
+            ..Default::default()
         };
-        let (planned, _) = plan(Some("https://x"), &prior, &cfg, &private.to_bytes());
+        let (planned, _, planned_private) =
+            plan(Some("https://x"), &prior, &cfg, &private.to_bytes());
         assert_eq!(planned, prior);
+        assert!(
+            planned_private.resend.is_empty(),
+            "unchanged: the mask is sent"
+        );
         // the server's key changed behind our back: resend
         if let Value::Object(m) = &mut prior {
             if let Some(Value::Object(s)) = m.get_mut(SETTINGS) {
@@ -536,11 +725,13 @@ mod tests {
                 );
             }
         }
-        let (planned, _) = plan(Some("https://x"), &prior, &cfg, &private.to_bytes());
+        let (planned, _, planned_private) =
+            plan(Some("https://x"), &prior, &cfg, &private.to_bytes());
         assert_eq!(
             get(&get(&planned, SETTINGS), "private_key_fingerprint"),
             Value::string(fingerprint("KEY"))
         );
+        assert!(planned_private.resend.contains("private_key"));
         assert!(get(&planned, "version").is_unknown());
     }
 

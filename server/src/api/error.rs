@@ -33,6 +33,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("precondition failed: the resource is at version {current}; re-read it and retry with If-Match: \"{current}\"")]
     PreconditionFailed { current: i64 },
+    #[error("precondition failed: it already exists (version {current}) and If-None-Match: * only creates; read it and update it with If-Match: \"{current}\" instead")]
+    AlreadyExists { current: i64 },
     #[error("request body too large")]
     TooLarge,
     #[error("the service is not ready: {0}")]
@@ -50,7 +52,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionFailed { .. } | ApiError::AlreadyExists { .. } => {
+                StatusCode::PRECONDITION_FAILED
+            }
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -68,6 +72,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed { .. } => "precondition_failed",
+            ApiError::AlreadyExists { .. } => "already_exists",
             ApiError::TooLarge => "too_large",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -132,6 +137,7 @@ impl From<SettingsError> for ApiError {
             SettingsError::NotFound(_) => ApiError::NotFound(e.to_string()),
             SettingsError::NothingToDelete(_) => ApiError::Conflict(e.to_string()),
             SettingsError::VersionMismatch { current } => ApiError::PreconditionFailed { current },
+            SettingsError::AlreadyExists { current } => ApiError::AlreadyExists { current },
             SettingsError::Contended(_) => ApiError::Conflict(e.to_string()),
             SettingsError::Store(_) | SettingsError::Secret(_) | SettingsError::Corrupt(_) => {
                 ApiError::Internal(e.to_string())

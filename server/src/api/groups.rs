@@ -1,8 +1,10 @@
 //! `/api/v1/groups`: the groups logins may join. Groups are never created by a
-//! login; an admin (or Terraform's `ssoplane_group`) creates them here.
+//! login; an admin (or Terraform's `ssoplane_group`) creates them here. Each
+//! write gets a new version (the ETag); PUT and DELETE honour `If-Match` and
+//! PUT `If-None-Match: *`, like the SSO settings.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Extension;
@@ -12,8 +14,9 @@ use super::auth::{Admin, Reader};
 use super::error::ApiError;
 use super::json::{Json, Path};
 use super::request_id::RequestId;
+use super::sso_settings::{managed_by, precondition};
 use super::{Access, AppState, RouteSpec, Routes};
-use crate::store::GroupRow;
+use crate::store::{GroupRow, GroupWrite, GroupWritten, Precondition};
 
 const LIST: RouteSpec = RouteSpec {
     response: (200, Some("GroupList")),
@@ -28,24 +31,27 @@ const LIST: RouteSpec = RouteSpec {
 const GET: RouteSpec = RouteSpec {
     response: (200, Some("Group")),
     errors: &[400, 401, 404],
+    versioned: true,
     ..RouteSpec::new("get", "/api/v1/groups/{name}", "getGroup", "Get one group")
 };
 const PUT: RouteSpec = RouteSpec {
     access: Access::Admin,
     request: Some("PutGroup"),
     response: (200, Some("Group")),
-    errors: &[400, 401, 403],
+    errors: &[400, 401, 403, 409, 412],
+    versioned: true,
     ..RouteSpec::new(
         "put",
         "/api/v1/groups/{name}",
         "putGroup",
-        "Create (201) or update (200) a group",
+        "Create (201) or update (200) a group (If-Match / If-None-Match honoured)",
     )
 };
 const DELETE: RouteSpec = RouteSpec {
     access: Access::Admin,
     response: (204, None),
-    errors: &[400, 401, 403, 404],
+    errors: &[400, 401, 403, 404, 412],
+    versioned: true,
     ..RouteSpec::new(
         "delete",
         "/api/v1/groups/{name}",
@@ -61,6 +67,9 @@ pub fn register(r: Routes) -> Routes {
         .add(DELETE, axum::routing::delete(delete))
 }
 
+/// Blind writes racing a concurrent creator on PostgreSQL retry this often.
+const MAX_WRITE_ATTEMPTS: u32 = 3;
+
 fn doc(g: GroupRow) -> GroupDoc {
     GroupDoc {
         name: g.name,
@@ -68,6 +77,32 @@ fn doc(g: GroupRow) -> GroupDoc {
         members: g.members,
         created_at: g.created_at,
         updated_at: g.updated_at,
+        version: g.version,
+        updated_by: g.updated_by,
+        managed_by: Some(g.managed_by).filter(|m| !m.is_empty()),
+    }
+}
+
+fn with_etag(status: StatusCode, g: GroupRow) -> Response {
+    let tag = HeaderValue::from_str(&format!("\"{}\"", g.version))
+        .unwrap_or(HeaderValue::from_static("\"0\""));
+    let mut resp = (status, axum::Json(doc(g))).into_response();
+    resp.headers_mut().insert(header::ETAG, tag);
+    resp
+}
+
+/// 412 with the group's current version (0: it does not exist).
+async fn refused(state: &AppState, name: &str, pre: Precondition) -> ApiError {
+    match state.store.get_group(name).await {
+        Ok(g) => {
+            let current = g.map_or(0, |g| g.version);
+            if pre == Precondition::Absent {
+                ApiError::AlreadyExists { current }
+            } else {
+                ApiError::PreconditionFailed { current }
+            }
+        }
+        Err(e) => e.into(),
     }
 }
 
@@ -106,7 +141,7 @@ async fn get_one(
 ) -> Result<Response, ApiError> {
     check_name(&name)?;
     match state.store.get_group(&name).await? {
-        Some(g) => Ok(axum::Json(doc(g)).into_response()),
+        Some(g) => Ok(with_etag(StatusCode::OK, g)),
         None => Err(ApiError::NotFound(format!("group {name:?} does not exist"))),
     }
 }
@@ -116,6 +151,7 @@ async fn put(
     Admin(caller): Admin,
     Extension(cid): Extension<RequestId>,
     Path(name): Path<String>,
+    headers: HeaderMap,
     Json(body): Json<PutGroup>,
 ) -> Result<Response, ApiError> {
     check_name(&name)?;
@@ -125,22 +161,42 @@ async fn put(
             message: "must be at most 1024 characters".into(),
         }]));
     }
-    let created = state
-        .store
-        .put_group(&name, &body.description, &crate::settings::now())
-        .await?;
-    tracing::info!(correlation_id = %cid.0, group = name, created, actor = caller.name, "group written");
+    let pre = precondition(&headers)?;
+    let managed_by = managed_by(&headers)?;
+    let now = crate::settings::now();
+    let write = GroupWrite {
+        name: &name,
+        description: &body.description,
+        at: &now,
+        actor: &caller.name,
+        managed_by: &managed_by,
+    };
+    let mut written = GroupWritten::Refused;
+    for _ in 0..MAX_WRITE_ATTEMPTS {
+        written = state.store.put_group(&write, pre).await?;
+        // Only a blind write can lose to a concurrent creator and still be
+        // owed success; a conditional one is answered as it stands.
+        if written != GroupWritten::Refused || pre != Precondition::None {
+            break;
+        }
+    }
+    let status = match written {
+        GroupWritten::Created => StatusCode::CREATED,
+        GroupWritten::Updated => StatusCode::OK,
+        GroupWritten::Refused if pre == Precondition::None => {
+            return Err(ApiError::Conflict(format!(
+                "gave up after {MAX_WRITE_ATTEMPTS} concurrent writes to group {name:?}; retry"
+            )))
+        }
+        GroupWritten::Refused => return Err(refused(&state, &name, pre).await),
+    };
     let g = state
         .store
         .get_group(&name)
         .await?
         .ok_or_else(|| ApiError::Internal("group vanished after write".into()))?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, axum::Json(doc(g))).into_response())
+    tracing::info!(correlation_id = %cid.0, group = name, created = status == StatusCode::CREATED, version = g.version, actor = caller.name, "group written");
+    Ok(with_etag(status, g))
 }
 
 async fn delete(
@@ -148,10 +204,20 @@ async fn delete(
     Admin(caller): Admin,
     Extension(cid): Extension<RequestId>,
     Path(name): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_name(&name)?;
-    if !state.store.delete_group(&name).await? {
-        return Err(ApiError::NotFound(format!("group {name:?} does not exist")));
+    let pre = precondition(&headers)?;
+    if pre == Precondition::Absent {
+        return Err(ApiError::BadRequest(
+            "If-None-Match: * on DELETE can never hold; use If-Match".into(),
+        ));
+    }
+    if !state.store.delete_group(&name, pre).await? {
+        return Err(match state.store.get_group(&name).await? {
+            Some(g) => ApiError::PreconditionFailed { current: g.version },
+            None => ApiError::NotFound(format!("group {name:?} does not exist")),
+        });
     }
     tracing::info!(correlation_id = %cid.0, group = name, actor = caller.name, "group deleted");
     Ok(StatusCode::NO_CONTENT.into_response())

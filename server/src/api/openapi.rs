@@ -55,6 +55,18 @@ fn operation(r: &RouteSpec) -> Value {
             "schema": {"type": "string"}
         }));
     }
+    if r.versioned && r.method == "put" {
+        params.push(json!({
+            "name": "If-None-Match", "in": "header", "required": false,
+            "description": "`*`: create only. Refused with 412 (nothing written) when the resource already exists; not combinable with If-Match.",
+            "schema": {"type": "string", "enum": ["*"]}
+        }));
+        params.push(json!({
+            "name": ssoplane_schema::api::MANAGED_BY_HEADER, "in": "header", "required": false,
+            "description": "The client claiming the resource, e.g. `terraform` (1-32 of `a-z0-9_-`); stored and returned as `managed_by`. A write without it clears the marker.",
+            "schema": {"type": "string"}
+        }));
+    }
     if !params.is_empty() {
         op["parameters"] = Value::Array(params);
     }
@@ -98,7 +110,7 @@ fn error_description(code: u16) -> &'static str {
         403 => "The token's role may not do this",
         404 => "Not found",
         409 => "Conflict with the current state",
-        412 => "If-Match names a stale version; nothing was written",
+        412 => "If-Match names a stale version, or If-None-Match: * found the resource existing; nothing was written",
         413 => "Request body too large",
         503 => "Not ready",
         _ => "Error",
@@ -163,7 +175,8 @@ fn schemas() -> Value {
                 "settings": reference("SamlSettings"),
                 "sp": reference("SpEndpoints"),
                 "updated_at": string,
-                "updated_by": string
+                "updated_by": string,
+                "managed_by": {"type": "string", "description": "`terraform` when the last write came from the Terraform provider; absent after writes by other clients."}
             }
         },
         "SsoSettingsList": {"type": "array", "items": reference("SsoSettings")},
@@ -187,8 +200,13 @@ fn schemas() -> Value {
         "HistoryList": {"type": "array", "items": reference("HistoryEntry")},
         "Group": {
             "type": "object",
-            "required": ["name", "description", "members", "created_at", "updated_at"],
-            "properties": {"name": string, "description": string, "members": {"type": "integer"}, "created_at": string, "updated_at": string}
+            "required": ["name", "description", "members", "created_at", "updated_at", "version"],
+            "properties": {
+                "name": string, "description": string, "members": {"type": "integer"}, "created_at": string, "updated_at": string,
+                "version": {"type": "integer", "description": "Grows with every write (one counter for all groups, never reused). Also the ETag."},
+                "updated_by": {"type": "string", "description": "The API token that made the last write."},
+                "managed_by": {"type": "string", "description": "`terraform` when the last write came from the Terraform provider; absent after writes by other clients."}
+            }
         },
         "GroupList": {"type": "array", "items": reference("Group")},
         "PutGroup": {"type": "object", "additionalProperties": false, "properties": {"description": string}},

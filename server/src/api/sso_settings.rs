@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Extension;
 use serde::Deserialize;
-use ssoplane_schema::api::{PutSsoSettings, SsoSettingsDoc};
+use ssoplane_schema::api::{PutSsoSettings, SsoSettingsDoc, MANAGED_BY_HEADER};
 
 use super::auth::{Admin, Reader};
 use super::error::ApiError;
@@ -96,29 +96,72 @@ fn with_etag(doc: SsoSettingsDoc) -> Response {
     resp
 }
 
-/// `If-Match: "3"`, `If-Match: 3`, `If-Match: W/"3"` or `If-Match: *`.
+/// The write's precondition: `If-Match: "3"` (also `3`, `W/"3"`) or
+/// `If-Match: *`, or `If-None-Match: *` (create only: refused with 412 when
+/// the row exists). Both headers at once, or any other `If-None-Match`, are
+/// refused rather than guessed at.
 pub fn precondition(headers: &HeaderMap) -> Result<Precondition, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(Precondition::None);
+    let text = |name: &header::HeaderName| -> Result<Option<String>, ApiError> {
+        headers
+            .get(name)
+            .map(|v| {
+                v.to_str()
+                    .map(|t| t.trim().to_owned())
+                    .map_err(|_| ApiError::BadRequest(format!("{name} is not ASCII")))
+            })
+            .transpose()
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::BadRequest("If-Match is not ASCII".into()))?
-        .trim();
-    if text == "*" {
-        return Ok(Precondition::Exists);
+    match (text(&header::IF_MATCH)?, text(&header::IF_NONE_MATCH)?) {
+        (None, None) => Ok(Precondition::None),
+        (Some(_), Some(_)) => Err(ApiError::BadRequest(
+            "send either If-Match or If-None-Match, not both".into(),
+        )),
+        (None, Some(t)) if t == "*" => Ok(Precondition::Absent),
+        (None, Some(t)) => Err(ApiError::BadRequest(format!(
+            "If-None-Match on a write must be *, got {:?}",
+            truncate(&t)
+        ))),
+        (Some(t), None) if t == "*" => Ok(Precondition::Exists),
+        (Some(t), None) => t
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .map(Precondition::Version)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "If-Match must be a version ETag such as \"3\" or *, got {:?}",
+                    truncate(&t)
+                ))
+            }),
     }
-    let unquoted = text.trim_start_matches("W/").trim_matches('"');
-    unquoted
-        .parse::<i64>()
-        .ok()
-        .filter(|v| *v >= 0)
-        .map(Precondition::Version)
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "If-Match must be a version ETag such as \"3\" or *, got {text:?}"
-            ))
-        })
+}
+
+/// `X-Ssoplane-Managed-By`: which client claims the row (`terraform`);
+/// absent means "not managed by a tool", and the stored marker is cleared.
+/// 1-32 of `[a-z0-9_-]`, so the console can show it as it is.
+pub fn managed_by(headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(v) = headers.get(MANAGED_BY_HEADER) else {
+        return Ok(String::new());
+    };
+    match v.to_str().map(str::trim) {
+        Ok(t)
+            if (1..=32).contains(&t.len())
+                && t
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') =>
+        {
+            Ok(t.to_owned())
+        }
+        _ => Err(ApiError::BadRequest(format!(
+            "{MANAGED_BY_HEADER} must be 1-32 characters of a-z, 0-9, _ and -, such as \"terraform\""
+        ))),
+    }
+}
+
+fn truncate(t: &str) -> String {
+    t.chars().take(64).collect()
 }
 
 async fn list(State(state): State<AppState>, _: Reader) -> Result<Response, ApiError> {
@@ -147,9 +190,11 @@ async fn put(
         )));
     }
     let pre = precondition(&headers)?;
+    let managed_by = managed_by(&headers)?;
     let actor = Actor {
         name: &caller.name,
         correlation_id: &cid.0,
+        managed_by: &managed_by,
     };
     let doc = state
         .settings
@@ -167,6 +212,11 @@ async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let pre = precondition(&headers)?;
+    if pre == Precondition::Absent {
+        return Err(ApiError::BadRequest(
+            "If-None-Match: * on DELETE can never hold; use If-Match".into(),
+        ));
+    }
     state
         .settings
         .delete(
@@ -175,6 +225,7 @@ async fn delete(
             &Actor {
                 name: &caller.name,
                 correlation_id: &cid.0,
+                managed_by: "",
             },
         )
         .await?;
@@ -222,5 +273,27 @@ mod tests {
         }
         h.insert(header::IF_MATCH, HeaderValue::from_static("\"abc\""));
         assert!(precondition(&h).is_err());
+        h.insert(header::IF_MATCH, HeaderValue::from_static("\"-1\""));
+        assert!(precondition(&h).is_err());
+        // both headers, or a non-* If-None-Match, are refused, not guessed at
+        h.insert(header::IF_MATCH, HeaderValue::from_static("\"3\""));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(precondition(&h).is_err());
+        h.remove(header::IF_MATCH);
+        assert_eq!(precondition(&h).unwrap(), Precondition::Absent);
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"3\""));
+        assert!(precondition(&h).is_err());
+    }
+
+    #[test]
+    fn managed_by_forms() {
+        let mut h = HeaderMap::new();
+        assert_eq!(managed_by(&h).unwrap(), "");
+        h.insert(MANAGED_BY_HEADER, HeaderValue::from_static("terraform"));
+        assert_eq!(managed_by(&h).unwrap(), "terraform");
+        for bad in ["", "Terraform", "a b", "<script>", &"x".repeat(33)] {
+            h.insert(MANAGED_BY_HEADER, HeaderValue::from_str(bad).unwrap());
+            assert!(managed_by(&h).is_err(), "{bad:?}");
+        }
     }
 }

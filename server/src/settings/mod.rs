@@ -16,6 +16,7 @@ use ssoplane_schema::api::{HistoryEntry, Source, SsoSettingsDoc};
 use ssoplane_schema::{secrets, slug, validate, FieldError, Settings, SpEndpoints, FIELDS};
 
 use crate::secrets::{SecretBox, SecretError};
+pub use crate::store::Precondition;
 use crate::store::{HistoryRow, SettingsRow, Store, StoreError, Write};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,8 @@ pub enum SettingsError {
     NothingToDelete(String),
     #[error("version mismatch: the settings are at version {current}")]
     VersionMismatch { current: i64 },
+    #[error("settings set through the API already exist (version {current})")]
+    AlreadyExists { current: i64 },
     #[error("gave up after {0} concurrent writes to the same provider; retry")]
     Contended(u32),
     #[error(transparent)]
@@ -40,31 +43,13 @@ pub enum SettingsError {
     Corrupt(#[from] serde_json::Error),
 }
 
-/// The `If-Match` precondition of a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precondition {
-    /// No header: last writer wins, but every write is versioned and audited.
-    None,
-    /// `If-Match: *`: API settings must exist.
-    Exists,
-    /// `If-Match: "N"`: the version must be N (0: no API settings yet).
-    Version(i64),
-}
-
-impl Precondition {
-    fn holds(self, current: i64, exists: bool) -> bool {
-        match self {
-            Precondition::None => true,
-            Precondition::Exists => exists,
-            Precondition::Version(v) => v == current,
-        }
-    }
-}
-
 /// Who made a change, for the audit trail.
 pub struct Actor<'a> {
     pub name: &'a str,
     pub correlation_id: &'a str,
+    /// The client that claims the write (`terraform`), empty for others; a
+    /// write without it clears the stored marker.
+    pub managed_by: &'a str,
 }
 
 /// Settings in effect for a provider, secrets in plaintext: for the SAML
@@ -228,9 +213,7 @@ impl SettingsService {
         if precondition == Precondition::None {
             return Ok(());
         }
-        Err(SettingsError::VersionMismatch {
-            current: self.stored_version(provider).await?,
-        })
+        Err(refused(precondition, self.stored_version(provider).await?))
     }
 
     async fn stored_version(&self, provider: &str) -> Result<i64, SettingsError> {
@@ -339,7 +322,7 @@ impl SettingsService {
                     self.forget(provider);
                     continue;
                 }
-                return Err(SettingsError::VersionMismatch { current });
+                return Err(refused(precondition, current));
             }
             let previous = match &row {
                 Some(r) => Some(self.decrypt_row(r)?),
@@ -366,6 +349,7 @@ impl SettingsService {
                 version,
                 updated_at: now.clone(),
                 updated_by: actor.name.to_owned(),
+                managed_by: actor.managed_by.to_owned(),
             };
             let history = HistoryRow {
                 provider: provider.to_owned(),
@@ -495,6 +479,7 @@ impl SettingsService {
             sp: self.sp(provider, settings),
             updated_at: None,
             updated_by: None,
+            managed_by: None,
         }
     }
 
@@ -523,6 +508,7 @@ impl SettingsService {
             sp,
             updated_at: Some(row.updated_at.clone()),
             updated_by: Some(row.updated_by.clone()),
+            managed_by: Some(row.managed_by.clone()).filter(|m| !m.is_empty()),
         })
     }
 
@@ -559,6 +545,15 @@ impl SettingsService {
             settings.insert(name, Value::String(plain));
         }
         Ok(settings)
+    }
+}
+
+/// The error for a write whose precondition failed at version `current`.
+fn refused(precondition: Precondition, current: i64) -> SettingsError {
+    if precondition == Precondition::Absent {
+        SettingsError::AlreadyExists { current }
+    } else {
+        SettingsError::VersionMismatch { current }
     }
 }
 

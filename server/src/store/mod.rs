@@ -25,6 +25,8 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("a logout names {0} SessionIndex values; at most {MAX_SESSION_INDEXES} are accepted")]
     TooManySessionIndexes(usize),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
     #[error("could not prepare the database directory {path}: {source}")]
     Directory {
         path: String,
@@ -42,6 +44,8 @@ pub struct SettingsRow {
     pub version: i64,
     pub updated_at: String,
     pub updated_by: String,
+    /// The client that made the last write (`terraform`), empty for others.
+    pub managed_by: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -62,6 +66,54 @@ pub struct GroupRow {
     pub created_at: String,
     pub updated_at: String,
     pub members: i64,
+    /// Revision of the last write, from one counter for all groups.
+    pub version: i64,
+    pub updated_by: String,
+    pub managed_by: String,
+}
+
+/// A group write: what to store and who stores it.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupWrite<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub managed_by: &'a str,
+}
+
+/// What a conditional group write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupWritten {
+    Created,
+    Updated,
+    /// The precondition did not hold (or a concurrent creator won); nothing was written.
+    Refused,
+}
+
+/// The precondition of a write, from `If-Match` / `If-None-Match`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// No header: last writer wins, but every write is versioned.
+    None,
+    /// `If-Match: *`: the row must exist.
+    Exists,
+    /// `If-Match: "N"`: the version must be N (0: the row must not exist).
+    Version(i64),
+    /// `If-None-Match: *`: the row must not exist (an atomic create).
+    Absent,
+}
+
+impl Precondition {
+    /// Whether a write may go ahead on a row at `current` (0 when absent).
+    pub fn holds(self, current: i64, exists: bool) -> bool {
+        match self {
+            Precondition::None => true,
+            Precondition::Exists => exists,
+            Precondition::Version(v) => v == current,
+            Precondition::Absent => !exists,
+        }
+    }
 }
 
 pub use ssoplane_schema::api::OrgMembership;
@@ -315,18 +367,19 @@ impl Store {
         dispatch!(self, s => s.get_group(name).await)
     }
 
-    /// Creates or updates a group; true when it was created.
+    /// Creates or updates a group if `pre` holds, giving it the next revision.
     pub async fn put_group(
         &self,
-        name: &str,
-        description: &str,
-        now: &str,
-    ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.put_group(name, description, now).await)
+        g: &GroupWrite<'_>,
+        pre: Precondition,
+    ) -> Result<GroupWritten, StoreError> {
+        dispatch!(self, s => s.put_group(g, pre).await)
     }
 
-    pub async fn delete_group(&self, name: &str) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.delete_group(name).await)
+    /// Deletes a group (and its memberships) if `pre` holds; false when
+    /// nothing was deleted (absent, or at another version).
+    pub async fn delete_group(&self, name: &str, pre: Precondition) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_group(name, pre).await)
     }
 
     pub async fn list_users(&self, limit: i64, offset: i64) -> Result<Vec<UserRow>, StoreError> {

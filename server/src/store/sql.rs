@@ -18,7 +18,14 @@ macro_rules! session_columns {
 
 macro_rules! settings_columns {
     () => {
-        "provider, settings_json, secrets_json, version, updated_at, updated_by"
+        "provider, settings_json, secrets_json, version, updated_at, updated_by, managed_by"
+    };
+}
+
+macro_rules! group_columns {
+    () => {
+        "g.name, g.description, g.created_at, g.updated_at, g.version, g.updated_by, g.managed_by, \
+         (SELECT COUNT(DISTINCT ug.user_id) FROM user_groups ug WHERE ug.group_name = g.name) AS members"
     };
 }
 
@@ -75,8 +82,8 @@ macro_rules! sql_store_methods {
                 let written = if expected == 0 {
                     sqlx::query(
                         "INSERT INTO sso_settings \
-                         (provider, settings_json, secrets_json, version, updated_at, updated_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider) DO NOTHING",
+                         (provider, settings_json, secrets_json, version, updated_at, updated_by, managed_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (provider) DO NOTHING",
                     )
                     .bind(&row.provider)
                     .bind(&row.settings_json)
@@ -84,13 +91,14 @@ macro_rules! sql_store_methods {
                     .bind(row.version)
                     .bind(&row.updated_at)
                     .bind(&row.updated_by)
+                    .bind(&row.managed_by)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected()
                 } else {
                     sqlx::query(
                         "UPDATE sso_settings SET settings_json = $2, secrets_json = $3, version = $4, \
-                         updated_at = $5, updated_by = $6 WHERE provider = $1 AND version = $7",
+                         updated_at = $5, updated_by = $6, managed_by = $8 WHERE provider = $1 AND version = $7",
                     )
                     .bind(&row.provider)
                     .bind(&row.settings_json)
@@ -99,6 +107,7 @@ macro_rules! sql_store_methods {
                     .bind(&row.updated_at)
                     .bind(&row.updated_by)
                     .bind(expected)
+                    .bind(&row.managed_by)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected()
@@ -180,9 +189,7 @@ macro_rules! sql_store_methods {
 
             pub async fn list_groups(&self) -> Result<Vec<$crate::store::GroupRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT g.name, g.description, g.created_at, g.updated_at, \
-                     (SELECT COUNT(DISTINCT ug.user_id) FROM user_groups ug WHERE ug.group_name = g.name) AS members \
-                     FROM groups g ORDER BY g.name",
+                    concat!("SELECT ", $crate::store::sql::group_columns!(), " FROM groups g ORDER BY g.name"),
                 )
                 .fetch_all(&self.pool)
                 .await?)
@@ -200,9 +207,7 @@ macro_rules! sql_store_methods {
                 name: &str,
             ) -> Result<Option<$crate::store::GroupRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT g.name, g.description, g.created_at, g.updated_at, \
-                     (SELECT COUNT(DISTINCT ug.user_id) FROM user_groups ug WHERE ug.group_name = g.name) AS members \
-                     FROM groups g WHERE g.name = $1",
+                    concat!("SELECT ", $crate::store::sql::group_columns!(), " FROM groups g WHERE g.name = $1"),
                 )
                 .bind(name)
                 .fetch_optional(&self.pool)
@@ -211,39 +216,103 @@ macro_rules! sql_store_methods {
 
             pub async fn put_group(
                 &self,
-                name: &str,
-                description: &str,
-                now: &str,
-            ) -> Result<bool, $crate::store::StoreError> {
-                let updated = sqlx::query("UPDATE groups SET description = $2, updated_at = $3 WHERE name = $1")
-                    .bind(name)
-                    .bind(description)
-                    .bind(now)
-                    .execute(&self.pool)
+                g: &$crate::store::GroupWrite<'_>,
+                pre: $crate::store::Precondition,
+            ) -> Result<$crate::store::GroupWritten, $crate::store::StoreError> {
+                use $crate::store::{GroupWritten, Precondition};
+                let mut tx = self.pool.begin().await?;
+                // The next revision; the first statement writes, so SQLite
+                // takes its write lock here.
+                let (rev,): (String,) = sqlx::query_as(
+                    "INSERT INTO meta (key, value) VALUES ('group_revision', '2') \
+                     ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT) \
+                     RETURNING value",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                let rev: i64 = rev
+                    .parse()
+                    .map_err(|_| $crate::store::StoreError::Corrupt(format!("meta group_revision is {rev:?}")))?;
+                let (update, only_version, insert) = match pre {
+                    Precondition::None => (true, None, true),
+                    Precondition::Exists => (true, None, false),
+                    Precondition::Version(0) | Precondition::Absent => (false, None, true),
+                    Precondition::Version(v) => (true, Some(v), false),
+                };
+                if update {
+                    let sql = if only_version.is_some() {
+                        "UPDATE groups SET description = $2, updated_at = $3, updated_by = $4, managed_by = $5, version = $6 \
+                         WHERE name = $1 AND version = $7"
+                    } else {
+                        "UPDATE groups SET description = $2, updated_at = $3, updated_by = $4, managed_by = $5, version = $6 \
+                         WHERE name = $1"
+                    };
+                    let mut q = sqlx::query(sql)
+                        .bind(g.name)
+                        .bind(g.description)
+                        .bind(g.at)
+                        .bind(g.actor)
+                        .bind(g.managed_by)
+                        .bind(rev);
+                    if let Some(v) = only_version {
+                        q = q.bind(v);
+                    }
+                    if q.execute(&mut *tx).await?.rows_affected() > 0 {
+                        tx.commit().await?;
+                        return Ok(GroupWritten::Updated);
+                    }
+                }
+                if insert {
+                    let n = sqlx::query(
+                        "INSERT INTO groups (name, description, created_at, updated_at, updated_by, managed_by, version) \
+                         VALUES ($1, $2, $3, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind(g.name)
+                    .bind(g.description)
+                    .bind(g.at)
+                    .bind(g.actor)
+                    .bind(g.managed_by)
+                    .bind(rev)
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                if updated > 0 {
-                    return Ok(false);
+                    if n > 0 {
+                        tx.commit().await?;
+                        return Ok(GroupWritten::Created);
+                    }
                 }
-                let inserted = sqlx::query(
-                    "INSERT INTO groups (name, description, created_at, updated_at) VALUES ($1, $2, $3, $3) \
-                     ON CONFLICT (name) DO UPDATE SET description = excluded.description, updated_at = excluded.updated_at",
-                )
-                .bind(name)
-                .bind(description)
-                .bind(now)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-                Ok(inserted > 0)
+                tx.rollback().await?;
+                Ok(GroupWritten::Refused)
             }
 
-            pub async fn delete_group(&self, name: &str) -> Result<bool, $crate::store::StoreError> {
+            pub async fn delete_group(
+                &self,
+                name: &str,
+                pre: $crate::store::Precondition,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::Precondition;
                 let mut tx = self.pool.begin().await?;
+                let n = match pre {
+                    Precondition::Version(v) => sqlx::query("DELETE FROM groups WHERE name = $1 AND version = $2")
+                        .bind(name)
+                        .bind(v)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected(),
+                    Precondition::Absent => 0,
+                    Precondition::None | Precondition::Exists => sqlx::query("DELETE FROM groups WHERE name = $1")
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected(),
+                };
+                if n == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
                 sqlx::query("DELETE FROM user_groups WHERE group_name = $1").bind(name).execute(&mut *tx).await?;
-                let n = sqlx::query("DELETE FROM groups WHERE name = $1").bind(name).execute(&mut *tx).await?.rows_affected();
                 tx.commit().await?;
-                Ok(n > 0)
+                Ok(true)
             }
 
             pub async fn list_users(
@@ -823,7 +892,9 @@ macro_rules! sql_store_methods {
     };
 }
 
-pub(crate) use {session_columns, settings_columns, sql_store_methods, user_columns};
+pub(crate) use {
+    group_columns, session_columns, settings_columns, sql_store_methods, user_columns,
+};
 
 /// Names the sqlx database type of a store, for transaction signatures.
 pub(crate) trait Backend {

@@ -1,128 +1,117 @@
 //! `terraform-provider-ssoplane-twin`: the benchmark's same-schema peer.
 //!
-//! It serves exactly the schema (and server capabilities) of
-//! `terraform-provider-ssoplane`, but every resource RPC does the least the
-//! protocol allows: validation finds nothing, `UpgradeResourceState` hands
-//! the stored state back (re-encoded as msgpack, like ours), `ReadResource`
-//! returns the current state and `PlanResourceChange` the proposed new
-//! state without decoding them. A no-change plan of the same configuration and state therefore
-//! costs Terraform exactly what ours does, minus our provider's own work,
-//! which is what `terraform_plan` uses it to separate.
+//! It registers, in the same `ssoplane_proto::framework` our provider uses,
+//! one passthrough resource per resource type of
+//! `terraform-provider-ssoplane` (same names, same schemas, same server
+//! capabilities), so the gRPC surface, dispatch and state upgrade are ours.
+//! A passthrough resource does the least the protocol allows: validation
+//! finds nothing, `ReadResource` returns the current state and
+//! `PlanResourceChange` the proposed new state without decoding them. A
+//! no-change plan of the same configuration and state therefore costs
+//! Terraform exactly what ours does, minus our provider's own work, which
+//! is what `terraform_plan` uses it to separate.
 //!
-//! It cannot create anything: the bench copies a state applied by the real
-//! provider (with this provider's address) next to the same configuration.
+//! Like ours, it builds the schemas on the first RPC, not before the
+//! handshake. It cannot create anything: the bench copies a state applied
+//! by the real provider (with this provider's address) next to the same
+//! configuration.
 
-use ssoplane_proto::cty;
-use ssoplane_proto::tfplugin6::{self, provider_server::Provider};
-use ssoplane_proto::tonic::{self, Request, Response, Status};
-use terraform_provider_ssoplane::provider::{metadata_response, schema_response};
-use terraform_provider_ssoplane::schema::schema_type;
+use std::sync::Arc;
+
+use ssoplane_proto::cty::Value;
+use ssoplane_proto::framework::{
+    error, Applied, ApplyRequest, DataSource, Diags, Framework, PlanRequest, Planned, ProviderDef,
+    Registry, Resource,
+};
+use ssoplane_proto::tfplugin6;
+use terraform_provider_ssoplane::config::{provider_schema, Configured};
+use terraform_provider_ssoplane::provider::registry;
 
 /// Source address the bench's CLI config overrides.
 const ADDRESS: &str = "registry.terraform.io/ssoplane/ssoplane-twin";
 
 struct Twin;
 
-#[tonic::async_trait]
-impl Provider for Twin {
-    async fn get_metadata(
-        &self,
-        _: Request<tfplugin6::get_metadata::Request>,
-    ) -> Result<Response<tfplugin6::get_metadata::Response>, Status> {
-        Ok(Response::new(metadata_response()))
+#[ssoplane_proto::tonic::async_trait]
+impl ProviderDef for Twin {
+    type Context = ();
+    fn schema(&self) -> tfplugin6::Schema {
+        provider_schema()
     }
-
-    async fn get_provider_schema(
-        &self,
-        _: Request<tfplugin6::get_provider_schema::Request>,
-    ) -> Result<Response<tfplugin6::get_provider_schema::Response>, Status> {
-        Ok(Response::new(schema_response().clone()))
+    async fn configure(&self, _: &Value) -> Result<(), Diags> {
+        Ok(())
     }
+}
 
-    async fn validate_provider_config(
-        &self,
-        _: Request<tfplugin6::validate_provider_config::Request>,
-    ) -> Result<Response<tfplugin6::validate_provider_config::Response>, Status> {
-        Ok(Response::new(Default::default()))
+/// One of our resource types, under its name and schema, doing nothing.
+struct Echo(Arc<dyn Resource<Configured>>);
+
+/// One of our data source types, likewise.
+struct EchoData(Arc<dyn DataSource<Configured>>);
+
+fn cannot() -> Diags {
+    vec![error(
+        "The twin cannot change anything",
+        "terraform-provider-ssoplane-twin only plans states applied by terraform-provider-ssoplane.",
+        None,
+    )]
+}
+
+#[ssoplane_proto::tonic::async_trait]
+impl Resource<()> for Echo {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
     }
-
-    async fn validate_resource_config(
-        &self,
-        _: Request<tfplugin6::validate_resource_config::Request>,
-    ) -> Result<Response<tfplugin6::validate_resource_config::Response>, Status> {
-        Ok(Response::new(Default::default()))
+    fn schema(&self) -> tfplugin6::Schema {
+        self.0.schema()
     }
-
-    async fn configure_provider(
-        &self,
-        _: Request<tfplugin6::configure_provider::Request>,
-    ) -> Result<Response<tfplugin6::configure_provider::Response>, Status> {
-        Ok(Response::new(Default::default()))
+    fn passthrough(&self) -> bool {
+        true
     }
-
-    async fn upgrade_resource_state(
-        &self,
-        req: Request<tfplugin6::upgrade_resource_state::Request>,
-    ) -> Result<Response<tfplugin6::upgrade_resource_state::Response>, Status> {
-        // Schema version 0 is current, so the stored JSON is the state. It
-        // goes back as msgpack, as ours answers: Terraform decodes JSON
-        // more slowly, which would bill our provider for Terraform's work.
-        let req = req.into_inner();
-        let ty = schema_response()
-            .resource_schemas
-            .get(&req.type_name)
-            .map(schema_type)
-            .ok_or_else(|| Status::not_found(format!("unknown resource type {}", req.type_name)))?;
-        let json = req.raw_state.unwrap_or_default().json;
-        let state = cty::json::decode(&json, &ty)
-            .and_then(|v| cty::encode_dynamic_value(&v, &ty))
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        Ok(Response::new(tfplugin6::upgrade_resource_state::Response {
-            upgraded_state: Some(state),
-            diagnostics: Vec::new(),
-        }))
+    async fn plan(&self, _: Option<&()>, req: PlanRequest<'_>) -> Result<Planned, Diags> {
+        Ok(Planned {
+            state: req.proposed.clone(),
+            requires_replace: Vec::new(),
+            private: req.prior_private.to_vec(),
+        })
     }
-
-    async fn read_resource(
-        &self,
-        req: Request<tfplugin6::read_resource::Request>,
-    ) -> Result<Response<tfplugin6::read_resource::Response>, Status> {
-        let req = req.into_inner();
-        Ok(Response::new(tfplugin6::read_resource::Response {
-            new_state: req.current_state,
-            private: req.private,
-            ..Default::default()
-        }))
+    async fn read(&self, _: &(), current: &Value) -> Result<Value, Diags> {
+        Ok(current.clone())
     }
-
-    async fn plan_resource_change(
-        &self,
-        req: Request<tfplugin6::plan_resource_change::Request>,
-    ) -> Result<Response<tfplugin6::plan_resource_change::Response>, Status> {
-        let req = req.into_inner();
-        Ok(Response::new(tfplugin6::plan_resource_change::Response {
-            planned_state: req.proposed_new_state,
-            planned_private: req.prior_private,
-            ..Default::default()
-        }))
+    async fn apply(&self, _: &(), _: ApplyRequest<'_>) -> Result<Applied, Diags> {
+        Err(cannot())
     }
+}
 
-    async fn stop_provider(
-        &self,
-        _: Request<tfplugin6::stop_provider::Request>,
-    ) -> Result<Response<tfplugin6::stop_provider::Response>, Status> {
-        Ok(Response::new(Default::default()))
+#[ssoplane_proto::tonic::async_trait]
+impl DataSource<()> for EchoData {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+    fn schema(&self) -> tfplugin6::Schema {
+        self.0.schema()
+    }
+    async fn read(&self, _: &(), _: &Value) -> Result<Value, Diags> {
+        Err(cannot())
     }
 }
 
 #[tokio::main]
 async fn main() {
+    let ours = registry();
+    let mut twin = Registry::new();
+    for r in ours.resources() {
+        twin = twin.resource(Echo(r.clone()));
+    }
+    for d in ours.data_sources() {
+        twin = twin.data_source(EchoData(d.clone()));
+    }
     let opts = ssoplane_proto::ServeOptions {
         provider_address: ADDRESS.into(),
         log_module: "provider.ssoplane-twin".into(),
         ..Default::default()
     };
-    if let Err(e) = ssoplane_proto::serve(Twin, opts).await {
+    if let Err(e) = ssoplane_proto::serve(Framework::new(Twin, twin), opts).await {
         eprintln!("terraform-provider-ssoplane-twin: {e}");
         std::process::exit(1);
     }
