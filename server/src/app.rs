@@ -110,6 +110,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     api::routes()
         .into_router()
         .merge(crate::saml::routes())
+        .merge(crate::scim::routes())
         .merge(crate::web::routes::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod identity;
 pub mod saml;
+pub mod scim;
 pub mod secrets;
 pub mod settings;
 pub mod store;

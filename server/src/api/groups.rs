@@ -108,7 +108,7 @@ async fn refused(state: &AppState, name: &str, pre: Precondition) -> ApiError {
 
 /// Group names come from IdP assertions (display names, CNs), so spaces and
 /// most punctuation are allowed; control characters and '/' are not.
-fn check_name(name: &str) -> Result<(), ApiError> {
+pub fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = !name.trim().is_empty()
         && name.len() <= 255
         && name.trim() == name

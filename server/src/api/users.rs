@@ -179,6 +179,9 @@ async fn patch(
     {
         return Err(ApiError::NotFound(format!("user {id:?} does not exist")));
     }
+    if body.disabled {
+        crate::identity::sessions::end_all_for_user(&state.store, &id).await?;
+    }
     tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, actor = caller.name, "user updated");
     let u = state
         .store

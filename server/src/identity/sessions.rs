@@ -89,3 +89,10 @@ pub async fn lookup(
     }
     Ok(Some((session, user)))
 }
+
+/// Ends every session of a user at once (deprovisioning, a disabled user).
+/// The one way to end all of a user's sessions: anything that must happen
+/// beside deleting them (a session cache on every replica) belongs here.
+pub async fn end_all_for_user(store: &Store, user_id: &str) -> Result<u64, StoreError> {
+    store.delete_sessions_of_user(user_id).await
+}

@@ -9,6 +9,7 @@ pub mod idp;
 pub mod nginx;
 pub mod postgres;
 pub mod responses;
+pub mod scim;
 
 use std::path::PathBuf;
 
