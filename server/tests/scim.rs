@@ -114,30 +114,61 @@ async fn every_other_role_is_refused(b: Backend) {
     )
     .await;
     r.assert_error(403, None);
-    // A scim token reaches nothing else.
-    for (method, path) in [
-        (Method::GET, "/api/v1/users".to_owned()),
-        (Method::GET, format!("/api/v1/users/{id}")),
-        (Method::PATCH, format!("/api/v1/users/{id}")),
-        (Method::GET, "/api/v1/groups".to_owned()),
-        (Method::PUT, "/api/v1/groups/eng".to_owned()),
-        (Method::GET, "/api/v1/sso-settings".to_owned()),
-        (Method::PUT, "/api/v1/sso-settings/entra".to_owned()),
-        (Method::GET, "/api/v1/login-events".to_owned()),
-        (Method::GET, "/api/v1/audit".to_owned()),
-        (Method::GET, "/api/v1/info".to_owned()),
-    ] {
-        let r = s
-            .request(method.clone(), &path, Some(&c.token))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
-        let e: Value = r.json().await.unwrap();
-        assert_eq!(e["error"], "forbidden", "{method} {path}");
-        assert!(e["message"].as_str().unwrap().contains("/scim/v2 only"));
+    // A scim token reaches nothing else: every route of the admin API that
+    // takes a token (the route registry, as docs/openapi.json lists it)
+    // refuses it, and nothing is written.
+    let before = s
+        .admin(Method::GET, &format!("/api/v1/users/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let openapi: Value = serde_json::from_str(include_str!("../../docs/openapi.json")).unwrap();
+    let mut refused = 0;
+    for (path, methods) in openapi["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            if op.get("security").is_none() {
+                continue;
+            }
+            let path = path
+                .replace("{id}", &id)
+                .replace("{name}", "eng")
+                .replace("{provider}", "entra");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = s
+                .request(method.clone(), &path, Some(&c.token))
+                .json(&json!({"login": "eve", "settings": {}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"], "forbidden", "{method} {path}");
+            assert!(e["message"].as_str().unwrap().contains("/scim/v2 only"));
+            refused += 1;
+        }
     }
+    assert!(refused >= 16, "{refused} routes");
+    let after = s
+        .admin(Method::GET, &format!("/api/v1/users/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    let groups: Value = s
+        .admin(Method::GET, "/api/v1/groups")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(groups, json!([]), "nothing was created");
     // Tokens: a scim token needs a provider; no other role takes one.
     let store = s.store().await;
     for (role, provider, words) in [
@@ -152,6 +183,19 @@ async fn every_other_role_is_refused(b: Backend) {
             .unwrap_err();
         assert!(e.to_string().contains(words), "{role:?} {provider}: {e}");
     }
+    // A revoked scim token is unknown.
+    let revoked = scim::token(&s, "gone-scim", "entra").await;
+    assert!(store
+        .revoke_token("gone-scim", &ssoplane_server::settings::now())
+        .await
+        .unwrap());
+    let r = scim::reply(
+        s.client
+            .get(format!("{}/scim/v2/Users", s.url))
+            .bearer_auth(&revoked),
+    )
+    .await;
+    r.assert_error(401, None);
     store.close().await;
     s.stop().await;
 }
