@@ -148,11 +148,22 @@ impl Store {
         dispatch!(self, s => s.scim_users_by_external_id(provider, external_id).await)
     }
 
-    /// The query plan of the `userName eq` lookup, one line per step.
-    pub async fn explain_scim_user_by_login(&self) -> Result<Vec<String>, StoreError> {
+    /// The query plan of the `userName eq` lookup for these values, one
+    /// line per step (the benchmark prints it).
+    pub async fn explain_scim_user_by_login(
+        &self,
+        provider: &str,
+        login: &str,
+    ) -> Result<Vec<String>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.explain_scim_user_by_login("EXPLAIN QUERY PLAN ").await,
-            Store::Postgres(s) => s.explain_scim_user_by_login("EXPLAIN ").await,
+            Store::Sqlite(s) => {
+                s.explain_scim_user_by_login("EXPLAIN QUERY PLAN ", provider, login)
+                    .await
+            }
+            Store::Postgres(s) => {
+                s.explain_scim_user_by_login("EXPLAIN ", provider, login)
+                    .await
+            }
         }
     }
 

@@ -895,6 +895,17 @@ macro_rules! scim_user_columns {
     };
 }
 
+/// The `userName eq` lookup, also explained by the benchmark.
+macro_rules! scim_user_by_login {
+    () => {
+        concat!(
+            "SELECT ",
+            $crate::store::sql::scim_user_columns!(),
+            " FROM users WHERE login = $1 AND scim_provider = $2"
+        )
+    };
+}
+
 macro_rules! scim_group_columns {
     () => {
         "id, name, external_id, version, created_at, updated_at, scim_provider"
@@ -967,9 +978,7 @@ macro_rules! sql_scim_methods {
                 provider: &str,
                 login: &str,
             ) -> Result<Option<$crate::store::ScimUserRow>, $crate::store::StoreError> {
-                Ok(sqlx::query_as(concat!(
-                    "SELECT ", $crate::store::sql::scim_user_columns!(), " FROM users WHERE login = $1 AND scim_provider = $2",
-                ))
+                Ok(sqlx::query_as($crate::store::sql::scim_user_by_login!())
                 .bind(login)
                 .bind(provider)
                 .fetch_optional(&self.pool)
@@ -979,15 +988,14 @@ macro_rules! sql_scim_methods {
             pub async fn explain_scim_user_by_login(
                 &self,
                 prefix: &str,
+                provider: &str,
+                login: &str,
             ) -> Result<Vec<String>, $crate::store::StoreError> {
                 use sqlx::Row;
-                let sql = format!(
-                    "{prefix}SELECT {} FROM users WHERE login = $1 AND scim_provider = $2",
-                    $crate::store::sql::scim_user_columns!()
-                );
+                let sql = format!("{prefix}{}", $crate::store::sql::scim_user_by_login!());
                 let rows = sqlx::query(&sql)
-                    .bind("someone")
-                    .bind("provider")
+                    .bind(login)
+                    .bind(provider)
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(rows
@@ -1430,8 +1438,8 @@ macro_rules! sql_scim_methods {
 }
 
 pub(crate) use {
-    group_columns, scim_group_columns, scim_user_columns, session_columns, settings_columns,
-    sql_scim_methods, sql_store_methods, user_columns,
+    group_columns, scim_group_columns, scim_user_by_login, scim_user_columns, session_columns,
+    settings_columns, sql_scim_methods, sql_store_methods, user_columns,
 };
 
 /// Names the sqlx database type of a store, for transaction signatures.
