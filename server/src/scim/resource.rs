@@ -428,7 +428,7 @@ pub struct GroupParts {
 
 /// Group names come from assertions too: the admin API's rules apply.
 pub fn check_group_name(name: &str) -> Result<(), ScimError> {
-    crate::api::groups::check_name(name)
+    crate::groups::check_name(name)
         .map_err(|_| invalid("displayName must be 1-255 characters without leading/trailing spaces, control characters or '/'".into()))
 }
 

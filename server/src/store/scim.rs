@@ -222,12 +222,6 @@ impl Store {
     ) -> Result<Vec<ScimAuditRow>, StoreError> {
         dispatch!(self, s => s.scim_audit(resource_id, limit).await)
     }
-
-    /// Deletes every session of a user; returns how many ended. Call it
-    /// through `identity::sessions::end_all_for_user` only.
-    pub async fn delete_sessions_of_user(&self, user_id: &str) -> Result<u64, StoreError> {
-        dispatch!(self, s => s.delete_sessions_of_user(user_id).await)
-    }
 }
 
 impl Tx {
