@@ -2,6 +2,10 @@
 //! service-provider endpoints, sessions and forward auth, and the admin
 //! console. `main.rs` is only the command line.
 
+// A panic on input is a denial of service: production code returns errors
+// (tests may unwrap).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod api;
 pub mod app;
 pub mod config;
