@@ -111,6 +111,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     api::routes()
         .into_router()
         .merge(crate::saml::routes())
+        .merge(crate::scim::routes())
         .merge(crate::web::routes::routes())
         .merge(crate::web::console::routes())
         .merge(crate::web::assets::routes())

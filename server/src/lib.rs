@@ -12,6 +12,7 @@ pub mod config;
 pub mod groups;
 pub mod identity;
 pub mod saml;
+pub mod scim;
 pub mod secrets;
 pub mod settings;
 pub mod store;

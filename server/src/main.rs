@@ -71,6 +71,8 @@ enum Command {
 enum RoleArg {
     Admin,
     Reader,
+    /// SCIM provisioning (/scim/v2 only), bound to --provider.
+    Scim,
 }
 
 #[derive(Subcommand)]
@@ -94,6 +96,10 @@ enum TokenCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// For --role scim: the SAML provider whose users the token provisions
+        /// (externalId is linked to that provider's external uid).
+        #[arg(long)]
+        provider: Option<String>,
     },
     /// List tokens (names and roles; never the tokens).
     List {
@@ -136,14 +142,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app::serve(&config, listener, app::shutdown_signal()).await?;
         }
         Command::Token { command } => match command {
-            TokenCommand::Create { common, name, role } => {
+            TokenCommand::Create {
+                common,
+                name,
+                role,
+                provider,
+            } => {
                 let config = load(&common, None, None)?;
                 let store = app::open_store(&config).await?;
                 let role = match role {
                     RoleArg::Admin => Role::Admin,
                     RoleArg::Reader => Role::Reader,
+                    RoleArg::Scim => Role::Scim,
                 };
-                let token = tokens::create(&store, &name, role).await?;
+                let token =
+                    tokens::create_bound(&store, &name, role, provider.as_deref().unwrap_or(""))
+                        .await;
+                let token = match token {
+                    Ok(t) => t,
+                    Err(e) => {
+                        store.close().await;
+                        return Err(e.into());
+                    }
+                };
                 store.close().await;
                 println!("{token}");
             }
@@ -155,7 +176,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .revoked_at
                         .map(|at| format!("revoked {at}"))
                         .unwrap_or_else(|| "active".into());
-                    println!("{}\t{}\t{}\t{}", t.name, t.role, t.created_at, state);
+                    let role = if t.provider.is_empty() {
+                        t.role
+                    } else {
+                        format!("{} ({})", t.role, t.provider)
+                    };
+                    println!("{}\t{}\t{}\t{}", t.name, role, t.created_at, state);
                 }
                 store.close().await;
             }

@@ -25,6 +25,12 @@ pub enum TokenError {
     BadName,
     #[error("a token named {0:?} already exists")]
     Exists(String),
+    #[error("a scim token needs --provider: the SAML provider whose users it provisions")]
+    ProviderRequired,
+    #[error("--provider is for scim tokens only (admin and reader tokens reach every provider)")]
+    ProviderNotAllowed,
+    #[error("{0}")]
+    BadProvider(#[from] ssoplane_schema::slug::InvalidSlug),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -34,6 +40,8 @@ pub enum TokenError {
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    /// The provider a scim token is bound to; empty for other roles.
+    pub provider: String,
 }
 
 pub fn hash(token: &str) -> String {
@@ -47,10 +55,27 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
-/// Creates a token; returns the plaintext, which is never stored.
+/// Creates an admin or reader token; returns the plaintext, which is never stored.
 pub async fn create(store: &Store, name: &str, role: Role) -> Result<String, TokenError> {
+    create_bound(store, name, role, "").await
+}
+
+/// Creates a token; a scim token is bound to `provider` (a provider slug,
+/// which need not be configured yet), other roles take none.
+pub async fn create_bound(
+    store: &Store,
+    name: &str,
+    role: Role,
+    provider: &str,
+) -> Result<String, TokenError> {
     if !valid_name(name) {
         return Err(TokenError::BadName);
+    }
+    match (role, provider.is_empty()) {
+        (Role::Scim, true) => return Err(TokenError::ProviderRequired),
+        (Role::Scim, false) => ssoplane_schema::slug::check(provider)?,
+        (_, false) => return Err(TokenError::ProviderNotAllowed),
+        (_, true) => {}
     }
     let mut raw = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut raw);
@@ -61,6 +86,7 @@ pub async fn create(store: &Store, name: &str, role: Role) -> Result<String, Tok
         role: role.as_str().to_owned(),
         created_at: crate::settings::now(),
         revoked_at: None,
+        provider: provider.to_owned(),
     };
     match store.insert_token(&row, &hash(&token)).await {
         Ok(()) => Ok(token),
@@ -106,6 +132,7 @@ impl TokenService {
         let caller = Caller {
             name: row.name,
             role,
+            provider: row.provider,
         };
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {

@@ -1,5 +1,7 @@
 //! Bearer-token access control for the admin API: `Reader` and `Admin`
-//! extractors. Reader tokens may read everything; only admin tokens write.
+//! extractors, each accepting exactly the roles it names. Reader and admin
+//! tokens may read everything; only admin tokens write; a scim token reaches
+//! `/scim/v2` only (its extractor is `scim::auth::ScimClient`).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -10,7 +12,7 @@ use super::AppState;
 use crate::store::Role;
 use crate::tokens::Caller;
 
-async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+pub(crate) async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     let header = parts
         .headers
         .get(AUTHORIZATION)
@@ -31,7 +33,7 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     }
 }
 
-/// Any valid token.
+/// A valid token with the reader or admin role.
 pub struct Reader(pub Caller);
 
 /// A valid token with the admin role.
@@ -41,7 +43,11 @@ impl FromRequestParts<AppState> for Reader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        caller(parts, state).await.map(Reader)
+        let caller = caller(parts, state).await?;
+        match caller.role {
+            Role::Admin | Role::Reader => Ok(Reader(caller)),
+            Role::Scim => Err(ApiError::ScimOnly),
+        }
     }
 }
 
@@ -50,10 +56,10 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = caller(parts, state).await?;
-        if caller.role == Role::Admin {
-            Ok(Admin(caller))
-        } else {
-            Err(ApiError::Forbidden)
+        match caller.role {
+            Role::Admin => Ok(Admin(caller)),
+            Role::Reader => Err(ApiError::Forbidden),
+            Role::Scim => Err(ApiError::ScimOnly),
         }
     }
 }

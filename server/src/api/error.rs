@@ -25,6 +25,8 @@ pub enum ApiError {
     BadToken,
     #[error("this token has the reader role; writing needs an admin token")]
     Forbidden,
+    #[error("this token has the scim role, which reaches /scim/v2 only")]
+    ScimOnly,
     #[error("{0}")]
     NotFound(String),
     #[error("method not allowed on this endpoint")]
@@ -48,7 +50,7 @@ impl ApiError {
         match self {
             ApiError::Invalid(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated | ApiError::BadToken => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::ScimOnly => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -67,7 +69,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::BadToken => "bad_token",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden | ApiError::ScimOnly => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
@@ -200,6 +202,9 @@ pub async fn render(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let mut resp = next.run(req).await;
+    if crate::scim::is_scim_path(&path) {
+        return crate::scim::error::finish(resp, &cid, &method, &path);
+    }
     let Rendered { mut body, detail } = match resp.extensions_mut().remove::<Rendered>() {
         Some(r) => r,
         // An error produced by a tower layer (body limit, timeout) rather than a handler.

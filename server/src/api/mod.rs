@@ -2,6 +2,7 @@
 //! the description of every route beside its handler: the OpenAPI document
 //! in docs/ is generated from that list, so it cannot miss a route.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod groups;
@@ -124,5 +125,6 @@ pub fn routes() -> Routes {
     let r = groups::register(r);
     let r = users::register(r);
     let r = login_events::register(r);
+    let r = audit::register(r);
     health::register(r)
 }

@@ -22,7 +22,7 @@ pub fn document(routes: &[RouteSpec]) -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Admin API of the ssoplane SSO control plane. Authenticate with `Authorization: Bearer <token>` \
                 (create tokens with `ssoplane token create --name NAME --role admin|reader`). Reader tokens may read; \
-                only admin tokens write. Every response carries `X-Request-Id`, the correlation id also found in error bodies and logs."
+                only admin tokens write; scim tokens reach SCIM 2.0 at /scim/v2 only (see docs/scim.md), never this API. Every response carries `X-Request-Id`, the correlation id also found in error bodies and logs."
         },
         "paths": paths,
         "components": {
@@ -260,6 +260,20 @@ fn schemas() -> Value {
             }
         },
         "LoginEventList": {"type": "array", "items": reference("LoginEvent")},
+        "AuditEntry": {
+            "type": "object",
+            "required": ["at", "actor", "provider", "correlation_id", "action", "resource_type", "resource_id", "version", "changes"],
+            "properties": {
+                "at": string, "actor": {"type": "string", "description": "The name of the scim token that made the change."},
+                "provider": {"type": "string", "description": "The provider the token is bound to."},
+                "correlation_id": string,
+                "action": {"type": "string", "enum": ["create", "replace", "patch", "delete"]},
+                "resource_type": {"type": "string", "enum": ["User", "Group"]},
+                "resource_id": string, "version": {"type": "integer"},
+                "changes": {"type": "object", "description": "`attributes` changed (names, not values); for groups `members_added` and `members_removed` (user ids)."},
+            }
+        },
+        "AuditList": {"type": "array", "items": reference("AuditEntry")},
         "PatchUser": {"type": "object", "required": ["disabled"], "additionalProperties": false, "properties": {"disabled": {"type": "boolean"}}},
         "FieldError": {"type": "object", "required": ["field", "message"], "properties": {"field": string, "message": string}},
         "Error": {

@@ -61,6 +61,8 @@ pub struct HistoryRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GroupRow {
+    /// Stable across renames (SCIM's `id`).
+    pub id: String,
     pub name: String,
     pub description: String,
     pub created_at: String,
@@ -70,6 +72,8 @@ pub struct GroupRow {
     pub version: i64,
     pub updated_by: String,
     pub managed_by: String,
+    /// The provider whose SCIM client manages the group ('' for none).
+    pub scim_provider: String,
 }
 
 /// A group write: what to store and who stores it.
@@ -166,6 +170,8 @@ pub struct GrantRow {
 pub enum Role {
     Admin,
     Reader,
+    /// SCIM provisioning: `/scim/v2` only, bound to one provider.
+    Scim,
 }
 
 impl Role {
@@ -173,6 +179,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Reader => "reader",
+            Role::Scim => "scim",
         }
     }
 
@@ -180,6 +187,7 @@ impl Role {
         match s {
             "admin" => Some(Role::Admin),
             "reader" => Some(Role::Reader),
+            "scim" => Some(Role::Scim),
             _ => None,
         }
     }
@@ -192,6 +200,8 @@ pub struct TokenRow {
     pub role: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// The provider a scim token is bound to; empty for other roles.
+    pub provider: String,
 }
 
 /// An AuthnRequest we sent, bound to the browser (cookie) that started it.
@@ -549,6 +559,8 @@ impl Store {
         dispatch!(self, s => s.find_login_events(f, limit).await)
     }
 
+    /// Deletes every session of a user; returns how many ended. Call it
+    /// through `identity::sessions::end_all_for_user` only.
     pub async fn delete_sessions_of_user(&self, user_id: &str) -> Result<u64, StoreError> {
         dispatch!(self, s => s.delete_sessions_of_user(user_id).await)
     }
@@ -591,6 +603,11 @@ impl Store {
         dispatch!(self, s => s.init_meta(key, value).await)
     }
 }
+
+mod scim;
+pub use scim::{
+    ScimAuditRow, ScimGroupRow, ScimGroupWrite, ScimMemberRow, ScimUserRow, ScimUserWrite,
+};
 
 /// A database URL fit for logs and errors: the password is replaced.
 pub fn redact_url(url: &str) -> String {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use super::sql::{sql_store_methods, Backend};
+use super::sql::{sql_scim_methods, sql_store_methods, Backend};
 use super::StoreError;
 
 #[derive(Clone)]
@@ -96,3 +96,4 @@ impl PgStore {
 }
 
 sql_store_methods!(PgStore);
+sql_scim_methods!(PgStore);

@@ -24,7 +24,7 @@ macro_rules! settings_columns {
 
 macro_rules! group_columns {
     () => {
-        "g.name, g.description, g.created_at, g.updated_at, g.version, g.updated_by, g.managed_by, \
+        "g.id, g.name, g.description, g.created_at, g.updated_at, g.version, g.updated_by, g.managed_by, g.scim_provider, \
          (SELECT COUNT(DISTINCT ug.user_id) FROM user_groups ug WHERE ug.group_name = g.name) AS members"
     };
 }
@@ -223,16 +223,7 @@ macro_rules! sql_store_methods {
                 let mut tx = self.pool.begin().await?;
                 // The next revision; the first statement writes, so SQLite
                 // takes its write lock here.
-                let (rev,): (String,) = sqlx::query_as(
-                    "INSERT INTO meta (key, value) VALUES ('group_revision', '2') \
-                     ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT) \
-                     RETURNING value",
-                )
-                .fetch_one(&mut *tx)
-                .await?;
-                let rev: i64 = rev
-                    .parse()
-                    .map_err(|_| $crate::store::StoreError::Corrupt(format!("meta group_revision is {rev:?}")))?;
+                let rev = Self::tx_next_group_revision(&mut tx).await?;
                 let (update, only_version, insert) = match pre {
                     Precondition::None => (true, None, true),
                     Precondition::Exists => (true, None, false),
@@ -264,8 +255,8 @@ macro_rules! sql_store_methods {
                 }
                 if insert {
                     let n = sqlx::query(
-                        "INSERT INTO groups (name, description, created_at, updated_at, updated_by, managed_by, version) \
-                         VALUES ($1, $2, $3, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+                        "INSERT INTO groups (name, description, created_at, updated_at, updated_by, managed_by, version, id) \
+                         VALUES ($1, $2, $3, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
                     )
                     .bind(g.name)
                     .bind(g.description)
@@ -273,6 +264,7 @@ macro_rules! sql_store_methods {
                     .bind(g.actor)
                     .bind(g.managed_by)
                     .bind(rev)
+                    .bind(uuid::Uuid::new_v4().to_string())
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -604,7 +596,7 @@ macro_rules! sql_store_methods {
                 disabled: bool,
                 now: &str,
             ) -> Result<bool, $crate::store::StoreError> {
-                let n = sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
+                let n = sqlx::query("UPDATE users SET disabled = $2, updated_at = $3, version = version + 1 WHERE id = $1")
                     .bind(id)
                     .bind(disabled)
                     .bind(now)
@@ -620,14 +612,15 @@ macro_rules! sql_store_methods {
                 hash: &str,
             ) -> Result<(), $crate::store::StoreError> {
                 sqlx::query(
-                    "INSERT INTO api_tokens (id, name, role, token_hash, created_at, revoked_at) \
-                     VALUES ($1, $2, $3, $4, $5, NULL)",
+                    "INSERT INTO api_tokens (id, name, role, token_hash, created_at, revoked_at, provider) \
+                     VALUES ($1, $2, $3, $4, $5, NULL, $6)",
                 )
                 .bind(&t.id)
                 .bind(&t.name)
                 .bind(&t.role)
                 .bind(hash)
                 .bind(&t.created_at)
+                .bind(&t.provider)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -635,7 +628,7 @@ macro_rules! sql_store_methods {
 
             pub async fn find_token(&self, hash: &str) -> Result<Option<$crate::store::TokenRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT id, name, role, created_at, revoked_at FROM api_tokens \
+                    "SELECT id, name, role, created_at, revoked_at, provider FROM api_tokens \
                      WHERE token_hash = $1 AND revoked_at IS NULL",
                 )
                 .bind(hash)
@@ -644,7 +637,7 @@ macro_rules! sql_store_methods {
             }
 
             pub async fn list_tokens(&self) -> Result<Vec<$crate::store::TokenRow>, $crate::store::StoreError> {
-                Ok(sqlx::query_as("SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY name")
+                Ok(sqlx::query_as("SELECT id, name, role, created_at, revoked_at, provider FROM api_tokens ORDER BY name")
                     .fetch_all(&self.pool)
                     .await?)
             }
@@ -973,8 +966,553 @@ macro_rules! sql_store_methods {
     };
 }
 
+/// User columns with the SCIM ones, read into `ScimUserRow`.
+macro_rules! scim_user_columns {
+    () => {
+        concat!(
+            $crate::store::sql::user_columns!(),
+            ", scim_provider, scim_json, version"
+        )
+    };
+}
+
+/// The `userName eq` lookup, also explained by the benchmark.
+macro_rules! scim_user_by_login {
+    () => {
+        concat!(
+            "SELECT ",
+            $crate::store::sql::scim_user_columns!(),
+            " FROM users WHERE login = $1 AND scim_provider = $2"
+        )
+    };
+}
+
+macro_rules! scim_group_columns {
+    () => {
+        "id, name, external_id, version, created_at, updated_at, scim_provider"
+    };
+}
+
+/// The SQL of SCIM provisioning (see `store/scim.rs`); every statement on
+/// users or groups is scoped to the SCIM client's provider.
+macro_rules! sql_scim_methods {
+    ($store:ty) => {
+        impl $store {
+            pub async fn scim_user(
+                &self,
+                provider: &str,
+                id: &str,
+            ) -> Result<Option<$crate::store::ScimUserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_user_columns!(), " FROM users WHERE id = $1 AND scim_provider = $2",
+                ))
+                .bind(id)
+                .bind(provider)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_users_after(
+                &self,
+                provider: &str,
+                after_id: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::ScimUserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_user_columns!(),
+                    " FROM users WHERE scim_provider = $1 AND id > $2 ORDER BY id LIMIT $3",
+                ))
+                .bind(provider)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_users_page(
+                &self,
+                provider: &str,
+                limit: i64,
+                offset: i64,
+            ) -> Result<Vec<$crate::store::ScimUserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_user_columns!(),
+                    " FROM users WHERE scim_provider = $1 ORDER BY id LIMIT $2 OFFSET $3",
+                ))
+                .bind(provider)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_users_count(&self, provider: &str) -> Result<i64, $crate::store::StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE scim_provider = $1")
+                    .bind(provider)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            pub async fn scim_user_by_login(
+                &self,
+                provider: &str,
+                login: &str,
+            ) -> Result<Option<$crate::store::ScimUserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as($crate::store::sql::scim_user_by_login!())
+                .bind(login)
+                .bind(provider)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn explain_scim_user_by_login(
+                &self,
+                prefix: &str,
+                provider: &str,
+                login: &str,
+            ) -> Result<Vec<String>, $crate::store::StoreError> {
+                use sqlx::Row;
+                let sql = format!("{prefix}{}", $crate::store::sql::scim_user_by_login!());
+                let rows = sqlx::query(&sql)
+                    .bind(login)
+                    .bind(provider)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .iter()
+                    .filter_map(|r| {
+                        r.try_get::<String, _>("detail")
+                            .or_else(|_| r.try_get::<String, _>("QUERY PLAN"))
+                            .ok()
+                    })
+                    .collect())
+            }
+
+            pub async fn scim_users_by_external_id(
+                &self,
+                provider: &str,
+                external_id: &str,
+            ) -> Result<Vec<$crate::store::ScimUserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_user_columns!(),
+                    " FROM users WHERE scim_provider = $1 AND external_uid = $2 ORDER BY id",
+                ))
+                .bind(provider)
+                .bind(external_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_groups_of(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<(String, String)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT g.id, g.name FROM user_groups ug JOIN groups g ON g.name = ug.group_name \
+                     WHERE ug.user_id = $1 AND ug.source = 'scim' ORDER BY g.name",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_group(
+                &self,
+                provider: &str,
+                id: &str,
+            ) -> Result<Option<$crate::store::ScimGroupRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_group_columns!(), " FROM groups WHERE id = $1 AND scim_provider = $2",
+                ))
+                .bind(id)
+                .bind(provider)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_groups_after(
+                &self,
+                provider: &str,
+                after_id: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::ScimGroupRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_group_columns!(),
+                    " FROM groups WHERE scim_provider = $1 AND id > $2 ORDER BY id LIMIT $3",
+                ))
+                .bind(provider)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_groups_page(
+                &self,
+                provider: &str,
+                limit: i64,
+                offset: i64,
+            ) -> Result<Vec<$crate::store::ScimGroupRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_group_columns!(),
+                    " FROM groups WHERE scim_provider = $1 ORDER BY id LIMIT $2 OFFSET $3",
+                ))
+                .bind(provider)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_groups_count(&self, provider: &str) -> Result<i64, $crate::store::StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM groups WHERE scim_provider = $1")
+                    .bind(provider)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            pub async fn scim_group_by_name(
+                &self,
+                provider: &str,
+                name: &str,
+            ) -> Result<Option<$crate::store::ScimGroupRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_group_columns!(), " FROM groups WHERE name = $1 AND scim_provider = $2",
+                ))
+                .bind(name)
+                .bind(provider)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_members(
+                &self,
+                group_name: &str,
+            ) -> Result<Vec<$crate::store::ScimMemberRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT u.id AS user_id, u.login FROM user_groups ug JOIN users u ON u.id = ug.user_id \
+                     WHERE ug.group_name = $1 AND ug.source = 'scim' ORDER BY u.id",
+                )
+                .bind(group_name)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn scim_audit(
+                &self,
+                resource_id: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::ScimAuditRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, at, actor, provider, correlation_id, action, resource_type, resource_id, version, changes_json \
+                     FROM scim_audit WHERE resource_id = $1 OR $1 = '' ORDER BY id DESC LIMIT $2",
+                )
+                .bind(resource_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub(crate) async fn tx_scim_user(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                provider: &str,
+                id: &str,
+            ) -> Result<Option<$crate::store::ScimUserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_user_columns!(), " FROM users WHERE id = $1 AND scim_provider = $2",
+                ))
+                .bind(id)
+                .bind(provider)
+                .fetch_optional(&mut **tx)
+                .await?)
+            }
+
+            pub(crate) async fn tx_lock_scim_user(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                provider: &str,
+                id: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                // A write to the row, even one changing nothing, holds its lock
+                // (PostgreSQL) until the transaction ends.
+                let n = sqlx::query("UPDATE users SET version = version WHERE id = $1 AND scim_provider = $2")
+                    .bind(id)
+                    .bind(provider)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            pub(crate) async fn tx_claim_scim_user(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                id: &str,
+                provider: &str,
+                scim_json: &str,
+                version: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE users SET scim_provider = $2, scim_json = $3, version = $4 WHERE id = $1")
+                    .bind(id)
+                    .bind(provider)
+                    .bind(scim_json)
+                    .bind(version)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_update_scim_user(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                w: &$crate::store::ScimUserWrite<'_>,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE users SET login = $2, email = $3, name = $4, external_uid = $5, disabled = $6, \
+                     scim_json = $7, version = $8, updated_at = $9 WHERE id = $1",
+                )
+                .bind(w.id)
+                .bind(w.login)
+                .bind(w.email)
+                .bind(w.name)
+                .bind(w.external_uid)
+                .bind(w.disabled)
+                .bind(w.scim_json)
+                .bind(w.version)
+                .bind(w.at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_release_scim_user(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                id: &str,
+                version: i64,
+                at: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE users SET scim_provider = '', disabled = $2, version = $3, updated_at = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(true)
+                .bind(version)
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_delete_link(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                provider: &str,
+                kind: &str,
+                subject: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("DELETE FROM identity_links WHERE provider = $1 AND kind = $2 AND subject = $3")
+                    .bind(provider)
+                    .bind(kind)
+                    .bind(subject)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_scim_groups_of(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+            ) -> Result<Vec<(String, String)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT g.id, g.name FROM user_groups ug JOIN groups g ON g.name = ug.group_name \
+                     WHERE ug.user_id = $1 AND ug.source = 'scim' ORDER BY g.name",
+                )
+                .bind(user_id)
+                .fetch_all(&mut **tx)
+                .await?)
+            }
+
+            /// The next group revision, from the one counter all group
+            /// writes share (so a version is never reused).
+            pub(crate) async fn tx_next_group_revision(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            ) -> Result<i64, $crate::store::StoreError> {
+                let (rev,): (String,) = sqlx::query_as(
+                    "INSERT INTO meta (key, value) VALUES ('group_revision', '2') \
+                     ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT) \
+                     RETURNING value",
+                )
+                .fetch_one(&mut **tx)
+                .await?;
+                rev.parse()
+                    .map_err(|_| $crate::store::StoreError::Corrupt(format!("meta group_revision is {rev:?}")))
+            }
+
+            pub(crate) async fn tx_scim_group(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                provider: &str,
+                id: &str,
+            ) -> Result<Option<$crate::store::ScimGroupRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::scim_group_columns!(), " FROM groups WHERE id = $1 AND scim_provider = $2",
+                ))
+                .bind(id)
+                .bind(provider)
+                .fetch_optional(&mut **tx)
+                .await?)
+            }
+
+            pub(crate) async fn tx_lock_scim_group(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                provider: &str,
+                id: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let n = sqlx::query("UPDATE groups SET version = version WHERE id = $1 AND scim_provider = $2")
+                    .bind(id)
+                    .bind(provider)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            pub(crate) async fn tx_group_by_name(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                name: &str,
+            ) -> Result<Option<(String, String)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT id, scim_provider FROM groups WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut **tx)
+                    .await?)
+            }
+
+            pub(crate) async fn tx_insert_scim_group(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                g: &$crate::store::ScimGroupWrite<'_>,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO groups (id, name, description, created_at, updated_at, updated_by, managed_by, version, \
+                     scim_provider, external_id) VALUES ($1, $2, '', $3, $3, $4, 'scim', $5, $6, $7)",
+                )
+                .bind(g.id)
+                .bind(g.name)
+                .bind(g.at)
+                .bind(g.actor)
+                .bind(g.version)
+                .bind(g.provider)
+                .bind(g.external_id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_update_scim_group(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                g: &$crate::store::ScimGroupWrite<'_>,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE groups SET name = $2, external_id = $3, version = $4, updated_at = $5, updated_by = $6 \
+                     WHERE id = $1 AND scim_provider = $7",
+                )
+                .bind(g.id)
+                .bind(g.name)
+                .bind(g.external_id)
+                .bind(g.version)
+                .bind(g.at)
+                .bind(g.actor)
+                .bind(g.provider)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn tx_delete_scim_group(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                provider: &str,
+                id: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                // Memberships of every source go with the group (ON DELETE CASCADE).
+                let n = sqlx::query("DELETE FROM groups WHERE id = $1 AND scim_provider = $2")
+                    .bind(id)
+                    .bind(provider)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            pub(crate) async fn tx_add_scim_member(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+                group_name: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let n = sqlx::query(
+                    "INSERT INTO user_groups (user_id, group_name, source) VALUES ($1, $2, 'scim') \
+                     ON CONFLICT (user_id, group_name, source) DO NOTHING",
+                )
+                .bind(user_id)
+                .bind(group_name)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                Ok(n > 0)
+            }
+
+            pub(crate) async fn tx_remove_scim_member(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+                group_name: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let n = sqlx::query(
+                    "DELETE FROM user_groups WHERE user_id = $1 AND group_name = $2 AND source = 'scim'",
+                )
+                .bind(user_id)
+                .bind(group_name)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                Ok(n > 0)
+            }
+
+            pub(crate) async fn tx_scim_members(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                group_name: &str,
+            ) -> Result<Vec<$crate::store::ScimMemberRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT u.id AS user_id, u.login FROM user_groups ug JOIN users u ON u.id = ug.user_id \
+                     WHERE ug.group_name = $1 AND ug.source = 'scim' ORDER BY u.id",
+                )
+                .bind(group_name)
+                .fetch_all(&mut **tx)
+                .await?)
+            }
+
+            pub(crate) async fn tx_insert_scim_audit(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                a: &$crate::store::ScimAuditRow,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO scim_audit (at, actor, provider, correlation_id, action, resource_type, resource_id, \
+                     version, changes_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&a.at)
+                .bind(&a.actor)
+                .bind(&a.provider)
+                .bind(&a.correlation_id)
+                .bind(&a.action)
+                .bind(&a.resource_type)
+                .bind(&a.resource_id)
+                .bind(a.version)
+                .bind(&a.changes_json)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
 pub(crate) use {
-    group_columns, session_columns, settings_columns, sql_store_methods, user_columns,
+    group_columns, scim_group_columns, scim_user_by_login, scim_user_columns, session_columns,
+    settings_columns, sql_scim_methods, sql_store_methods, user_columns,
 };
 
 /// Names the sqlx database type of a store, for transaction signatures.

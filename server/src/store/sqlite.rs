@@ -6,7 +6,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use super::sql::{sql_store_methods, Backend};
+use super::sql::{sql_scim_methods, sql_store_methods, Backend};
 use super::StoreError;
 
 #[derive(Clone)]
@@ -58,3 +58,4 @@ impl SqliteStore {
 }
 
 sql_store_methods!(SqliteStore);
+sql_scim_methods!(SqliteStore);

@@ -10,6 +10,7 @@ pub mod idp_front;
 pub mod nginx;
 pub mod postgres;
 pub mod responses;
+pub mod scim;
 
 use std::path::PathBuf;
 

@@ -114,7 +114,15 @@ pub async fn create(
             )
             .await
         }
-        Err(e @ (TokenError::BadName | TokenError::Exists(_))) => {
+        // A scim token needs a provider, which this form does not take
+        // (`ssoplane token create --role scim --provider ...`).
+        Err(
+            e @ (TokenError::BadName
+            | TokenError::Exists(_)
+            | TokenError::ProviderRequired
+            | TokenError::ProviderNotAllowed
+            | TokenError::BadProvider(_)),
+        ) => {
             list_page(
                 &state,
                 &user,
