@@ -228,8 +228,8 @@ pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, A
         idp_entity_id: &rt.idp.entity_id,
         pending,
         allow_idp_initiated: s.allow_idp_initiated,
-        max_issue_delay: super::runtime::to_chrono(s.max_issue_delay()),
-        skew: super::runtime::to_chrono(s.clock_skew()),
+        max_issue_delay: super::runtime::to_chrono(s.max_issue_delay),
+        skew: super::runtime::to_chrono(s.clock_skew),
         // Strict mode wants an AudienceRestriction naming us, so an
         // assertion addressed to any SP is not enough.
         require_audience: s.strict,
@@ -261,9 +261,9 @@ fn assertion_of(root: El<'_>) -> Option<El<'_>> {
 
 /// When the assertion stops being acceptable, so its ID is remembered that long.
 fn replay_horizon(rt: &Runtime, assertion: &Assertion) -> i64 {
-    let skew = rt.settings.clock_skew().as_secs() as i64;
+    let skew = rt.settings.clock_skew.as_secs() as i64;
     let issued_plus_delay =
-        assertion.issue_instant.timestamp() + rt.settings.max_issue_delay().as_secs() as i64;
+        assertion.issue_instant.timestamp() + rt.settings.max_issue_delay.as_secs() as i64;
     let not_after = assertion
         .not_on_or_after
         .map(|t| t.timestamp())

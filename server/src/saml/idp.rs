@@ -435,7 +435,7 @@ fn manual(s: &SamlSettings) -> Result<IdpEntity, IdpError> {
 
 /// The IdP the settings describe, ready for logins.
 pub async fn resolve(s: &SamlSettings, cache: &MetadataCache) -> Result<Idp, IdpError> {
-    let configured = s.idp_metadata_refresh_interval();
+    let configured = s.idp_metadata_refresh_interval;
     let (entity, refresh_after) = if !s.idp_metadata.is_empty() {
         let mut compact = s.idp_metadata.clone().into_bytes();
         compact.retain(|b| !b.is_ascii_whitespace());

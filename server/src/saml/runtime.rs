@@ -104,7 +104,7 @@ impl Runtime {
             key,
             cert: Some(cert),
             method: super::algorithms::SignatureMethod::for_setting(
-                &self.settings.signature_algorithm,
+                self.settings.signature_algorithm.as_str(),
             ),
         })
     }
