@@ -17,6 +17,7 @@ pub mod docs;
 pub mod durations;
 pub mod fields;
 pub mod form;
+pub mod group;
 pub mod org_mapping;
 pub mod pem;
 pub mod saml;
@@ -30,4 +31,6 @@ pub use declare::{ModelError, SettingValue};
 pub use fields::{name, FIELDS};
 pub use saml::SamlSettings;
 pub use spec::{DefaultValue, FieldSpec, Kind, Section, Shape};
-pub use validate::{normalize, validate, Settings};
+#[cfg(feature = "metadata-xml")]
+pub use validate::validate;
+pub use validate::{normalize, Settings};

@@ -137,10 +137,36 @@ fn strsim(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Normalizes and validates in one go.
+/// Checks a decoded IdP metadata document (inline `idp_metadata` after
+/// base64, or the file `idp_metadata_path` names). `Err` is the message of
+/// the field error, one of [`metadata_message`]'s, whichever parser made it.
+pub type MetadataCheck = fn(&str) -> Result<(), String>;
+
+/// The messages of a refused metadata document, shared by every
+/// [`MetadataCheck`] so API users see the same error from either parser.
+pub mod metadata_message {
+    use super::METADATA_NS;
+
+    /// Followed by `: <the parser's reason>`.
+    pub const NOT_XML: &str = "is not well-formed XML without DTD";
+    pub fn not_metadata() -> String {
+        format!(
+            "is not SAML metadata: the root element must be md:EntityDescriptor or md:EntitiesDescriptor in namespace {METADATA_NS}"
+        )
+    }
+    pub const NO_IDP: &str = "holds no IDPSSODescriptor: it is not an identity provider's metadata";
+}
+
+/// Normalizes and validates in one go, metadata checked with roxmltree.
+#[cfg(feature = "metadata-xml")]
 pub fn check(input: &Settings) -> Result<Settings, Vec<FieldError>> {
+    check_with(input, check_metadata_xml)
+}
+
+/// Normalizes and validates in one go, metadata checked by `metadata`.
+pub fn check_with(input: &Settings, metadata: MetadataCheck) -> Result<Settings, Vec<FieldError>> {
     let settings = normalize(input)?;
-    let errors = validate(&settings, &BTreeSet::new());
+    let errors = validate_with(&settings, &BTreeSet::new(), metadata);
     if errors.is_empty() {
         Ok(settings)
     } else {
@@ -150,15 +176,25 @@ pub fn check(input: &Settings) -> Result<Settings, Vec<FieldError>> {
 
 /// Validates a normalized map. Fields named in `unknown` (values not yet known,
 /// as at Terraform plan time) are skipped, and so are the cross-field rules that
-/// involve them.
+/// involve them. Metadata is checked with roxmltree.
+#[cfg(feature = "metadata-xml")]
 pub fn validate(s: &Settings, unknown: &BTreeSet<String>) -> Vec<FieldError> {
+    validate_with(s, unknown, check_metadata_xml)
+}
+
+/// [`validate`], metadata checked by `metadata`.
+pub fn validate_with(
+    s: &Settings,
+    unknown: &BTreeSet<String>,
+    metadata: MetadataCheck,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for f in FIELDS {
         if unknown.contains(f.name) {
             continue;
         }
         if let Some(v) = s.get(f.name) {
-            check_field(f, v, &mut errors);
+            check_field(f, v, metadata, &mut errors);
         }
     }
     let v = View { s, unknown };
@@ -166,7 +202,7 @@ pub fn validate(s: &Settings, unknown: &BTreeSet<String>) -> Vec<FieldError> {
     errors
 }
 
-fn check_field(f: &FieldSpec, v: &Value, errors: &mut Vec<FieldError>) {
+fn check_field(f: &FieldSpec, v: &Value, metadata: MetadataCheck, errors: &mut Vec<FieldError>) {
     if f.kind.is_list() {
         let items: Vec<&str> = v
             .as_array()
@@ -233,7 +269,7 @@ fn check_field(f: &FieldSpec, v: &Value, errors: &mut Vec<FieldError>) {
                 .map_err(|e| e.to_string())
         }),
         Kind::Base64MetadataXml => {
-            check_size(text, MAX_METADATA).and_then(|_| check_metadata_b64(text))
+            check_size(text, MAX_METADATA).and_then(|_| check_metadata_b64(text, metadata))
         }
         Kind::AttributeTemplate => check_template(text),
         Kind::Bool
@@ -341,7 +377,7 @@ pub fn check_template(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_metadata_b64(text: &str) -> Result<(), String> {
+fn check_metadata_b64(text: &str, metadata: MetadataCheck) -> Result<(), String> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
@@ -349,30 +385,29 @@ fn check_metadata_b64(text: &str) -> Result<(), String> {
             "is not valid base64 (it must hold the base64-encoded metadata XML)".to_string()
         })?;
     let xml = String::from_utf8(bytes).map_err(|_| "does not decode to UTF-8 XML".to_string())?;
-    check_metadata_xml(&xml)
+    metadata(&xml)
 }
 
 pub const METADATA_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 
 /// The document must be SAML metadata (an EntityDescriptor or EntitiesDescriptor),
 /// without a DTD (roxmltree refuses DTDs, which rules out entity-expansion bombs).
+#[cfg(feature = "metadata-xml")]
 pub fn check_metadata_xml(xml: &str) -> Result<(), String> {
     let doc = roxmltree::Document::parse(xml)
-        .map_err(|e| format!("is not well-formed XML without DTD: {e}"))?;
+        .map_err(|e| format!("{}: {e}", metadata_message::NOT_XML))?;
     let root = doc.root_element();
     let name = root.tag_name();
     if name.namespace() != Some(METADATA_NS)
         || !matches!(name.name(), "EntityDescriptor" | "EntitiesDescriptor")
     {
-        return Err(format!(
-            "is not SAML metadata: the root element must be md:EntityDescriptor or md:EntitiesDescriptor in namespace {METADATA_NS}"
-        ));
+        return Err(metadata_message::not_metadata());
     }
     let has_idp = root.descendants().any(|n| {
         n.tag_name().name() == "IDPSSODescriptor" && n.tag_name().namespace() == Some(METADATA_NS)
     });
     if !has_idp {
-        return Err("holds no IDPSSODescriptor: it is not an identity provider's metadata".into());
+        return Err(metadata_message::NO_IDP.into());
     }
     Ok(())
 }
@@ -657,7 +692,8 @@ fn mapping_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
     }
 }
 
-#[cfg(test)]
+// The tests check metadata with roxmltree (the default feature).
+#[cfg(all(test, feature = "metadata-xml"))]
 mod tests {
     use super::*;
     use crate::pem::testdata::*;

@@ -106,21 +106,8 @@ async fn refused(state: &AppState, name: &str, pre: Precondition) -> ApiError {
     }
 }
 
-/// Group names come from IdP assertions (display names, CNs), so spaces and
-/// most punctuation are allowed; control characters and '/' are not.
 fn check_name(name: &str) -> Result<(), ApiError> {
-    let ok = !name.trim().is_empty()
-        && name.len() <= 255
-        && name.trim() == name
-        && !name.chars().any(|c| c.is_control() || c == '/');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Invalid(vec![ssoplane_schema::FieldError {
-            field: "name".into(),
-            message: "must be 1-255 characters without leading/trailing spaces, control characters or '/'".into(),
-        }]))
-    }
+    ssoplane_schema::group::check_name(name).map_err(|e| ApiError::Invalid(vec![e]))
 }
 
 async fn list(State(state): State<AppState>, _: Reader) -> Result<Response, ApiError> {
@@ -155,12 +142,8 @@ async fn put(
     Json(body): Json<PutGroup>,
 ) -> Result<Response, ApiError> {
     check_name(&name)?;
-    if body.description.len() > 1024 {
-        return Err(ApiError::Invalid(vec![ssoplane_schema::FieldError {
-            field: "description".into(),
-            message: "must be at most 1024 characters".into(),
-        }]));
-    }
+    ssoplane_schema::group::check_description(&body.description)
+        .map_err(|e| ApiError::Invalid(vec![e]))?;
     let pre = precondition(&headers)?;
     let managed_by = managed_by(&headers)?;
     let now = crate::settings::now();

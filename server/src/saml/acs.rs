@@ -271,9 +271,12 @@ fn replay_horizon(rt: &Runtime, assertion: &Assertion) -> i64 {
     issued_plus_delay.max(not_after) + skew
 }
 
+/// `root_url` is the server's public root (the settings service's), the
+/// base an IdP-initiated RelayState may point under.
 pub async fn accept(
     store: &Store,
     workers: &super::work::Workers,
+    root_url: &str,
     rt: Arc<Runtime>,
     saml_response: &str,
     relay_state: &str,
@@ -317,7 +320,7 @@ pub async fn accept(
             }
             target
         }
-        None => idp_initiated_target(&rt, relay_state)?,
+        None => idp_initiated_target(&rt, root_url, relay_state)?,
     };
     // Replay protection across replicas: the store remembers assertion IDs
     // until the assertion could no longer be accepted anyway.
@@ -342,7 +345,7 @@ pub async fn accept(
     })
 }
 
-fn idp_initiated_target(rt: &Runtime, relay_state: &str) -> Result<String, AcsError> {
+fn idp_initiated_target(rt: &Runtime, root: &str, relay_state: &str) -> Result<String, AcsError> {
     let s = &rt.settings;
     if !s.relay_state.is_empty() {
         if relay_state != s.relay_state {
@@ -352,7 +355,6 @@ fn idp_initiated_target(rt: &Runtime, relay_state: &str) -> Result<String, AcsEr
         }
         return Ok("/".into());
     }
-    let root = rt.sp.metadata_url.split("/saml/").next().unwrap_or("");
     super::relay::allowed_target(relay_state, root, &s.allowed_redirect_urls).map_err(|why| {
         AcsError::RelayStateOffsite {
             why,

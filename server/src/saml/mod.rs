@@ -287,6 +287,7 @@ async fn acs_handler(
             acs::accept(
                 &state.store,
                 &state.saml.workers,
+                state.saml.settings().root_url(),
                 rt,
                 &f.saml_response,
                 &f.relay_state,

@@ -36,7 +36,7 @@ pub async fn load(
             .iter()
             .map(|(k, v)| (k.clone(), coerce(k, v)))
             .collect();
-        match validate::check(&coerced) {
+        match validate::check_with(&coerced, crate::saml::idp::check_metadata) {
             Ok(settings) => {
                 let file_errors = files::check_paths(&settings).await;
                 if file_errors.is_empty() {
