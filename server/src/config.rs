@@ -47,6 +47,10 @@ pub struct ServerConfig {
     /// Break-glass: offer the local administrator login at `/login?noSSO=true`
     /// (password set with `ssoplane local-admin set-password`).
     pub local_login: bool,
+    /// Members of these groups (as stored: from assertions, the API or SCIM)
+    /// may read everything in the admin console at `/admin` and change
+    /// nothing. Users with the admin role always have full access.
+    pub console_reader_groups: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +68,7 @@ impl Default for ServerConfig {
             session_idle_timeout: "8h".into(),
             session_absolute_timeout: "24h".into(),
             local_login: false,
+            console_reader_groups: Vec::new(),
         }
     }
 }

@@ -1,9 +1,11 @@
-//! ssoplane server: the admin API, the settings store and (to come) the SAML
-//! service-provider endpoints. `main.rs` is only the command line.
+//! ssoplane server: the admin API, the settings store, the SAML
+//! service-provider endpoints, sessions and forward auth, and the admin
+//! console. `main.rs` is only the command line.
 
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod groups;
 pub mod identity;
 pub mod saml;
 pub mod secrets;

@@ -33,6 +33,8 @@ pub struct AppState {
     /// Break-glass local administrator login enabled.
     pub local_login: bool,
     pub local_throttle: Arc<crate::identity::local_admin::Throttle>,
+    /// Groups whose members may read the admin console (`console_reader_groups`).
+    pub console_reader_groups: Arc<Vec<String>>,
     pub settings: Arc<SettingsService>,
     pub tokens: Arc<TokenService>,
     pub metrics: PrometheusHandle,

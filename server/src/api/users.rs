@@ -172,18 +172,9 @@ async fn patch(
     Path(id): Path<String>,
     Json(body): Json<PatchUser>,
 ) -> Result<Response, ApiError> {
-    if !state
-        .store
-        .set_user_disabled(&id, body.disabled, &crate::settings::now())
-        .await?
-    {
-        return Err(ApiError::NotFound(format!("user {id:?} does not exist")));
-    }
-    tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, actor = caller.name, "user updated");
-    let u = state
-        .store
-        .get_user(&id)
+    let u = users::set_disabled(&state.store, &id, body.disabled)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("user {id:?} does not exist")))?;
+    tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, actor = caller.name, "user updated");
     Ok(axum::Json(doc(&state.store, u).await?).into_response())
 }

@@ -89,3 +89,10 @@ pub async fn lookup(
     }
     Ok(Some((session, user)))
 }
+
+/// Ends every session of a user at once (sign-out everywhere, a disabled
+/// or deprovisioned user): the one way to do it, so every place that must
+/// end a user's sessions ends them the same way.
+pub async fn end_all_for_user(store: &Store, user_id: &str) -> Result<u64, StoreError> {
+    store.delete_sessions_of_user(user_id).await
+}

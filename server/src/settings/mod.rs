@@ -217,6 +217,12 @@ impl SettingsService {
             .map_or(0, |r| r.version))
     }
 
+    /// Whether the config file or environment configures `provider` (what
+    /// it falls back to when its API settings are deleted).
+    pub fn has_system(&self, provider: &str) -> bool {
+        self.system.contains_key(provider)
+    }
+
     pub fn root_url(&self) -> &str {
         &self.root_url
     }
