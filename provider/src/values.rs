@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 use ssoplane_proto::cty::{self, AttrPath, Type, Value};
 use ssoplane_proto::tfplugin6;
-use ssoplane_schema::FieldSpec;
+use ssoplane_schema::{FieldSpec, Shape};
 
 pub use ssoplane_proto::framework::Diags;
 
@@ -30,12 +30,10 @@ pub fn get_str(v: &Value, name: &str) -> Option<String> {
 
 /// The cty type of a settings field: bool, list(string) or string.
 pub fn field_type(f: &FieldSpec) -> Type {
-    if f.kind == ssoplane_schema::Kind::Bool {
-        Type::Bool
-    } else if f.kind.is_list() {
-        Type::list(Type::String)
-    } else {
-        Type::String
+    match f.kind.shape() {
+        Shape::Bool => Type::Bool,
+        Shape::List => Type::list(Type::String),
+        Shape::String => Type::String,
     }
 }
 

@@ -1,24 +1,17 @@
 //! The settings reference (docs/settings.md), generated from the field table.
 //! A test keeps the committed file current (`UPDATE_DOCS=1 cargo test` rewrites it).
 
-use crate::fields::{DefaultValue, FieldSpec, Group, Kind, FIELDS};
-
-const GROUPS: [Group; 5] = [
-    Group::ServiceProvider,
-    Group::IdentityProvider,
-    Group::Flow,
-    Group::Mapping,
-    Group::Authorization,
-];
+use crate::choices;
+use crate::fields::FIELDS;
+use crate::spec::{DefaultValue, FieldSpec, Kind, Section};
 
 pub fn kind_name(kind: Kind) -> String {
     match kind {
         Kind::Bool => "bool".into(),
         Kind::Text => "string".into(),
-        Kind::Enum(values) => format!(
+        Kind::Enum(choices) => format!(
             "one of {}",
-            values
-                .iter()
+            choices::values(choices)
                 .map(|v| format!("`{v}`"))
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -58,15 +51,16 @@ pub fn settings_markdown() -> String {
          Durations are written like `90s`, `15m`, `1h`, `48h`. Secrets are never returned: the API shows `********`\n\
          and a `<name>_fingerprint` (`sha256:<hex>`) instead. Validation errors name the field as `saml.<field>`.\n",
     );
-    for group in GROUPS {
+    for section in Section::ALL {
         out.push_str(&format!(
-            "\n## {}\n\n| Setting | Type | Default | Description |\n|---|---|---|---|\n",
-            group.title()
+            "\n## {}\n\n| Setting | Label | Type | Default | Description |\n|---|---|---|---|---|\n",
+            section.title()
         ));
-        for f in FIELDS.iter().filter(|f| f.group == group) {
+        for f in FIELDS.iter().filter(|f| f.section == section) {
             out.push_str(&format!(
-                "| `{}` | {} | {} | {} |\n",
+                "| `{}` | {} | {} | {} | {} |\n",
                 f.name,
+                f.label,
                 kind_name(f.kind),
                 default_text(f),
                 f.description.replace('|', "\\|")
@@ -90,5 +84,18 @@ mod tests {
             committed == generated,
             "docs/settings.md is stale: run `UPDATE_DOCS=1 cargo test -p ssoplane-schema`"
         );
+    }
+
+    #[test]
+    fn every_setting_has_one_row() {
+        let md = super::settings_markdown();
+        for f in crate::FIELDS {
+            assert_eq!(
+                md.matches(&format!("| `{}` |", f.name)).count(),
+                1,
+                "{}",
+                f.name
+            );
+        }
     }
 }

@@ -1,297 +1,154 @@
-//! The table of SAML settings: every field's name, JSON kind, default,
-//! documentation and validation kind. Everything else (the typed struct, the
-//! API's JSON, the provider schema, the docs) is derived from or checked
-//! against this table.
+//! The one declaration of every SAML setting: name, kind, default, section,
+//! label and help text, one entry each, in documentation order. The
+//! `settings!` macro (`declare.rs`) derives from it the field table
+//! [`FIELDS`], the name constants ([`name`]), each field's spec ([`spec`])
+//! and the typed [`SamlSettings`]; validation, the API schema, the
+//! Terraform schema, the docs and the console form (`form.rs`) read
+//! [`FIELDS`]. A setting added here appears in all of them.
+//!
+//! Entry: `name: Kind = default, "Label", "Help text.";` where `Kind` is a
+//! [`crate::spec::Kind`] variant, `Duration(min_secs, max_secs)` or
+//! `Choice(Enum)` (an enum of `choices.rs`, its default written as a value).
 
-use serde_json::Value;
-
-/// What a field holds and how it is validated. The JSON type follows from it:
-/// `Bool` is a boolean, the `*List` kinds are arrays of strings, the rest are strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Bool,
-    /// Free text (trimmed length limits only).
-    Text,
-    /// One of a fixed set of values.
-    Enum(&'static [&'static str]),
-    /// A Go-style duration such as `90s`, `1h`, `48h` within `[min, max]` seconds.
-    Duration {
-        min_secs: u64,
-        max_secs: u64,
-    },
-    /// An absolute `http`/`https` URL.
-    Url,
-    /// An absolute URI (URL or URN), as used for entity IDs.
-    Uri,
-    /// A path on the server's file system.
-    Path,
-    /// One PEM-encoded X.509 certificate.
-    CertificatePem,
-    /// One PEM-encoded, unencrypted private key (RSA or EC). Always a secret.
-    PrivateKeyPem,
-    /// A list of PEM-encoded X.509 certificates (IdP signing certificates; several for rotation).
-    CertificatePemList,
-    /// Base64 of a SAML metadata XML document.
-    Base64MetadataXml,
-    /// An attribute name, or a template such as `$__saml{givenName} $__saml{surname}`.
-    AttributeTemplate,
-    /// A list of non-empty strings.
-    StringList,
-    /// A list of URIs (authentication context class references).
-    UriList,
-    /// A list of redirect targets: `https://host[:port][/path-prefix]`, host may start with `*.`.
-    UrlPatternList,
-    /// A list of `attribute_value:organization[:role]` entries.
-    OrgMappingList,
-}
-
-impl Kind {
-    pub fn is_list(self) -> bool {
-        matches!(
-            self,
-            Kind::CertificatePemList
-                | Kind::StringList
-                | Kind::UriList
-                | Kind::UrlPatternList
-                | Kind::OrgMappingList
-        )
-    }
-}
-
-/// How the documentation and the provider group the fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Group {
-    ServiceProvider,
-    IdentityProvider,
-    Flow,
-    Mapping,
-    Authorization,
-}
-
-impl Group {
-    pub fn title(self) -> &'static str {
-        match self {
-            Group::ServiceProvider => "Service provider (ssoplane) identity",
-            Group::IdentityProvider => "Identity provider",
-            Group::Flow => "Login flow and protocol checks",
-            Group::Mapping => "Assertion attribute mapping",
-            Group::Authorization => "Authorization and provisioning",
-        }
-    }
-}
-
-/// A field's default, written so the table can be `const`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DefaultValue {
-    Bool(bool),
-    Str(&'static str),
-    List(&'static [&'static str]),
-}
-
-impl DefaultValue {
-    pub fn to_json(self) -> Value {
-        match self {
-            DefaultValue::Bool(b) => Value::Bool(b),
-            DefaultValue::Str(s) => Value::String(s.to_owned()),
-            DefaultValue::List(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|s| Value::String((*s).to_owned()))
-                    .collect(),
-            ),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct FieldSpec {
-    pub name: &'static str,
-    pub kind: Kind,
-    pub default: DefaultValue,
-    pub group: Group,
-    /// Never returned by the API; stored encrypted; a `<name>_fingerprint` is returned instead.
-    pub secret: bool,
-    pub description: &'static str,
-}
-
-impl FieldSpec {
-    pub fn fingerprint_name(&self) -> Option<String> {
-        self.secret.then(|| format!("{}_fingerprint", self.name))
-    }
-}
-
-pub const NAME_ID_FORMATS: &[&str] = &[
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
-];
-
-pub const SIGNATURE_ALGORITHMS: &[&str] = &["rsa-sha256", "rsa-sha512", "ecdsa-sha256", "rsa-sha1"];
-
-pub const BINDINGS: &[&str] = &["HTTP-Redirect", "HTTP-POST"];
-
-pub const AUTHN_CONTEXT_COMPARISONS: &[&str] = &["exact", "minimum", "maximum", "better"];
-
-pub const ORG_ROLES: &[&str] = &["Admin", "Editor", "Viewer", "None"];
-
-/// Values of `link_existing_users`, the weakest first.
-pub const LINK_EXISTING_USERS: &[&str] = &["none", "by_login", "by_email"];
+use crate::choices::{
+    AuthnContextComparison, Binding, LinkExisting, NameIdFormat, SignatureAlgorithm,
+};
+use crate::spec::FieldSpec;
 
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
 
-macro_rules! field {
-    ($name:literal, $kind:expr, $default:expr, $group:ident, $desc:literal) => {
-        FieldSpec {
-            name: $name,
-            kind: $kind,
-            default: $default,
-            group: Group::$group,
-            secret: false,
-            description: $desc,
-        }
-    };
-    (secret $name:literal, $kind:expr, $default:expr, $group:ident, $desc:literal) => {
-        FieldSpec {
-            name: $name,
-            kind: $kind,
-            default: $default,
-            group: Group::$group,
-            secret: true,
-            description: $desc,
-        }
-    };
+// The union of what the enterprise products we are measured against
+// document (a metrics dashboard, ClearML with Microsoft AD, CloverDX,
+// Cloudera AI).
+settings! {
+    ServiceProvider {
+        enabled: Bool = false, "Enabled",
+            "Offer this provider at login. A disabled provider keeps its settings and still serves its SP metadata at `/saml/{provider}/metadata` (the IdP needs it first); its login, ACS and SLO endpoints answer 404.";
+        name: Text = "SAML", "Button label",
+            "Label of the provider's button on the login page.";
+        entity_id: Uri = "", "SP entity ID",
+            "SP entity ID (some IdPs call it Identifier or Application ID). Empty means the SP metadata URL, `{root_url}/saml/{provider}/metadata`.";
+        certificate: CertificatePem = "", "SP certificate",
+            "PEM certificate of the SP, published in the SP metadata so the IdP can verify signed requests and encrypt assertions. Conflicts with `certificate_path`.";
+        certificate_path: Path = "", "SP certificate file",
+            "Path on the server to the SP certificate (PEM). Conflicts with `certificate`.";
+        private_key: PrivateKeyPem = "", "SP private key",
+            "PEM private key matching `certificate`: signs requests and decrypts assertions. Secret: never returned, stored encrypted. Conflicts with `private_key_path`.";
+        private_key_path: Path = "", "SP private key file",
+            "Path on the server to the SP private key (PEM). Conflicts with `private_key`.";
+        encryption_certificate: CertificatePem = "", "Encryption certificate",
+            "Optional separate PEM certificate the IdP encrypts assertions to. Empty means `certificate` is used for encryption as well.";
+        encryption_private_key: PrivateKeyPem = "", "Encryption private key",
+            "PEM private key matching `encryption_certificate`, used to decrypt assertions. Secret: never returned, stored encrypted.";
+        signature_algorithm: Choice(SignatureAlgorithm) = SignatureAlgorithm::RsaSha256, "Signature algorithm",
+            "Algorithm for signing requests: `rsa-sha256`, `rsa-sha512`, `ecdsa-sha256`; `rsa-sha1` only with `allow_sha1`.";
+        allow_sha1: Bool = false, "Allow SHA-1",
+            "Accept SHA-1 signatures and digests from the IdP and allow `rsa-sha1` for requests. Off by default: SHA-1 is broken.";
+        sign_requests: Bool = false, "Sign requests",
+            "Sign AuthnRequests and LogoutRequests with `private_key`. Requires a certificate and private key.";
+        metadata_valid_duration: Duration(HOUR, 3650 * DAY) = "48h", "SP metadata validity",
+            "How long the SP metadata stays valid: its `validUntil` is now plus this duration (e.g. `48h`).";
+        name_id_format: Choice(NameIdFormat) = NameIdFormat::Transient, "NameID format",
+            "NameID format requested from the IdP.";
+        authn_context: UriList = [], "Authentication context classes",
+            "Authentication context class references to request, e.g. `urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport`. Empty: none requested.";
+        authn_context_comparison: Choice(AuthnContextComparison) = AuthnContextComparison::Exact, "Authentication context comparison",
+            "Comparison the IdP applies to `authn_context`: `exact`, `minimum`, `maximum` or `better`.";
+        force_authn: Bool = false, "Force re-authentication",
+            "Ask the IdP to authenticate the user again even with an existing IdP session.";
+    }
+    IdentityProvider {
+        idp_metadata: Base64MetadataXml = "", "IdP metadata XML",
+            "IdP metadata XML, base64-encoded. Exactly one of `idp_metadata`, `idp_metadata_path`, `idp_metadata_url` or the manual `idp_entity_id` + `idp_sso_url` + `idp_certificates`.";
+        idp_metadata_path: Path = "", "IdP metadata file",
+            "Path on the server to the IdP metadata XML file.";
+        idp_metadata_url: Url = "", "IdP metadata URL",
+            "URL of the IdP metadata; fetched by the server, cached, and refreshed every `idp_metadata_refresh_interval` or sooner if its `validUntil` says so.";
+        idp_metadata_refresh_interval: Duration(60, 7 * DAY) = "1h", "IdP metadata refresh interval",
+            "How often metadata from `idp_metadata_url` is fetched again.";
+        idp_entity_id: Uri = "", "IdP entity ID",
+            "IdP entity ID. With manual configuration it is the expected Issuer; with metadata it selects one entity when the metadata holds several.";
+        idp_sso_url: Url = "", "IdP single sign-on URL",
+            "IdP single sign-on URL (manual configuration).";
+        idp_slo_url: Url = "", "IdP single logout URL",
+            "IdP single logout URL (manual configuration, or to override the metadata's).";
+        idp_certificates: CertificatePemList = [], "IdP signing certificates",
+            "IdP signing certificates (PEM), manual configuration. Several are accepted at once so a certificate can be rotated without downtime.";
+        binding: Choice(Binding) = Binding::Redirect, "Request binding",
+            "Binding used to send requests to the IdP: `HTTP-Redirect` or `HTTP-POST` (auto-submitting form). Responses always arrive by HTTP-POST.";
+    }
+    Flow {
+        allow_idp_initiated: Bool = false, "Allow IdP-initiated login",
+            "Accept unsolicited (IdP-initiated) responses. Off by default: they cannot be bound to a browser and are open to login CSRF.";
+        relay_state: Text = "", "IdP-initiated RelayState",
+            "RelayState the IdP sends with IdP-initiated logins; it must match when set. Only meaningful with `allow_idp_initiated`.";
+        allowed_redirect_urls: UrlPatternList = [], "Allowed redirect URLs",
+            "Off-site targets a RelayState may redirect to after login (`https://host[:port][/path-prefix]`, host may start with `*.`). Same-origin paths are always allowed.";
+        auto_login: Bool = false, "Automatic login",
+            "Send users straight to this IdP instead of showing the login page. Ignored when several providers set it.";
+        single_logout: Bool = false, "Single logout",
+            "Enable SAML single logout: logging out ends the IdP session too, and IdP-initiated logout ends ours.";
+        send_logout_response: Bool = true, "Answer IdP logout requests",
+            "Answer an IdP-initiated LogoutRequest with a LogoutResponse.";
+        max_issue_delay: Duration(1, DAY) = "90s", "Maximum issue delay",
+            "Longest accepted time between the IdP issuing a response and ssoplane processing it (replay and clock-skew protection).";
+        clock_skew: Duration(0, HOUR) = "60s", "Clock skew",
+            "Tolerated clock difference with the IdP when checking NotBefore/NotOnOrAfter.";
+        strict: Bool = true, "Strict mode",
+            "Reject messages that are unsigned or unencrypted where signing or encryption is expected, or that do not follow SAML 2.0 strictly.";
+        want_assertions_encrypted: Bool = false, "Require encrypted assertions",
+            "Require assertions to be encrypted (needs a decryption key: `encryption_private_key` or `private_key`).";
+    }
+    Mapping {
+        assertion_attribute_login: AttributeTemplate = "", "Login attribute",
+            "Attribute holding the login handle. Empty: the Entra ID name claim, `login`, `uid`, then the NameID.";
+        assertion_attribute_email: AttributeTemplate = "", "Email attribute",
+            "Attribute holding the email. Empty: the Entra ID emailaddress claim, `email`, `mail`, `emailAddress`.";
+        assertion_attribute_name: AttributeTemplate = "", "Display name attribute",
+            "Attribute holding the display name, or a template such as `$__saml{givenName} $__saml{surname}`. Empty: the Entra ID displayname claim, `displayName`, `name`.";
+        assertion_attribute_groups: AttributeTemplate = "", "Groups attribute",
+            "Attribute holding the user's groups. Empty: the Entra ID groups claim, `groups`, `Group`, `memberOf`.";
+        assertion_attribute_role: AttributeTemplate = "", "Role attribute",
+            "Attribute holding the user's role values, matched against `role_values_*` (e.g. `urn:oid:2.5.4.11`). Empty: the Entra ID role claim, `role`.";
+        assertion_attribute_org: AttributeTemplate = "", "Organization attribute",
+            "Attribute holding the user's organizations, used by `allowed_organizations` and `org_mapping`.";
+        assertion_attribute_external_uid: AttributeTemplate = "", "External user ID attribute",
+            "Attribute holding a stable external user id (e.g. the Entra ID objectidentifier claim) that links the user to SCIM provisioning. Empty: the Entra ID objectidentifier claim, `userUID`.";
+    }
+    Authorization {
+        allow_sign_up: Bool = true, "Allow sign-up",
+            "Create users on their first login. When false, only existing users may log in.";
+        link_existing_users: Choice(LinkExisting) = LinkExisting::None, "Link existing users",
+            "Whether a first login through this provider may be linked to a user who exists already with no identity from this provider (created by another provider, the API or SCIM): `none` refuses it as an identity collision when the login handle or email is taken; `by_login` links when the login handle is equal (exact, case-sensitive); `by_email` links when the email is equal (exact). Choose `by_login` or `by_email` only for an IdP trusted to assert those values for every user.";
+        default_group: Text = "", "Default group",
+            "Group every new user joins. It must exist: if it does not, the login fails and the error is logged.";
+        allowed_groups: StringList = [], "Allowed groups",
+            "Only members of at least one of these groups may log in. Empty: everyone the IdP authenticates.";
+        admin_groups: StringList = [], "Admin groups",
+            "Members of these groups are granted the admin role; they need not be listed in `allowed_groups` too.";
+        groups_case_sensitive: Bool = true, "Case-sensitive group names",
+            "Compare group names case-sensitively.";
+        groups_from_dn: Bool = false, "Groups from distinguished names",
+            "Group values are distinguished names: take the first CN (`CN=test,OU=unit,DC=mycomp` is group `test`).";
+        prohibit_sign_up_if_not_in_group: Bool = false, "Sign-up only for known groups",
+            "Refuse to create a user none of whose groups exists in ssoplane.";
+        role_values_admin: StringList = [], "Admin role values",
+            "Role attribute values that grant the admin role.";
+        role_values_editor: StringList = [], "Editor role values",
+            "Role attribute values that grant the editor role.";
+        role_values_viewer: StringList = [], "Viewer role values",
+            "Role attribute values that grant the viewer role.";
+        role_values_none: StringList = [], "No-role values",
+            "Role attribute values that grant no role.";
+        role_attribute_strict: Bool = false, "Require a role",
+            "Refuse the login when no role value matches.";
+        allowed_organizations: StringList = [], "Allowed organizations",
+            "Only members of at least one of these organizations may log in (needs `assertion_attribute_org`).";
+        org_mapping: OrgMappingList = [], "Organization mapping",
+            "Map organization attribute values to organizations and roles: `attribute_value:organization[:role]`, role one of Admin, Editor, Viewer, None; `*` matches any value.";
+    }
 }
-
-use self::DefaultValue::{Bool, List, Str};
-
-/// Every SAML setting, in documentation order. The union of what the
-/// enterprise products we are measured against document (a metrics dashboard,
-/// ClearML with Microsoft AD, CloverDX, Cloudera AI).
-pub const FIELDS: &[FieldSpec] = &[
-    // --- Service provider identity ---
-    field!("enabled", Kind::Bool, Bool(false), ServiceProvider,
-        "Offer this provider at login. A disabled provider keeps its settings and still serves its SP metadata at `/saml/{provider}/metadata` (the IdP needs it first); its login, ACS and SLO endpoints answer 404."),
-    field!("name", Kind::Text, Str("SAML"), ServiceProvider,
-        "Label of the provider's button on the login page."),
-    field!("entity_id", Kind::Uri, Str(""), ServiceProvider,
-        "SP entity ID (some IdPs call it Identifier or Application ID). Empty means the SP metadata URL, `{root_url}/saml/{provider}/metadata`."),
-    field!("certificate", Kind::CertificatePem, Str(""), ServiceProvider,
-        "PEM certificate of the SP, published in the SP metadata so the IdP can verify signed requests and encrypt assertions. Conflicts with `certificate_path`."),
-    field!("certificate_path", Kind::Path, Str(""), ServiceProvider,
-        "Path on the server to the SP certificate (PEM). Conflicts with `certificate`."),
-    field!(secret "private_key", Kind::PrivateKeyPem, Str(""), ServiceProvider,
-        "PEM private key matching `certificate`: signs requests and decrypts assertions. Secret: never returned, stored encrypted. Conflicts with `private_key_path`."),
-    field!("private_key_path", Kind::Path, Str(""), ServiceProvider,
-        "Path on the server to the SP private key (PEM). Conflicts with `private_key`."),
-    field!("encryption_certificate", Kind::CertificatePem, Str(""), ServiceProvider,
-        "Optional separate PEM certificate the IdP encrypts assertions to. Empty means `certificate` is used for encryption as well."),
-    field!(secret "encryption_private_key", Kind::PrivateKeyPem, Str(""), ServiceProvider,
-        "PEM private key matching `encryption_certificate`, used to decrypt assertions. Secret: never returned, stored encrypted."),
-    field!("signature_algorithm", Kind::Enum(SIGNATURE_ALGORITHMS), Str("rsa-sha256"), ServiceProvider,
-        "Algorithm for signing requests: `rsa-sha256`, `rsa-sha512`, `ecdsa-sha256`; `rsa-sha1` only with `allow_sha1`."),
-    field!("allow_sha1", Kind::Bool, Bool(false), ServiceProvider,
-        "Accept SHA-1 signatures and digests from the IdP and allow `rsa-sha1` for requests. Off by default: SHA-1 is broken."),
-    field!("sign_requests", Kind::Bool, Bool(false), ServiceProvider,
-        "Sign AuthnRequests and LogoutRequests with `private_key`. Requires a certificate and private key."),
-    field!("metadata_valid_duration", Kind::Duration { min_secs: HOUR, max_secs: 3650 * DAY }, Str("48h"), ServiceProvider,
-        "How long the SP metadata stays valid: its `validUntil` is now plus this duration (e.g. `48h`)."),
-    field!("name_id_format", Kind::Enum(NAME_ID_FORMATS), Str("urn:oasis:names:tc:SAML:2.0:nameid-format:transient"), ServiceProvider,
-        "NameID format requested from the IdP."),
-    field!("authn_context", Kind::UriList, List(&[]), ServiceProvider,
-        "Authentication context class references to request, e.g. `urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport`. Empty: none requested."),
-    field!("authn_context_comparison", Kind::Enum(AUTHN_CONTEXT_COMPARISONS), Str("exact"), ServiceProvider,
-        "Comparison the IdP applies to `authn_context`: `exact`, `minimum`, `maximum` or `better`."),
-    field!("force_authn", Kind::Bool, Bool(false), ServiceProvider,
-        "Ask the IdP to authenticate the user again even with an existing IdP session."),
-    // --- Identity provider ---
-    field!("idp_metadata", Kind::Base64MetadataXml, Str(""), IdentityProvider,
-        "IdP metadata XML, base64-encoded. Exactly one of `idp_metadata`, `idp_metadata_path`, `idp_metadata_url` or the manual `idp_entity_id` + `idp_sso_url` + `idp_certificates`."),
-    field!("idp_metadata_path", Kind::Path, Str(""), IdentityProvider,
-        "Path on the server to the IdP metadata XML file."),
-    field!("idp_metadata_url", Kind::Url, Str(""), IdentityProvider,
-        "URL of the IdP metadata; fetched by the server, cached, and refreshed every `idp_metadata_refresh_interval` or sooner if its `validUntil` says so."),
-    field!("idp_metadata_refresh_interval", Kind::Duration { min_secs: 60, max_secs: 7 * DAY }, Str("1h"), IdentityProvider,
-        "How often metadata from `idp_metadata_url` is fetched again."),
-    field!("idp_entity_id", Kind::Uri, Str(""), IdentityProvider,
-        "IdP entity ID. With manual configuration it is the expected Issuer; with metadata it selects one entity when the metadata holds several."),
-    field!("idp_sso_url", Kind::Url, Str(""), IdentityProvider,
-        "IdP single sign-on URL (manual configuration)."),
-    field!("idp_slo_url", Kind::Url, Str(""), IdentityProvider,
-        "IdP single logout URL (manual configuration, or to override the metadata's)."),
-    field!("idp_certificates", Kind::CertificatePemList, List(&[]), IdentityProvider,
-        "IdP signing certificates (PEM), manual configuration. Several are accepted at once so a certificate can be rotated without downtime."),
-    field!("binding", Kind::Enum(BINDINGS), Str("HTTP-Redirect"), IdentityProvider,
-        "Binding used to send requests to the IdP: `HTTP-Redirect` or `HTTP-POST` (auto-submitting form). Responses always arrive by HTTP-POST."),
-    // --- Flow ---
-    field!("allow_idp_initiated", Kind::Bool, Bool(false), Flow,
-        "Accept unsolicited (IdP-initiated) responses. Off by default: they cannot be bound to a browser and are open to login CSRF."),
-    field!("relay_state", Kind::Text, Str(""), Flow,
-        "RelayState the IdP sends with IdP-initiated logins; it must match when set. Only meaningful with `allow_idp_initiated`."),
-    field!("allowed_redirect_urls", Kind::UrlPatternList, List(&[]), Flow,
-        "Off-site targets a RelayState may redirect to after login (`https://host[:port][/path-prefix]`, host may start with `*.`). Same-origin paths are always allowed."),
-    field!("auto_login", Kind::Bool, Bool(false), Flow,
-        "Send users straight to this IdP instead of showing the login page. Ignored when several providers set it."),
-    field!("single_logout", Kind::Bool, Bool(false), Flow,
-        "Enable SAML single logout: logging out ends the IdP session too, and IdP-initiated logout ends ours."),
-    field!("send_logout_response", Kind::Bool, Bool(true), Flow,
-        "Answer an IdP-initiated LogoutRequest with a LogoutResponse."),
-    field!("max_issue_delay", Kind::Duration { min_secs: 1, max_secs: DAY }, Str("90s"), Flow,
-        "Longest accepted time between the IdP issuing a response and ssoplane processing it (replay and clock-skew protection)."),
-    field!("clock_skew", Kind::Duration { min_secs: 0, max_secs: HOUR }, Str("60s"), Flow,
-        "Tolerated clock difference with the IdP when checking NotBefore/NotOnOrAfter."),
-    field!("strict", Kind::Bool, Bool(true), Flow,
-        "Reject messages that are unsigned or unencrypted where signing or encryption is expected, or that do not follow SAML 2.0 strictly."),
-    field!("want_assertions_encrypted", Kind::Bool, Bool(false), Flow,
-        "Require assertions to be encrypted (needs a decryption key: `encryption_private_key` or `private_key`)."),
-    // --- Mapping ---
-    field!("assertion_attribute_login", Kind::AttributeTemplate, Str(""), Mapping,
-        "Attribute holding the login handle. Empty: the Entra ID name claim, `login`, `uid`, then the NameID."),
-    field!("assertion_attribute_email", Kind::AttributeTemplate, Str(""), Mapping,
-        "Attribute holding the email. Empty: the Entra ID emailaddress claim, `email`, `mail`, `emailAddress`."),
-    field!("assertion_attribute_name", Kind::AttributeTemplate, Str(""), Mapping,
-        "Attribute holding the display name, or a template such as `$__saml{givenName} $__saml{surname}`. Empty: the Entra ID displayname claim, `displayName`, `name`."),
-    field!("assertion_attribute_groups", Kind::AttributeTemplate, Str(""), Mapping,
-        "Attribute holding the user's groups. Empty: the Entra ID groups claim, `groups`, `Group`, `memberOf`."),
-    field!("assertion_attribute_role", Kind::AttributeTemplate, Str(""), Mapping,
-        "Attribute holding the user's role values, matched against `role_values_*` (e.g. `urn:oid:2.5.4.11`). Empty: the Entra ID role claim, `role`."),
-    field!("assertion_attribute_org", Kind::AttributeTemplate, Str(""), Mapping,
-        "Attribute holding the user's organizations, used by `allowed_organizations` and `org_mapping`."),
-    field!("assertion_attribute_external_uid", Kind::AttributeTemplate, Str(""), Mapping,
-        "Attribute holding a stable external user id (e.g. the Entra ID objectidentifier claim) that links the user to SCIM provisioning. Empty: the Entra ID objectidentifier claim, `userUID`."),
-    // --- Authorization ---
-    field!("allow_sign_up", Kind::Bool, Bool(true), Authorization,
-        "Create users on their first login. When false, only existing users may log in."),
-    field!("link_existing_users", Kind::Enum(LINK_EXISTING_USERS), Str("none"), Authorization,
-        "Whether a first login through this provider may be linked to a user who exists already with no identity from this provider (created by another provider, the API or SCIM): `none` refuses it as an identity collision when the login handle or email is taken; `by_login` links when the login handle is equal (exact, case-sensitive); `by_email` links when the email is equal (exact). Choose `by_login` or `by_email` only for an IdP trusted to assert those values for every user."),
-    field!("default_group", Kind::Text, Str(""), Authorization,
-        "Group every new user joins. It must exist: if it does not, the login fails and the error is logged."),
-    field!("allowed_groups", Kind::StringList, List(&[]), Authorization,
-        "Only members of at least one of these groups may log in. Empty: everyone the IdP authenticates."),
-    field!("admin_groups", Kind::StringList, List(&[]), Authorization,
-        "Members of these groups are granted the admin role; they need not be listed in `allowed_groups` too."),
-    field!("groups_case_sensitive", Kind::Bool, Bool(true), Authorization,
-        "Compare group names case-sensitively."),
-    field!("groups_from_dn", Kind::Bool, Bool(false), Authorization,
-        "Group values are distinguished names: take the first CN (`CN=test,OU=unit,DC=mycomp` is group `test`)."),
-    field!("prohibit_sign_up_if_not_in_group", Kind::Bool, Bool(false), Authorization,
-        "Refuse to create a user none of whose groups exists in ssoplane."),
-    field!("role_values_admin", Kind::StringList, List(&[]), Authorization,
-        "Role attribute values that grant the admin role."),
-    field!("role_values_editor", Kind::StringList, List(&[]), Authorization,
-        "Role attribute values that grant the editor role."),
-    field!("role_values_viewer", Kind::StringList, List(&[]), Authorization,
-        "Role attribute values that grant the viewer role."),
-    field!("role_values_none", Kind::StringList, List(&[]), Authorization,
-        "Role attribute values that grant no role."),
-    field!("role_attribute_strict", Kind::Bool, Bool(false), Authorization,
-        "Refuse the login when no role value matches."),
-    field!("allowed_organizations", Kind::StringList, List(&[]), Authorization,
-        "Only members of at least one of these organizations may log in (needs `assertion_attribute_org`)."),
-    field!("org_mapping", Kind::OrgMappingList, List(&[]), Authorization,
-        "Map organization attribute values to organizations and roles: `attribute_value:organization[:role]`, role one of Admin, Editor, Viewer, None; `*` matches any value."),
-];
 
 pub fn field(name: &str) -> Option<&'static FieldSpec> {
     FIELDS.iter().find(|f| f.name == name)
@@ -300,6 +157,7 @@ pub fn field(name: &str) -> Option<&'static FieldSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::{DefaultValue, Kind, Shape};
     use std::collections::HashSet;
 
     #[test]
@@ -315,21 +173,34 @@ mod tests {
                 f.name
             );
             assert!(f.description.ends_with('.'), "{} description", f.name);
+            assert!(
+                !f.label.is_empty() && !f.label.ends_with('.'),
+                "{} label",
+                f.name
+            );
         }
     }
 
     #[test]
     fn defaults_match_kinds() {
         for f in FIELDS {
-            match (f.kind, f.default) {
-                (Kind::Bool, DefaultValue::Bool(_)) => {}
-                (k, DefaultValue::List(_)) if k.is_list() => {}
-                (k, DefaultValue::Str(_)) if k != Kind::Bool && !k.is_list() => {}
+            match (f.kind.shape(), f.default) {
+                (Shape::Bool, DefaultValue::Bool(_))
+                | (Shape::List, DefaultValue::List(_))
+                | (Shape::String, DefaultValue::Str(_)) => {}
                 other => panic!("{}: default does not fit kind: {other:?}", f.name),
             }
-            if f.secret {
-                assert_eq!(f.kind, Kind::PrivateKeyPem, "{}", f.name);
-            }
+            assert_eq!(f.secret, f.kind == Kind::PrivateKeyPem, "{}", f.name);
         }
+    }
+
+    #[test]
+    fn name_constants_are_the_field_names() {
+        assert_eq!(name::idp_metadata_url, "idp_metadata_url");
+        assert_eq!(spec::max_issue_delay.name, name::max_issue_delay);
+        assert_eq!(
+            field(name::org_mapping).map(|f| f.name),
+            Some("org_mapping")
+        );
     }
 }

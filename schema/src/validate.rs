@@ -8,9 +8,12 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::api::FieldError;
+use crate::choices::{self, SignatureAlgorithm};
 use crate::durations;
-use crate::fields::{self, FieldSpec, Kind, FIELDS, ORG_ROLES};
+use crate::fields::{self, name, FIELDS};
+use crate::org_mapping::OrgRule;
 use crate::pem::{self, KeyKind};
+use crate::spec::{FieldSpec, Kind, Shape};
 
 /// A provider's settings as JSON: field name → value.
 pub type Settings = Map<String, Value>;
@@ -83,10 +86,10 @@ pub fn normalize(input: &Settings) -> Result<Settings, Vec<FieldError>> {
 }
 
 fn coerce(f: &FieldSpec, v: &Value) -> Result<Value, String> {
-    match (f.kind, v) {
-        (Kind::Bool, Value::Bool(_)) => Ok(v.clone()),
-        (Kind::Bool, _) => Err("must be a boolean".into()),
-        (k, Value::Array(items)) if k.is_list() => {
+    match (f.kind.shape(), v) {
+        (Shape::Bool, Value::Bool(_)) => Ok(v.clone()),
+        (Shape::Bool, _) => Err("must be a boolean".into()),
+        (Shape::List, Value::Array(items)) => {
             if items.len() > MAX_LIST {
                 return Err(format!("must have at most {MAX_LIST} items"));
             }
@@ -96,10 +99,18 @@ fn coerce(f: &FieldSpec, v: &Value) -> Result<Value, String> {
                 Err("must be a list of strings".into())
             }
         }
-        (k, _) if k.is_list() => Err("must be a list of strings".into()),
-        (_, Value::String(_)) => Ok(v.clone()),
-        _ => Err("must be a string".into()),
+        (Shape::List, _) => Err("must be a list of strings".into()),
+        (Shape::String, Value::String(_)) => Ok(v.clone()),
+        (Shape::String, _) => Err("must be a string".into()),
     }
+}
+
+/// Every field at its default: what a provider without settings has.
+pub fn defaults() -> Settings {
+    FIELDS
+        .iter()
+        .map(|f| (f.name.to_owned(), f.default.to_json()))
+        .collect()
 }
 
 fn closest(unknown: &str) -> Option<&'static str> {
@@ -126,10 +137,36 @@ fn strsim(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Normalizes and validates in one go.
+/// Checks a decoded IdP metadata document (inline `idp_metadata` after
+/// base64, or the file `idp_metadata_path` names). `Err` is the message of
+/// the field error, one of [`metadata_message`]'s, whichever parser made it.
+pub type MetadataCheck = fn(&str) -> Result<(), String>;
+
+/// The messages of a refused metadata document, shared by every
+/// [`MetadataCheck`] so API users see the same error from either parser.
+pub mod metadata_message {
+    use super::METADATA_NS;
+
+    /// Followed by `: <the parser's reason>`.
+    pub const NOT_XML: &str = "is not well-formed XML without DTD";
+    pub fn not_metadata() -> String {
+        format!(
+            "is not SAML metadata: the root element must be md:EntityDescriptor or md:EntitiesDescriptor in namespace {METADATA_NS}"
+        )
+    }
+    pub const NO_IDP: &str = "holds no IDPSSODescriptor: it is not an identity provider's metadata";
+}
+
+/// Normalizes and validates in one go, metadata checked with roxmltree.
+#[cfg(feature = "metadata-xml")]
 pub fn check(input: &Settings) -> Result<Settings, Vec<FieldError>> {
+    check_with(input, check_metadata_xml)
+}
+
+/// Normalizes and validates in one go, metadata checked by `metadata`.
+pub fn check_with(input: &Settings, metadata: MetadataCheck) -> Result<Settings, Vec<FieldError>> {
     let settings = normalize(input)?;
-    let errors = validate(&settings, &BTreeSet::new());
+    let errors = validate_with(&settings, &BTreeSet::new(), metadata);
     if errors.is_empty() {
         Ok(settings)
     } else {
@@ -139,15 +176,25 @@ pub fn check(input: &Settings) -> Result<Settings, Vec<FieldError>> {
 
 /// Validates a normalized map. Fields named in `unknown` (values not yet known,
 /// as at Terraform plan time) are skipped, and so are the cross-field rules that
-/// involve them.
+/// involve them. Metadata is checked with roxmltree.
+#[cfg(feature = "metadata-xml")]
 pub fn validate(s: &Settings, unknown: &BTreeSet<String>) -> Vec<FieldError> {
+    validate_with(s, unknown, check_metadata_xml)
+}
+
+/// [`validate`], metadata checked by `metadata`.
+pub fn validate_with(
+    s: &Settings,
+    unknown: &BTreeSet<String>,
+    metadata: MetadataCheck,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for f in FIELDS {
         if unknown.contains(f.name) {
             continue;
         }
         if let Some(v) = s.get(f.name) {
-            check_field(f, v, &mut errors);
+            check_field(f, v, metadata, &mut errors);
         }
     }
     let v = View { s, unknown };
@@ -155,7 +202,7 @@ pub fn validate(s: &Settings, unknown: &BTreeSet<String>) -> Vec<FieldError> {
     errors
 }
 
-fn check_field(f: &FieldSpec, v: &Value, errors: &mut Vec<FieldError>) {
+fn check_field(f: &FieldSpec, v: &Value, metadata: MetadataCheck, errors: &mut Vec<FieldError>) {
     if f.kind.is_list() {
         let items: Vec<&str> = v
             .as_array()
@@ -197,10 +244,13 @@ fn check_field(f: &FieldSpec, v: &Value, errors: &mut Vec<FieldError>) {
             }
         }
         Kind::Enum(allowed) => {
-            if allowed.contains(&text) {
+            if choices::values(allowed).any(|v| v == text) {
                 Ok(())
             } else {
-                Err(format!("must be one of: {}", allowed.join(", ")))
+                Err(format!(
+                    "must be one of: {}",
+                    choices::values(allowed).collect::<Vec<_>>().join(", ")
+                ))
             }
         }
         Kind::Duration { min_secs, max_secs } => durations::parse_bounded(text, min_secs, max_secs)
@@ -219,7 +269,7 @@ fn check_field(f: &FieldSpec, v: &Value, errors: &mut Vec<FieldError>) {
                 .map_err(|e| e.to_string())
         }),
         Kind::Base64MetadataXml => {
-            check_size(text, MAX_METADATA).and_then(|_| check_metadata_b64(text))
+            check_size(text, MAX_METADATA).and_then(|_| check_metadata_b64(text, metadata))
         }
         Kind::AttributeTemplate => check_template(text),
         Kind::Bool
@@ -312,62 +362,6 @@ fn check_org_mapping(text: &str) -> Result<(), String> {
     OrgRule::parse(text).map(|_| ())
 }
 
-/// One `org_mapping` rule: users whose organization attribute holds `value`
-/// (`*`: any value) belong to `organization`, with `role` when given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgRule {
-    pub value: String,
-    pub organization: String,
-    /// One of `ORG_ROLES`; `None` means the user's own role.
-    pub role: Option<String>,
-}
-
-impl OrgRule {
-    /// Parses `attribute_value:organization[:role]`; the server applies the
-    /// rules with this very parser, so validation and use cannot disagree.
-    pub fn parse(text: &str) -> Result<OrgRule, String> {
-        let mut parts = split_unescaped(text);
-        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
-            return Err("must be `attribute_value:organization` or `attribute_value:organization:role` (escape ':' in values as '\\:')".into());
-        }
-        let role = (parts.len() == 3).then(|| parts.remove(2));
-        if let Some(role) = &role {
-            if !ORG_ROLES.contains(&role.as_str()) {
-                return Err(format!("role must be one of: {}", ORG_ROLES.join(", ")));
-            }
-        }
-        let organization = parts.remove(1);
-        Ok(OrgRule {
-            value: parts.remove(0),
-            organization,
-            role,
-        })
-    }
-}
-
-/// Splits `a:b:c` on ':' not preceded by a backslash; `\:` becomes ':'.
-pub fn split_unescaped(text: &str) -> Vec<String> {
-    let mut parts = vec![String::new()];
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&':') => {
-                chars.next();
-                if let Some(last) = parts.last_mut() {
-                    last.push(':');
-                }
-            }
-            ':' => parts.push(String::new()),
-            c => {
-                if let Some(last) = parts.last_mut() {
-                    last.push(c);
-                }
-            }
-        }
-    }
-    parts
-}
-
 /// A plain attribute name, or a template where every `$__saml{...}` is closed and names an attribute.
 pub fn check_template(text: &str) -> Result<(), String> {
     let mut rest = text;
@@ -383,7 +377,7 @@ pub fn check_template(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_metadata_b64(text: &str) -> Result<(), String> {
+fn check_metadata_b64(text: &str, metadata: MetadataCheck) -> Result<(), String> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
@@ -391,30 +385,29 @@ fn check_metadata_b64(text: &str) -> Result<(), String> {
             "is not valid base64 (it must hold the base64-encoded metadata XML)".to_string()
         })?;
     let xml = String::from_utf8(bytes).map_err(|_| "does not decode to UTF-8 XML".to_string())?;
-    check_metadata_xml(&xml)
+    metadata(&xml)
 }
 
 pub const METADATA_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 
 /// The document must be SAML metadata (an EntityDescriptor or EntitiesDescriptor),
 /// without a DTD (roxmltree refuses DTDs, which rules out entity-expansion bombs).
+#[cfg(feature = "metadata-xml")]
 pub fn check_metadata_xml(xml: &str) -> Result<(), String> {
     let doc = roxmltree::Document::parse(xml)
-        .map_err(|e| format!("is not well-formed XML without DTD: {e}"))?;
+        .map_err(|e| format!("{}: {e}", metadata_message::NOT_XML))?;
     let root = doc.root_element();
     let name = root.tag_name();
     if name.namespace() != Some(METADATA_NS)
         || !matches!(name.name(), "EntityDescriptor" | "EntitiesDescriptor")
     {
-        return Err(format!(
-            "is not SAML metadata: the root element must be md:EntityDescriptor or md:EntitiesDescriptor in namespace {METADATA_NS}"
-        ));
+        return Err(metadata_message::not_metadata());
     }
     let has_idp = root.descendants().any(|n| {
         n.tag_name().name() == "IDPSSODescriptor" && n.tag_name().namespace() == Some(METADATA_NS)
     });
     if !has_idp {
-        return Err("holds no IDPSSODescriptor: it is not an identity provider's metadata".into());
+        return Err(metadata_message::NO_IDP.into());
     }
     Ok(())
 }
@@ -426,33 +419,37 @@ struct View<'a> {
 }
 
 impl View<'_> {
-    fn known(&self, names: &[&str]) -> bool {
-        names.iter().all(|n| !self.unknown.contains(*n))
+    fn known(&self, fields: &[&str]) -> bool {
+        fields.iter().all(|n| !self.unknown.contains(*n))
     }
-    fn str(&self, name: &str) -> &str {
-        self.s.get(name).and_then(Value::as_str).unwrap_or("")
+    fn str(&self, field: &str) -> &str {
+        self.s.get(field).and_then(Value::as_str).unwrap_or("")
     }
-    fn set(&self, name: &str) -> bool {
-        match self.s.get(name) {
+    fn set(&self, field: &str) -> bool {
+        match self.s.get(field) {
             Some(Value::String(s)) => !s.trim().is_empty(),
             Some(Value::Array(a)) => !a.is_empty(),
             Some(Value::Bool(b)) => *b,
             _ => false,
         }
     }
-    fn bool(&self, name: &str) -> bool {
-        self.s.get(name).and_then(Value::as_bool).unwrap_or(false)
+    fn bool(&self, field: &str) -> bool {
+        self.s.get(field).and_then(Value::as_bool).unwrap_or(false)
     }
-    fn list(&self, name: &str) -> Vec<&str> {
+    fn list(&self, field: &str) -> Vec<&str> {
         self.s
-            .get(name)
+            .get(field)
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default()
     }
 }
 
-const METADATA_SOURCES: [&str; 3] = ["idp_metadata", "idp_metadata_path", "idp_metadata_url"];
+const METADATA_SOURCES: [&str; 3] = [
+    name::idp_metadata,
+    name::idp_metadata_path,
+    name::idp_metadata_url,
+];
 
 fn cross_field(v: &View<'_>, errors: &mut Vec<FieldError>) {
     idp_source(v, errors);
@@ -464,11 +461,11 @@ fn cross_field(v: &View<'_>, errors: &mut Vec<FieldError>) {
 fn idp_source(v: &View<'_>, errors: &mut Vec<FieldError>) {
     let mut all = METADATA_SOURCES.to_vec();
     all.extend([
-        "idp_sso_url",
-        "idp_certificates",
-        "enabled",
-        "idp_slo_url",
-        "single_logout",
+        name::idp_sso_url,
+        name::idp_certificates,
+        name::enabled,
+        name::idp_slo_url,
+        name::single_logout,
     ]);
     if !v.known(&all) {
         return;
@@ -490,7 +487,7 @@ fn idp_source(v: &View<'_>, errors: &mut Vec<FieldError>) {
         }
     }
     if let Some(source) = sources.first() {
-        for manual in ["idp_sso_url", "idp_certificates"] {
+        for manual in [name::idp_sso_url, name::idp_certificates] {
             if v.set(manual) {
                 errors.push(err(
                     manual,
@@ -498,20 +495,24 @@ fn idp_source(v: &View<'_>, errors: &mut Vec<FieldError>) {
                 ));
             }
         }
-    } else if v.bool("enabled") {
-        let missing: Vec<&str> = ["idp_entity_id", "idp_sso_url", "idp_certificates"]
-            .into_iter()
-            .filter(|n| !v.set(n))
-            .collect();
+    } else if v.bool(name::enabled) {
+        let missing: Vec<&str> = [
+            name::idp_entity_id,
+            name::idp_sso_url,
+            name::idp_certificates,
+        ]
+        .into_iter()
+        .filter(|n| !v.set(n))
+        .collect();
         for m in &missing {
             errors.push(err(
                 m,
                 "is required when the provider is enabled and no IdP metadata (`idp_metadata`, `idp_metadata_path` or `idp_metadata_url`) is set",
             ));
         }
-        if v.bool("single_logout") && !v.set("idp_slo_url") && missing.is_empty() {
+        if v.bool(name::single_logout) && !v.set(name::idp_slo_url) && missing.is_empty() {
             errors.push(err(
-                "idp_slo_url",
+                name::idp_slo_url,
                 "is required for `single_logout` when no IdP metadata is set",
             ));
         }
@@ -520,92 +521,93 @@ fn idp_source(v: &View<'_>, errors: &mut Vec<FieldError>) {
 
 fn key_pairs(v: &View<'_>, errors: &mut Vec<FieldError>) {
     let names = [
-        "certificate",
-        "certificate_path",
-        "private_key",
-        "private_key_path",
-        "encryption_certificate",
-        "encryption_private_key",
-        "sign_requests",
-        "signature_algorithm",
-        "allow_sha1",
-        "want_assertions_encrypted",
+        name::certificate,
+        name::certificate_path,
+        name::private_key,
+        name::private_key_path,
+        name::encryption_certificate,
+        name::encryption_private_key,
+        name::sign_requests,
+        name::signature_algorithm,
+        name::allow_sha1,
+        name::want_assertions_encrypted,
     ];
     if !v.known(&names) {
         return;
     }
     for (a, b) in [
-        ("certificate", "certificate_path"),
-        ("private_key", "private_key_path"),
+        (name::certificate, name::certificate_path),
+        (name::private_key, name::private_key_path),
     ] {
         if v.set(a) && v.set(b) {
             errors.push(err(b, format!("conflicts with `{a}`: set one of them")));
         }
     }
-    let has_cert = v.set("certificate") || v.set("certificate_path");
-    let has_key = v.set("private_key") || v.set("private_key_path");
+    let has_cert = v.set(name::certificate) || v.set(name::certificate_path);
+    let has_key = v.set(name::private_key) || v.set(name::private_key_path);
     if has_cert && !has_key {
         errors.push(err(
-            "private_key",
+            name::private_key,
             "is required with `certificate`: the SP needs the key that matches its certificate",
         ));
     }
     if has_key && !has_cert {
-        errors.push(err("certificate", "is required with `private_key`: the IdP needs the certificate to verify our signatures"));
+        errors.push(err(name::certificate, "is required with `private_key`: the IdP needs the certificate to verify our signatures"));
     }
-    if v.set("certificate") && v.set("private_key") {
-        pair_matches(v, "certificate", "private_key", errors);
+    if v.set(name::certificate) && v.set(name::private_key) {
+        pair_matches(v, name::certificate, name::private_key, errors);
     }
-    if v.set("encryption_certificate") != v.set("encryption_private_key") {
-        let missing = if v.set("encryption_certificate") {
-            "encryption_private_key"
+    if v.set(name::encryption_certificate) != v.set(name::encryption_private_key) {
+        let missing = if v.set(name::encryption_certificate) {
+            name::encryption_private_key
         } else {
-            "encryption_certificate"
+            name::encryption_certificate
         };
         errors.push(err(
             missing,
             "is required: `encryption_certificate` and `encryption_private_key` are set together",
         ));
-    } else if v.set("encryption_certificate") {
+    } else if v.set(name::encryption_certificate) {
         pair_matches(
             v,
-            "encryption_certificate",
-            "encryption_private_key",
+            name::encryption_certificate,
+            name::encryption_private_key,
             errors,
         );
     }
-    if v.bool("sign_requests") && !(has_cert && has_key) {
+    if v.bool(name::sign_requests) && !(has_cert && has_key) {
         errors.push(err(
-            "sign_requests",
+            name::sign_requests,
             "needs `certificate` and `private_key` (or their `_path` variants) to sign requests",
         ));
     }
-    if v.bool("want_assertions_encrypted") && !has_key && !v.set("encryption_private_key") {
+    if v.bool(name::want_assertions_encrypted) && !has_key && !v.set(name::encryption_private_key) {
         errors.push(err(
-            "want_assertions_encrypted",
+            name::want_assertions_encrypted,
             "needs a decryption key: set `encryption_private_key` or `private_key`",
         ));
     }
-    let alg = v.str("signature_algorithm");
-    if alg == "rsa-sha1" && !v.bool("allow_sha1") {
+    let alg_text = v.str(name::signature_algorithm);
+    let alg = SignatureAlgorithm::parse(alg_text);
+    if alg == Some(SignatureAlgorithm::RsaSha1) && !v.bool(name::allow_sha1) {
         errors.push(err(
-            "signature_algorithm",
+            name::signature_algorithm,
             "`rsa-sha1` is refused unless `allow_sha1` is true",
         ));
     }
-    if v.set("private_key") {
-        if let Ok(key) = pem::parse_private_key(v.str("private_key")) {
+    if v.set(name::private_key) {
+        if let Ok(key) = pem::parse_private_key(v.str(name::private_key)) {
             let kind = pem::private_key_kind(&key).ok();
-            let wants = if alg.starts_with("ecdsa") {
+            let wants = if alg == Some(SignatureAlgorithm::EcdsaSha256) {
                 KeyKind::Ec
             } else {
                 KeyKind::Rsa
             };
             if kind.is_some_and(|k| k != wants) {
                 errors.push(err(
-                    "signature_algorithm",
+                    name::signature_algorithm,
                     format!(
-                        "`{alg}` does not fit the {} private key",
+                        "`{alg_text}` does not fit the {} private key",
                         if wants == KeyKind::Ec { "RSA" } else { "EC" }
                     ),
                 ));
@@ -631,36 +633,39 @@ fn pair_matches(v: &View<'_>, cert_field: &str, key_field: &str, errors: &mut Ve
 }
 
 fn flow_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
-    if v.known(&["relay_state", "allow_idp_initiated"])
-        && v.set("relay_state")
-        && !v.bool("allow_idp_initiated")
+    if v.known(&[name::relay_state, name::allow_idp_initiated])
+        && v.set(name::relay_state)
+        && !v.bool(name::allow_idp_initiated)
     {
-        errors.push(err("relay_state", "is only used for IdP-initiated logins: set `allow_idp_initiated` to true or leave it empty"));
+        errors.push(err(name::relay_state, "is only used for IdP-initiated logins: set `allow_idp_initiated` to true or leave it empty"));
     }
-    if v.known(&["name"]) && v.str("name").trim().is_empty() {
-        errors.push(err("name", "must not be empty: it labels the login button"));
+    if v.known(&[name::name]) && v.str(name::name).trim().is_empty() {
+        errors.push(err(
+            name::name,
+            "must not be empty: it labels the login button",
+        ));
     }
 }
 
 fn mapping_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
     let roles = [
-        "role_values_admin",
-        "role_values_editor",
-        "role_values_viewer",
-        "role_values_none",
+        name::role_values_admin,
+        name::role_values_editor,
+        name::role_values_viewer,
+        name::role_values_none,
     ];
     let mut names = roles.to_vec();
     names.extend([
-        "groups_case_sensitive",
-        "assertion_attribute_org",
-        "allowed_organizations",
-        "org_mapping",
+        name::groups_case_sensitive,
+        name::assertion_attribute_org,
+        name::allowed_organizations,
+        name::org_mapping,
     ]);
     if !v.known(&names) {
         return;
     }
     let fold = |s: &str| {
-        if v.bool("groups_case_sensitive") {
+        if v.bool(name::groups_case_sensitive) {
             s.to_owned()
         } else {
             s.to_lowercase()
@@ -680,14 +685,15 @@ fn mapping_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
             }
         }
     }
-    for needs_org in ["allowed_organizations", "org_mapping"] {
-        if v.set(needs_org) && !v.set("assertion_attribute_org") {
+    for needs_org in [name::allowed_organizations, name::org_mapping] {
+        if v.set(needs_org) && !v.set(name::assertion_attribute_org) {
             errors.push(err(needs_org, "needs `assertion_attribute_org`: the attribute that holds the user's organizations"));
         }
     }
 }
 
-#[cfg(test)]
+// The tests check metadata with roxmltree (the default feature).
+#[cfg(all(test, feature = "metadata-xml"))]
 mod tests {
     use super::*;
     use crate::pem::testdata::*;

@@ -1,8 +1,8 @@
-//! Groups: the one place their rules live, for the admin API and the
-//! console (and any other writer). A name is what IdPs assert (display
-//! names, CNs), so spaces and most punctuation are allowed; control
-//! characters and '/' are not. Every write is versioned; a conditional
-//! write is answered as it stands, a blind one retries a lost race.
+//! Groups: the one service that writes them, for the admin API and the
+//! console (and any other writer). The name and description rules are
+//! `ssoplane_schema::group`'s, which the Terraform provider checks at plan
+//! time too. Every write is versioned; a conditional write is answered as
+//! it stands, a blind one retries a lost race.
 
 use ssoplane_schema::FieldError;
 
@@ -10,7 +10,7 @@ use crate::store::{GroupRow, GroupWrite, GroupWritten, Precondition, Store, Stor
 
 /// Blind writes racing a concurrent creator on PostgreSQL retry this often.
 const MAX_WRITE_ATTEMPTS: u32 = 3;
-pub const MAX_DESCRIPTION: usize = 1024;
+pub use ssoplane_schema::group::MAX_DESCRIPTION;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GroupError {
@@ -29,18 +29,7 @@ pub enum GroupError {
 }
 
 pub fn check_name(name: &str) -> Result<(), GroupError> {
-    let ok = !name.trim().is_empty()
-        && name.len() <= 255
-        && name.trim() == name
-        && !name.chars().any(|c| c.is_control() || c == '/');
-    if ok {
-        Ok(())
-    } else {
-        Err(GroupError::Invalid(vec![FieldError {
-            field: "name".into(),
-            message: "must be 1-255 characters without leading/trailing spaces, control characters or '/'".into(),
-        }]))
-    }
+    ssoplane_schema::group::check_name(name).map_err(|e| GroupError::Invalid(vec![e]))
 }
 
 /// Who writes, for the audit columns.
@@ -58,12 +47,8 @@ pub async fn put(
     by: &Writer<'_>,
 ) -> Result<(bool, GroupRow), GroupError> {
     check_name(name)?;
-    if description.len() > MAX_DESCRIPTION {
-        return Err(GroupError::Invalid(vec![FieldError {
-            field: "description".into(),
-            message: format!("must be at most {MAX_DESCRIPTION} characters"),
-        }]));
-    }
+    ssoplane_schema::group::check_description(description)
+        .map_err(|e| GroupError::Invalid(vec![e]))?;
     let now = crate::settings::now();
     let write = GroupWrite {
         name,

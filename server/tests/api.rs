@@ -12,6 +12,7 @@ use support::{idp_metadata_b64, key_and_cert, Backend, TestServer};
 on_both_backends!(
     put_get_list_delete_round_trip,
     invalid_settings_return_field_errors_and_change_nothing,
+    idp_metadata_is_checked_at_write_time_on_the_servers_reader,
     stale_if_match_is_refused_and_writes_nothing,
     concurrent_writes_are_never_lost,
     secrets_are_masked_fingerprinted_and_encrypted_at_rest,
@@ -313,6 +314,83 @@ async fn invalid_settings_return_field_errors_and_change_nothing(b: Backend) {
 
     let after = get(&s, "okta").await.1;
     assert_eq!(before, after, "nothing changed");
+    s.stop().await;
+}
+
+/// The server checks metadata on its own libxml2 reader (it links no
+/// second XML parser) and answers with the schema's field errors: the
+/// messages the provider shows at plan time.
+async fn idp_metadata_is_checked_at_write_time_on_the_servers_reader(b: Backend) {
+    use base64::Engine;
+    use ssoplane_schema::validate::metadata_message as msg;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let s = TestServer::start(b).await;
+    put(&s, "okta", json!({"name": "Before"})).await;
+    let before = get(&s, "okta").await.1;
+    let md = "xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"";
+    let bomb = format!(
+        r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><md:EntityDescriptor {md} entityID="a">&lol2;</md:EntityDescriptor>"#
+    );
+    let external = format!(
+        r#"<!DOCTYPE x SYSTEM "file:///etc/passwd"><md:EntityDescriptor {md} entityID="a"/>"#
+    );
+    let bad_cert = format!(
+        r#"<md:EntityDescriptor {md} entityID="a"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>bm90IGEgY2VydA==</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor></md:IDPSSODescriptor></md:EntityDescriptor>"#
+    );
+    let cases: [(&str, String); 6] = [
+        (bomb.as_str(), format!("{}: ", msg::NOT_XML)),
+        (external.as_str(), format!("{}: ", msg::NOT_XML)),
+        ("<md:EntityDescriptor", format!("{}: ", msg::NOT_XML)),
+        ("<a/>", msg::not_metadata()),
+        (
+            &format!("<md:EntityDescriptor {md} entityID=\"a\"/>"),
+            msg::NO_IDP.to_owned(),
+        ),
+        (bad_cert.as_str(), "is not usable IdP metadata: ".to_owned()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (xml, message) in &cases {
+        let r = put(
+            &s,
+            "okta",
+            json!({"enabled": true, "name": "After", "idp_metadata": b64(xml)}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{xml}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], "saml.idp_metadata", "{body}");
+        let got = body["errors"][0]["message"].as_str().unwrap();
+        assert!(got.starts_with(message.as_str()), "{xml}: {got}");
+        assert!(!got.contains("root:"), "no file content leaks: {got}");
+
+        let path = dir.path().join("idp.xml");
+        std::fs::write(&path, xml).unwrap();
+        let r = put(
+            &s,
+            "okta",
+            json!({"enabled": true, "idp_metadata_path": path.to_str().unwrap()}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{xml}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["field"], "saml.idp_metadata_path",
+            "{body}"
+        );
+        let got = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            got.starts_with(&format!("the file {message}")),
+            "{xml}: {got}"
+        );
+    }
+    assert_eq!(get(&s, "okta").await.1, before, "nothing changed");
+    let r = put(
+        &s,
+        "okta",
+        json!({"enabled": true, "idp_metadata": idp_metadata_b64()}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
     s.stop().await;
 }
 
@@ -679,13 +757,41 @@ async fn groups_crud(b: Backend) {
         .await
         .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
+    // The schema's rule (ssoplane_schema::group), the one the provider checks at plan time.
+    for bad in [
+        "%20bad",
+        "bad%20",
+        "a%2Fb",
+        "ad%0Amins",
+        "ad%C2%85mins",
+        &"a".repeat(256),
+    ] {
+        let r = s
+            .admin(Method::PUT, &format!("/api/v1/groups/{bad}"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], "name", "{bad}: {body}");
+        assert_eq!(
+            body["errors"][0]["message"],
+            ssoplane_schema::group::NAME_RULE,
+            "{bad}"
+        );
+    }
     let r = s
-        .admin(Method::PUT, "/api/v1/groups/%20bad")
-        .json(&json!({}))
+        .admin(Method::PUT, "/api/v1/groups/x")
+        .json(&json!({"description": "d".repeat(ssoplane_schema::group::MAX_DESCRIPTION + 1)}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["errors"][0]["field"],
+        "description"
+    );
     let r = s
         .admin(Method::PUT, "/api/v1/groups/x")
         .json(&json!({"colour": "red"}))

@@ -7,6 +7,7 @@ use ssoplane_proto::cty::{AttrPath, Type, Value};
 use ssoplane_proto::framework::{Applied, ApplyRequest, PlanRequest, Planned, Resource};
 use ssoplane_proto::tfplugin6::Schema;
 use ssoplane_schema::api::GroupDoc;
+use ssoplane_schema::group;
 
 use crate::client::{ClientError, Expect};
 use crate::config::Configured;
@@ -106,14 +107,27 @@ impl Resource<Configured> for Group {
     }
 
     fn validate(&self, config: &Value) -> Diags {
-        match get(config, "name") {
-            Value::String(n) if n.trim().is_empty() || n.contains('/') => vec![error(
-                "Invalid group name",
-                "The group name must be non-empty and must not contain '/'.",
-                Some(AttrPath::attr("name")),
-            )],
-            _ => vec![],
+        // The server's rules (ssoplane_schema::group), for values known at plan time.
+        let mut diags = Diags::new();
+        if let Value::String(n) = get(config, "name") {
+            if let Err(e) = group::check_name(&n) {
+                diags.push(error(
+                    "Invalid group name",
+                    format!("The group name {}.", e.message),
+                    Some(AttrPath::attr("name")),
+                ));
+            }
         }
+        if let Value::String(d) = get(config, "description") {
+            if let Err(e) = group::check_description(&d) {
+                diags.push(error(
+                    "Invalid group description",
+                    format!("The description {}.", e.message),
+                    Some(AttrPath::attr("description")),
+                ));
+            }
+        }
+        diags
     }
 
     async fn plan(&self, _: Option<&Configured>, req: PlanRequest<'_>) -> Result<Planned, Diags> {
@@ -204,5 +218,59 @@ impl Resource<Configured> for Group {
             }),
             Err(e) => Err(refused(cfg, &name, e, req.prior.is_null()).await),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(name: &str, description: &str) -> Value {
+        Value::object([
+            ("id", Value::Null),
+            ("name", Value::string(name)),
+            ("description", Value::string(description)),
+            ("version", Value::Null),
+        ])
+    }
+
+    /// The provider refuses at plan time exactly what the server refuses
+    /// (ssoplane_schema::group), with the server's wording.
+    #[test]
+    fn plan_time_checks_are_the_servers_rules() {
+        for good in ["admins", "Domain Users", "CN=ops,OU=x"] {
+            assert!(Group.validate(&config(good, "")).is_empty(), "{good}");
+        }
+        for bad in [
+            "",
+            " admins",
+            "admins ",
+            "a/b",
+            "ad\nmins",
+            &"a".repeat(256),
+        ] {
+            let diags = Group.validate(&config(bad, ""));
+            assert_eq!(diags.len(), 1, "{bad:?}");
+            assert!(
+                diags[0].detail.contains(group::NAME_RULE),
+                "{bad:?}: {}",
+                diags[0].detail
+            );
+            assert_eq!(
+                group::check_name(bad).is_err(),
+                !diags.is_empty(),
+                "{bad:?}"
+            );
+        }
+        let long = "d".repeat(group::MAX_DESCRIPTION + 1);
+        assert_eq!(Group.validate(&config("admins", &long)).len(), 1);
+        // Unknown at plan time: nothing to check yet.
+        let unknown = Value::object([
+            ("id", Value::Null),
+            ("name", Value::unknown()),
+            ("description", Value::unknown()),
+            ("version", Value::Null),
+        ]);
+        assert!(Group.validate(&unknown).is_empty());
     }
 }

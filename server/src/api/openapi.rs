@@ -125,7 +125,9 @@ fn field_schema(f: &FieldSpec) -> Value {
     let mut s = match f.kind {
         Kind::Bool => json!({"type": "boolean"}),
         k if k.is_list() => json!({"type": "array", "items": {"type": "string"}}),
-        Kind::Enum(values) => json!({"type": "string", "enum": values}),
+        Kind::Enum(choices) => {
+            json!({"type": "string", "enum": choices.iter().map(|c| c.value).collect::<Vec<_>>()})
+        }
         _ => json!({"type": "string"}),
     };
     s["description"] = Value::String(f.description.to_owned());

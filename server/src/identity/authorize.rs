@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use ssoplane_schema::validate::OrgRule;
 use ssoplane_schema::SamlSettings;
 
 use super::attributes::Identity;
@@ -117,15 +116,16 @@ fn organizations(s: &SamlSettings, id: &Identity, own_role: &str) -> Vec<OrgMemb
             out.insert(org.clone(), own_role.to_owned());
         }
     }
-    // Rules were validated when stored; one that no longer parses is skipped.
-    for rule in s.org_mapping.iter().filter_map(|r| OrgRule::parse(r).ok()) {
+    for rule in &s.org_mapping {
         if rule.value != "*" && !id.orgs.iter().any(|o| same(s, o, &rule.value)) {
             continue;
         }
         let role = rule
             .role
-            .map_or_else(|| own_role.to_owned(), |r| r.to_lowercase());
-        let held = out.entry(rule.organization).or_insert_with(|| role.clone());
+            .map_or_else(|| own_role.to_owned(), |r| r.as_str().to_lowercase());
+        let held = out
+            .entry(rule.organization.clone())
+            .or_insert_with(|| role.clone());
         if rank(&role) > rank(held) {
             *held = role;
         }
@@ -217,13 +217,16 @@ mod tests {
             ..Identity::default()
         };
         let s = SamlSettings {
-            org_mapping: vec![
-                "Engineering:Dev org:Editor".into(),
-                "Engineering:Main org:Viewer".into(),
-                "Sales:Main org:Admin".into(),
-                "*:Everyone".into(),
-                "Finance:Money org:Admin".into(),
-            ],
+            org_mapping: [
+                "Engineering:Dev org:Editor",
+                "Engineering:Main org:Viewer",
+                "Sales:Main org:Admin",
+                "*:Everyone",
+                "Finance:Money org:Admin",
+            ]
+            .into_iter()
+            .map(|r| ssoplane_schema::saml::OrgRule::parse(r).unwrap())
+            .collect(),
             ..SamlSettings::default()
         };
         let orgs = |s: &SamlSettings| -> Vec<(String, String)> {

@@ -139,7 +139,7 @@ pub async fn provision(
         email: id.email.clone(),
         name: id.name.clone(),
         external_uid: id.external_uid.clone(),
-        link_existing: s.link_existing(),
+        link_existing: s.link_existing_users,
         sign_up,
         grant: GrantRow {
             source: provider.to_owned(),

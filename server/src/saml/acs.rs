@@ -274,8 +274,8 @@ fn verify_answering(
         idp_entity_id: &rt.idp.entity_id,
         pending,
         allow_idp_initiated: s.allow_idp_initiated,
-        max_issue_delay: super::runtime::to_chrono(s.max_issue_delay()),
-        skew: super::runtime::to_chrono(s.clock_skew()),
+        max_issue_delay: super::runtime::to_chrono(s.max_issue_delay),
+        skew: super::runtime::to_chrono(s.clock_skew),
         // Strict mode wants an AudienceRestriction naming us, so an
         // assertion addressed to any SP is not enough.
         require_audience: s.strict,
@@ -308,9 +308,9 @@ fn assertion_of(root: El<'_>) -> Option<El<'_>> {
 
 /// When the assertion stops being acceptable, so its ID is remembered that long.
 fn replay_horizon(rt: &Runtime, assertion: &Assertion) -> i64 {
-    let skew = rt.settings.clock_skew().as_secs() as i64;
+    let skew = rt.settings.clock_skew.as_secs() as i64;
     let issued_plus_delay =
-        assertion.issue_instant.timestamp() + rt.settings.max_issue_delay().as_secs() as i64;
+        assertion.issue_instant.timestamp() + rt.settings.max_issue_delay.as_secs() as i64;
     let not_after = assertion
         .not_on_or_after
         .map(|t| t.timestamp())
@@ -318,11 +318,13 @@ fn replay_horizon(rt: &Runtime, assertion: &Assertion) -> i64 {
     issued_plus_delay.max(not_after) + skew
 }
 
-/// Accepts a response posted to the ACS. `tests_only` is set for a disabled
-/// provider: only an administrator's test sign-in may be answered then.
+/// Accepts a response posted to the ACS. `saml` gives the worker pool and,
+/// through its settings service, the server's public root (the base an
+/// IdP-initiated RelayState may point under). `tests_only` is set for a disabled provider: only an
+/// administrator's test sign-in may be answered then.
 pub async fn accept(
     store: &Store,
-    workers: &super::work::Workers,
+    saml: &super::runtime::Registry,
     rt: Arc<Runtime>,
     saml_response: &str,
     relay_state: &str,
@@ -358,7 +360,9 @@ pub async fn accept(
     };
     let verified = {
         let rt = Arc::clone(&rt);
-        workers.run(move || verify(&rt, &xml, &pending)).await?
+        saml.workers
+            .run(move || verify(&rt, &xml, &pending))
+            .await?
     };
     let verified = match verified {
         Ok(v) => v,
@@ -400,7 +404,7 @@ pub async fn accept(
             }
             target
         }
-        None => idp_initiated_target(&rt, relay_state)?,
+        None => idp_initiated_target(&rt, saml.settings().root_url(), relay_state)?,
     };
     // Replay protection across replicas: the store remembers assertion IDs
     // until the assertion could no longer be accepted anyway.
@@ -431,7 +435,7 @@ pub async fn accept(
     })))
 }
 
-fn idp_initiated_target(rt: &Runtime, relay_state: &str) -> Result<String, AcsError> {
+fn idp_initiated_target(rt: &Runtime, root: &str, relay_state: &str) -> Result<String, AcsError> {
     let s = &rt.settings;
     if !s.relay_state.is_empty() {
         if relay_state != s.relay_state {
@@ -441,7 +445,6 @@ fn idp_initiated_target(rt: &Runtime, relay_state: &str) -> Result<String, AcsEr
         }
         return Ok("/".into());
     }
-    let root = rt.sp.metadata_url.split("/saml/").next().unwrap_or("");
     super::relay::allowed_target(relay_state, root, &s.allowed_redirect_urls).map_err(|why| {
         AcsError::RelayStateOffsite {
             why,

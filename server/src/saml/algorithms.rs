@@ -143,9 +143,9 @@ mod tests {
 
     #[test]
     fn every_setting_value_names_a_method_and_sha1_needs_consent() {
-        for value in ssoplane_schema::fields::SIGNATURE_ALGORITHMS {
-            let m = SignatureMethod::for_setting(value);
-            assert_eq!(m.setting, Some(*value));
+        for value in ssoplane_schema::saml::SignatureAlgorithm::ALL {
+            let m = SignatureMethod::for_setting(value.as_str());
+            assert_eq!(m.setting, Some(value.as_str()));
         }
         let sha1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
         assert!(SignatureMethod::from_uri(sha1, false).is_none());

@@ -303,22 +303,65 @@ fn walk(
     Ok(())
 }
 
-/// Every identity provider a metadata document describes.
-pub fn read_metadata(xml: &str) -> Result<Vec<IdpEntity>, IdpError> {
+/// Why a metadata document was refused, before it is worded for the
+/// runtime ([`IdpError`]) or for a settings write (the schema's messages).
+enum Refusal {
+    /// Too large, a DTD, or not well-formed.
+    NotXml(String),
+    /// Well-formed, but the root is not an (Entity|Entities)Descriptor.
+    NotMetadata,
+    /// Metadata whose content cannot be used (an entity without ID, a bad
+    /// certificate or time, too many entities).
+    Unusable(IdpError),
+}
+
+fn read(xml: &str) -> Result<Vec<IdpEntity>, Refusal> {
     if xml.len() > MAX_METADATA_BYTES {
-        return Err(bad(format!("larger than {MAX_METADATA_BYTES} bytes")));
-    }
-    super::guard::check_no_dtd(xml).map_err(|e| bad(e.to_string()))?;
-    let doc = Doc::parse(xml).map_err(|e| bad(e.to_string()))?;
-    let root = doc.root().ok_or_else(|| bad("no root element"))?;
-    if !root.is(MD, "EntityDescriptor") && !root.is(MD, "EntitiesDescriptor") {
-        return Err(bad(format!(
-            "the root element must be md:EntityDescriptor or md:EntitiesDescriptor in namespace {MD}"
+        return Err(Refusal::NotXml(format!(
+            "larger than {MAX_METADATA_BYTES} bytes"
         )));
     }
+    super::guard::check_no_dtd(xml).map_err(|e| Refusal::NotXml(e.to_string()))?;
+    let doc = Doc::parse(xml).map_err(|e| Refusal::NotXml(e.to_string()))?;
+    let root = doc
+        .root()
+        .ok_or_else(|| Refusal::NotXml("no root element".into()))?;
+    if !root.is(MD, "EntityDescriptor") && !root.is(MD, "EntitiesDescriptor") {
+        return Err(Refusal::NotMetadata);
+    }
     let mut out = Vec::new();
-    walk(root, None, None, &mut out)?;
+    walk(root, None, None, &mut out).map_err(Refusal::Unusable)?;
     Ok(out)
+}
+
+/// Every identity provider a metadata document describes.
+pub fn read_metadata(xml: &str) -> Result<Vec<IdpEntity>, IdpError> {
+    read(xml).map_err(|r| match r {
+        Refusal::NotXml(reason) => bad(reason),
+        Refusal::NotMetadata => bad(format!(
+            "the root element must be md:EntityDescriptor or md:EntitiesDescriptor in namespace {MD}"
+        )),
+        Refusal::Unusable(e) => e,
+    })
+}
+
+/// The write-time check of IdP metadata (inline or from a file) for the
+/// settings service: the document the SAML endpoints will read, on the same
+/// reader, worded with the schema's messages so API users see the errors
+/// the provider shows at plan time. Stricter than the plan-time check only
+/// where the runtime would refuse the document anyway.
+pub fn check_metadata(xml: &str) -> Result<(), String> {
+    use ssoplane_schema::validate::metadata_message as msg;
+    match read(xml) {
+        Ok(entities) if entities.is_empty() => Err(msg::NO_IDP.into()),
+        Ok(_) => Ok(()),
+        Err(Refusal::NotXml(reason)) => Err(format!("{}: {reason}", msg::NOT_XML)),
+        Err(Refusal::NotMetadata) => Err(msg::not_metadata()),
+        Err(Refusal::Unusable(IdpError::Metadata(reason))) => {
+            Err(format!("is not usable IdP metadata: {reason}"))
+        }
+        Err(Refusal::Unusable(e)) => Err(format!("is not usable: {e}")),
+    }
 }
 
 /// Metadata fetched from URLs, with when each copy was fetched.
@@ -436,7 +479,7 @@ fn manual(s: &SamlSettings) -> Result<IdpEntity, IdpError> {
 
 /// The IdP the settings describe, ready for logins.
 pub async fn resolve(s: &SamlSettings, cache: &MetadataCache) -> Result<Idp, IdpError> {
-    let configured = s.idp_metadata_refresh_interval();
+    let configured = s.idp_metadata_refresh_interval;
     let (entity, refresh_after) = if !s.idp_metadata.is_empty() {
         let mut compact = s.idp_metadata.clone().into_bytes();
         compact.retain(|b| !b.is_ascii_whitespace());

@@ -10,6 +10,7 @@ use base64::Engine;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 use rand::RngCore;
+use ssoplane_schema::saml::Binding;
 
 use super::messages::{instant, AuthnRequest, Envelope};
 use super::runtime::Runtime;
@@ -60,7 +61,7 @@ pub fn deflate_b64(xml: &str) -> Result<String, std::io::Error> {
 /// Builds the AuthnRequest with ID `id` and the way to send it.
 pub fn start(rt: &Runtime, id: &str, relay_state: &str) -> Result<Outbound, LoginError> {
     let s = &rt.settings;
-    let post = s.binding == "HTTP-POST" || rt.idp.sso_redirect.is_none();
+    let post = s.binding == Binding::Post || rt.idp.sso_redirect.is_none();
     let destination = if post {
         rt.idp.sso_post.clone().or(rt.idp.sso_redirect.clone())
     } else {
@@ -81,9 +82,9 @@ pub fn start(rt: &Runtime, id: &str, relay_state: &str) -> Result<Outbound, Logi
         },
         acs_url: &rt.sp.acs_url,
         force_authn: s.force_authn,
-        name_id_format: &s.name_id_format,
+        name_id_format: s.name_id_format.as_str(),
         authn_context: &s.authn_context,
-        comparison: &s.authn_context_comparison,
+        comparison: s.authn_context_comparison.as_str(),
     };
     let signer = rt.signer().filter(|_| s.sign_requests);
     if post {

@@ -59,7 +59,7 @@ fn key_descriptor(
 pub fn render(side: &SpSide) -> Result<String, MetadataError> {
     let s = &side.settings;
     let valid_until = chrono::Utc::now()
-        + chrono::Duration::from_std(s.metadata_valid_duration())
+        + chrono::Duration::from_std(s.metadata_valid_duration)
             .unwrap_or(chrono::Duration::hours(48));
     let mut keys = Xml::new();
     if let Some((cert, _)) = &side.signing {
@@ -102,7 +102,7 @@ pub fn render(side: &SpSide) -> Result<String, MetadataError> {
                             );
                         }
                     }
-                    x.text_element("md:NameIDFormat", &[], &s.name_id_format);
+                    x.text_element("md:NameIDFormat", &[], s.name_id_format.as_str());
                     x.element(
                         "md:AssertionConsumerService",
                         &[

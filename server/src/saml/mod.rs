@@ -320,7 +320,7 @@ async fn acs_handler(
         (Ok((rt, tests_only)), Ok(Form(f))) => {
             acs::accept(
                 &state.store,
-                &state.saml.workers,
+                &state.saml,
                 rt,
                 &f.saml_response,
                 &f.relay_state,

@@ -104,7 +104,7 @@ impl Runtime {
             key,
             cert: Some(cert),
             method: super::algorithms::SignatureMethod::for_setting(
-                &self.settings.signature_algorithm,
+                self.settings.signature_algorithm.as_str(),
             ),
         })
     }
@@ -250,27 +250,16 @@ impl Registry {
     }
 
     /// Enabled providers, for the login page: (slug, button label, auto_login).
+    /// Read from the typed settings (secrets are neither decrypted nor masked
+    /// for this); a provider whose stored settings no longer read is left
+    /// out and logged rather than hiding every other provider.
     pub async fn enabled(&self) -> Result<Vec<(String, String, bool)>, SettingsError> {
         let mut out = Vec::new();
-        for doc in self.settings.list().await? {
-            let enabled = doc
-                .settings
-                .get("enabled")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false);
-            if enabled {
-                let name = doc
-                    .settings
-                    .get("name")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("SAML")
-                    .to_owned();
-                let auto = doc
-                    .settings
-                    .get("auto_login")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false);
-                out.push((doc.provider, name, auto));
+        for (provider, settings) in self.settings.list_public().await? {
+            match SamlSettings::from_settings(&settings) {
+                Ok(s) if s.enabled => out.push((provider, s.name, s.auto_login)),
+                Ok(_) => {}
+                Err(e) => tracing::error!(%provider, error = %e, "stored settings do not read"),
             }
         }
         Ok(out)

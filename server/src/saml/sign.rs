@@ -203,7 +203,8 @@ mod tests {
         let rsa = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
         let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
         let ec = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
-        for setting in ssoplane_schema::fields::SIGNATURE_ALGORITHMS {
+        for setting in ssoplane_schema::saml::SignatureAlgorithm::ALL {
+            let setting = setting.as_str();
             let method = SignatureMethod::for_setting(setting);
             let key = if method.key == Id::EC { &ec } else { &rsa };
             let signer = Signer {
@@ -212,7 +213,7 @@ mod tests {
                 method,
             };
             let signed = signer.sign_enveloped("_m1", message).unwrap();
-            let sha1 = *setting == "rsa-sha1";
+            let sha1 = setting == "rsa-sha1";
             assert_eq!(verify(&signed, &[public(key)], sha1), Ok(()), "{setting}");
             // The signature covers the content...
             let tampered = signed.replace("text &lt;", "texT &lt;");

@@ -237,8 +237,8 @@ fn check_envelope(rt: &Runtime, root: El<'_>) -> Result<(), SloError> {
         .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .ok_or_else(|| SloError::Malformed("IssueInstant is missing or not a dateTime".into()))?
         .with_timezone(&Utc);
-    let skew = super::runtime::to_chrono(rt.settings.clock_skew());
-    let delay = super::runtime::to_chrono(rt.settings.max_issue_delay());
+    let skew = super::runtime::to_chrono(rt.settings.clock_skew);
+    let delay = super::runtime::to_chrono(rt.settings.max_issue_delay);
     let now = Utc::now();
     if issued + delay + skew < now {
         return Err(SloError::Expired);
@@ -271,7 +271,7 @@ pub fn check_request(rt: &Runtime, msg: &Message) -> Result<IdpLogout, SloError>
         if let Some(t) = root.attr("NotOnOrAfter") {
             let t = DateTime::parse_from_rfc3339(&t)
                 .map_err(|_| SloError::Malformed("NotOnOrAfter is not a dateTime".into()))?;
-            if t + super::runtime::to_chrono(rt.settings.clock_skew()) <= Utc::now() {
+            if t + super::runtime::to_chrono(rt.settings.clock_skew) <= Utc::now() {
                 return Err(SloError::Expired);
             }
         }

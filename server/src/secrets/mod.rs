@@ -1,4 +1,5 @@
-//! Encryption of secrets at rest (SP private keys) with AES-256-GCM.
+//! Encryption of secrets at rest (SP private keys) with AES-256-GCM, on
+//! OpenSSL (the implementation the SAML decryptor uses too).
 //!
 //! The key comes from `SSOPLANE_SECRET_KEY` (64 hex characters or base64 of
 //! 32 bytes) or, for the embedded default, from a key file generated on first
@@ -7,14 +8,15 @@
 
 use std::path::{Path, PathBuf};
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use openssl::symm::{decrypt_aead, encrypt_aead, Cipher};
 use rand::RngCore;
 
 const VERSION_PREFIX: &str = "v1:";
 const CHECK_PLAINTEXT: &str = "ssoplane secret key check";
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -29,14 +31,12 @@ pub enum SecretError {
 }
 
 pub struct SecretBox {
-    cipher: Aes256Gcm,
+    key: [u8; 32],
 }
 
 impl SecretBox {
     pub fn from_key_bytes(key: &[u8; 32]) -> Self {
-        SecretBox {
-            cipher: Aes256Gcm::new(key.into()),
-        }
+        SecretBox { key: *key }
     }
 
     /// Parses `SSOPLANE_SECRET_KEY`.
@@ -70,23 +70,26 @@ impl SecretBox {
         }
     }
 
+    /// `v1:` + base64(nonce ‖ ciphertext ‖ tag), the layout of every
+    /// value stored since v1.
     pub fn seal(&self, aad: &str, plaintext: &str) -> String {
-        let mut nonce = [0u8; 12];
+        let mut nonce = [0u8; NONCE_LEN];
         rand::thread_rng().fill_bytes(&mut nonce);
+        let mut tag = [0u8; TAG_LEN];
         // Encryption with a valid key and a fresh nonce cannot fail for inputs
         // of this size; an empty ciphertext would only ever fail to open.
-        let ct = self
-            .cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: aad.as_bytes(),
-                },
-            )
-            .unwrap_or_default();
+        let ct = encrypt_aead(
+            Cipher::aes_256_gcm(),
+            &self.key,
+            Some(&nonce),
+            aad.as_bytes(),
+            plaintext.as_bytes(),
+            &mut tag,
+        )
+        .unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
+        out.extend_from_slice(&tag);
         format!("{VERSION_PREFIX}{}", B64.encode(out))
     }
 
@@ -95,20 +98,20 @@ impl SecretBox {
             .strip_prefix(VERSION_PREFIX)
             .ok_or(SecretError::Decrypt)?;
         let raw = B64.decode(body).map_err(|_| SecretError::Decrypt)?;
-        if raw.len() < 12 + 16 {
+        if raw.len() < NONCE_LEN + TAG_LEN {
             return Err(SecretError::Decrypt);
         }
-        let (nonce, ct) = raw.split_at(12);
-        let pt = self
-            .cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ct,
-                    aad: aad.as_bytes(),
-                },
-            )
-            .map_err(|_| SecretError::Decrypt)?;
+        let (nonce, rest) = raw.split_at(NONCE_LEN);
+        let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let pt = decrypt_aead(
+            Cipher::aes_256_gcm(),
+            &self.key,
+            Some(nonce),
+            aad.as_bytes(),
+            ct,
+            tag,
+        )
+        .map_err(|_| SecretError::Decrypt)?;
         String::from_utf8(pt).map_err(|_| SecretError::Decrypt)
     }
 
@@ -145,6 +148,27 @@ fn write_private_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_stored_by_earlier_versions_still_open() {
+        // Sealed with AES-256-GCM by an independent implementation (Python
+        // `cryptography`), in the v1 layout the `aes-gcm` crate wrote.
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let b = SecretBox::from_key_bytes(&key);
+        let stored =
+            "v1:BwcHBwcHBwcHBwcHIkeLcUJNkrOP0zPQ0hii2vUZrTjNrqw005ZzSF9qFJizcTBiNJmuc0K4Yw==";
+        assert_eq!(
+            b.open("sso-settings:okta:private_key", stored).unwrap(),
+            "-----BEGIN PRIVATE KEY-----"
+        );
+        assert!(b.open("sso-settings:okta:certificate", stored).is_err());
+        let mut flipped = B64.decode(&stored[3..]).unwrap();
+        flipped[20] ^= 1;
+        let flipped = format!("v1:{}", B64.encode(flipped));
+        assert!(b.open("sso-settings:okta:private_key", &flipped).is_err());
+        let truncated = format!("v1:{}", B64.encode([0u8; NONCE_LEN + TAG_LEN - 1]));
+        assert!(b.open("sso-settings:okta:private_key", &truncated).is_err());
+    }
 
     #[test]
     fn round_trip_and_binding() {

@@ -5,9 +5,11 @@ use serde_json::Value;
 use ssoplane_schema::api::FieldChange;
 use ssoplane_schema::{secrets, validate, Settings, FIELDS};
 
-/// Field-by-field changes from `before` to `after`; a missing side counts as the defaults.
+/// Field-by-field changes from `before` to `after`, both already normalized
+/// (this compares, it does not normalize again); a missing side counts as
+/// the defaults.
 pub fn changes(before: Option<&Settings>, after: Option<&Settings>) -> Vec<FieldChange> {
-    let defaults = validate::normalize(&Settings::new()).unwrap_or_default();
+    let defaults = validate::defaults();
     let before = before.unwrap_or(&defaults);
     let after = after.unwrap_or(&defaults);
     FIELDS

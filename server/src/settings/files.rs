@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 use ssoplane_schema::pem;
-use ssoplane_schema::validate::{check_metadata_xml, path as field_path};
+use ssoplane_schema::validate::path as field_path;
+
+use crate::saml::idp::check_metadata;
 use ssoplane_schema::{FieldError, Settings};
 
 fn text<'a>(s: &'a Settings, name: &str) -> &'a str {
@@ -44,7 +46,7 @@ pub async fn check_paths(s: &Settings) -> Vec<FieldError> {
     if let Some(Err(e)) = &parsed_key {
         errors.push(err("private_key_path", format!("the file {e}")));
     }
-    if let Some(Err(e)) = metadata.as_deref().map(check_metadata_xml) {
+    if let Some(Err(e)) = metadata.as_deref().map(check_metadata) {
         errors.push(err("idp_metadata_path", format!("the file {e}")));
     }
     // The pair may be mixed (inline certificate, key by path, or the reverse);

@@ -9,12 +9,11 @@ pub mod system;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use serde_json::Value;
 use ssoplane_schema::api::{HistoryEntry, Source, SsoSettingsDoc};
 use ssoplane_schema::{secrets, slug, validate, FieldError, Settings, SpEndpoints, FIELDS};
 
+use crate::saml::idp::check_metadata;
 use crate::secrets::{SecretBox, SecretError};
 pub use crate::store::Precondition;
 use crate::store::{HistoryRow, SettingsRow, Store, StoreError, Write};
@@ -64,14 +63,13 @@ pub struct Effective {
 const MAX_WRITE_ATTEMPTS: u32 = 8;
 
 /// What this process knows of a provider's API settings: the stored row (or
-/// that there is none) and, once rendered, the GET document. Kept coherent by
+/// that there is none). Kept coherent by
 /// write-through on local writes and, on PostgreSQL, invalidation by the
 /// other replicas' NOTIFY; a stale entry can never cause a lost write because
 /// every write is a compare-and-swap on the stored version.
 #[derive(Clone)]
 struct Cached {
     row: Option<Arc<SettingsRow>>,
-    rendered: Option<(i64, Bytes)>,
 }
 
 const CACHE_MAX: usize = 10_000;
@@ -159,12 +157,7 @@ impl SettingsService {
             .cloned()
     }
 
-    fn remember(
-        &self,
-        provider: &str,
-        row: Option<Arc<SettingsRow>>,
-        rendered: Option<(i64, Bytes)>,
-    ) {
+    fn remember(&self, provider: &str, row: Option<Arc<SettingsRow>>) {
         let mut c = self
             .cache
             .write()
@@ -172,7 +165,7 @@ impl SettingsService {
         if c.len() >= CACHE_MAX {
             c.clear();
         }
-        c.insert(provider.to_owned(), Cached { row, rendered });
+        c.insert(provider.to_owned(), Cached { row });
     }
 
     fn forget(&self, provider: &str) {
@@ -188,7 +181,7 @@ impl SettingsService {
             return Ok(c.row);
         }
         let row = self.store.get_settings(provider).await?.map(Arc::new);
-        self.remember(provider, row.clone(), None);
+        self.remember(provider, row.clone());
         Ok(row)
     }
 
@@ -224,42 +217,6 @@ impl SettingsService {
             .map_or(0, |r| r.version))
     }
 
-    /// The GET document, serialized, with its version (the ETag).
-    pub async fn get_rendered(&self, provider: &str) -> Result<(i64, Bytes), SettingsError> {
-        slug::check(provider)?;
-        if let Some(Cached {
-            rendered: Some(r), ..
-        }) = self.cached(provider)
-        {
-            return Ok(r);
-        }
-        let row = self.current_row(provider).await?;
-        let doc = match &row {
-            Some(r) => self.row_doc(r)?,
-            None => match self.system.get(provider) {
-                Some(settings) => self.system_doc(provider, settings),
-                None => return Err(SettingsError::NotFound(provider.to_owned())),
-            },
-        };
-        let rendered = (doc.version, Bytes::from(serde_json::to_vec(&doc)?));
-        // Attach the rendering only if no write replaced the row meanwhile.
-        let mut c = self
-            .cache
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(entry) = c.get_mut(provider) {
-            let same = match (&entry.row, &row) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            };
-            if same {
-                entry.rendered = Some(rendered.clone());
-            }
-        }
-        Ok(rendered)
-    }
-
     /// Whether the config file or environment configures `provider` (what
     /// it falls back to when its API settings are deleted).
     pub fn has_system(&self, provider: &str) -> bool {
@@ -280,6 +237,27 @@ impl SettingsService {
             docs.insert(row.provider.clone(), self.row_doc(row)?);
         }
         Ok(docs.into_values().collect())
+    }
+
+    /// Every provider's settings in effect, secrets left empty (neither
+    /// decrypted nor masked): for readers of non-secret fields.
+    pub async fn list_public(&self) -> Result<Vec<(String, Settings)>, SettingsError> {
+        let mut out: BTreeMap<String, Settings> = self
+            .system
+            .iter()
+            .map(|(provider, settings)| {
+                let mut plain = settings.clone();
+                for f in FIELDS.iter().filter(|f| f.secret) {
+                    plain.insert(f.name.to_owned(), Value::String(String::new()));
+                }
+                (provider.clone(), plain)
+            })
+            .collect();
+        for row in self.store.list_settings().await? {
+            // Stored without secrets: they live sealed in `secrets_json`.
+            out.insert(row.provider, serde_json::from_str(&row.settings_json)?);
+        }
+        Ok(out.into_iter().collect())
     }
 
     pub async fn get(&self, provider: &str) -> Result<SsoSettingsDoc, SettingsError> {
@@ -330,12 +308,15 @@ impl SettingsService {
                 }
                 return Err(refused(precondition, current));
             }
-            let previous = match &row {
-                Some(r) => Some(self.decrypt_row(r)?),
-                None => self.system.get(provider).cloned(),
-            };
-            let resolved = unmask(input, previous.as_ref())?;
-            let settings = validate::check(&resolved).map_err(SettingsError::Invalid)?;
+            // The stored row, decrypted once: the secrets a masked input
+            // keeps, and the "before" of the audit trail.
+            let before = row.as_ref().map(|r| self.decrypt_row(r)).transpose()?;
+            let previous = before.as_ref().or_else(|| self.system.get(provider));
+            let resolved = unmask(input, previous)?;
+            // The one normalisation of this write: everything below reads
+            // `settings`.
+            let settings =
+                validate::check_with(&resolved, check_metadata).map_err(SettingsError::Invalid)?;
             let file_errors = files::check_paths(&settings).await;
             if !file_errors.is_empty() {
                 return Err(SettingsError::Invalid(file_errors));
@@ -345,7 +326,6 @@ impl SettingsService {
                 None => self.store.last_version(provider).await? + 1,
             };
             let now = now();
-            let before = row.as_ref().map(|r| self.decrypt_row(r)).transpose()?;
             let changes = diff::changes(before.as_ref(), Some(&settings));
             let (settings_json, secrets_json) = self.seal(provider, &settings)?;
             let new_row = SettingsRow {
@@ -371,8 +351,7 @@ impl SettingsService {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
                         .increment(1);
                     let doc = self.row_doc(&new_row)?;
-                    let rendered = (doc.version, Bytes::from(serde_json::to_vec(&doc)?));
-                    self.remember(provider, Some(Arc::new(new_row)), Some(rendered));
+                    self.remember(provider, Some(Arc::new(new_row)));
                     return Ok(doc);
                 }
                 // Someone (another replica) wrote between our read and our
@@ -435,7 +414,7 @@ impl SettingsService {
                 Write::Done => {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "delete")
                         .increment(1);
-                    self.remember(provider, None, None);
+                    self.remember(provider, None);
                     return Ok(());
                 }
                 Write::Conflict => self.lost_race(provider, precondition).await?,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use ssoplane_schema::{fields, slug, validate, FieldError, Kind, Settings};
+use ssoplane_schema::{fields, slug, validate, FieldError, Settings, Shape};
 
 use super::files;
 
@@ -36,7 +36,7 @@ pub async fn load(
             .iter()
             .map(|(k, v)| (k.clone(), coerce(k, v)))
             .collect();
-        match validate::check(&coerced) {
+        match validate::check_with(&coerced, crate::saml::idp::check_metadata) {
             Ok(settings) => {
                 let file_errors = files::check_paths(&settings).await;
                 if file_errors.is_empty() {
@@ -59,13 +59,13 @@ fn coerce(name: &str, v: &Value) -> Value {
     let Some(spec) = fields::field(name) else {
         return v.clone();
     };
-    match (spec.kind, v) {
-        (Kind::Bool, Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+    match (spec.kind.shape(), v) {
+        (Shape::Bool, Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Value::Bool(true),
             "false" | "0" | "no" | "off" => Value::Bool(false),
             _ => v.clone(),
         },
-        (k, Value::String(s)) if k.is_list() => {
+        (Shape::List, Value::String(s)) => {
             let t = s.trim();
             if t.is_empty() {
                 Value::Array(vec![])
@@ -80,7 +80,7 @@ fn coerce(name: &str, v: &Value) -> Value {
             }
         }
         // `relay_state = 123` in TOML or an all-digit env var is still text.
-        (k, Value::Number(n)) if k != Kind::Bool && !k.is_list() => Value::String(n.to_string()),
+        (Shape::String, Value::Number(n)) => Value::String(n.to_string()),
         _ => v.clone(),
     }
 }

@@ -1,7 +1,8 @@
-//! The provider form, generated from the schema's field table: one section
-//! per settings group, one control per field chosen by its kind, the field's
-//! documentation as help text, and validation errors from the same schema
-//! validation the API uses shown at the field. Nothing about a setting is
+//! The provider form, rendered from the schema's form description
+//! (`ssoplane_schema::form::sections()`: sections, labels, help, controls,
+//! placeholders, write-only secrets) with the provider's values filled in,
+//! and validation errors from the same schema validation the API uses shown
+//! at the field. Nothing about a setting is
 //! written here: a field added to the table appears in this form as it does
 //! in the API, Terraform and the docs.
 //!
@@ -13,10 +14,11 @@ use std::collections::BTreeMap;
 use axum::extract::Multipart;
 use base64::Engine;
 use serde_json::Value;
-use ssoplane_schema::fields::{FieldSpec, Group, Kind, FIELDS};
+use ssoplane_schema::form::{self as schema_form, Input};
 use ssoplane_schema::secrets::MASK;
 use ssoplane_schema::validate::Settings;
 use ssoplane_schema::FieldError;
+use ssoplane_schema::{Kind, FIELDS};
 
 /// Largest file accepted by an upload control (metadata is the largest).
 pub const MAX_UPLOAD: usize = 4 * 1024 * 1024;
@@ -151,42 +153,6 @@ pub struct Section {
     pub fields: Vec<FormField>,
 }
 
-fn group_id(g: Group) -> &'static str {
-    match g {
-        Group::ServiceProvider => "service-provider",
-        Group::IdentityProvider => "identity-provider",
-        Group::Flow => "flow",
-        Group::Mapping => "mapping",
-        Group::Authorization => "authorization",
-    }
-}
-
-/// The label a field is shown with: its name in words (`idp_sso_url` is
-/// "IdP SSO URL"), the key itself shown beside it for API and Terraform users.
-pub fn label(name: &str) -> String {
-    name.split('_')
-        .map(|w| match w {
-            "idp" => "IdP".to_owned(),
-            "sp" => "SP".to_owned(),
-            "sso" | "slo" | "url" | "urls" | "id" | "uid" | "sha1" | "dn" => w.to_uppercase(),
-            "authn" => "Authn".to_owned(),
-            _ => w.to_owned(),
-        })
-        .enumerate()
-        .map(|(i, w)| {
-            if i == 0 {
-                let mut c = w.chars();
-                c.next()
-                    .map(|f| f.to_uppercase().chain(c).collect())
-                    .unwrap_or_default()
-            } else {
-                w
-            }
-        })
-        .collect::<Vec<String>>()
-        .join(" ")
-}
-
 fn string_of(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),
@@ -200,56 +166,46 @@ fn string_of(v: Option<&Value>) -> String {
     }
 }
 
-fn control(f: &FieldSpec, settings: &Settings) -> Control {
+/// The schema's control for `f`, holding the value `settings` gives it.
+fn control(f: &schema_form::FormField, settings: &Settings) -> Control {
+    use schema_form::Control as C;
     let v = settings.get(f.name);
     if f.secret {
-        let fp = f
-            .fingerprint_name()
-            .and_then(|n| settings.get(&n).and_then(Value::as_str).map(str::to_owned))
-            .filter(|s| !s.is_empty());
+        let fp = settings
+            .get(&format!("{}_fingerprint", f.name))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
         return Control::Secret { fingerprint: fp };
     }
-    match f.kind {
-        Kind::Bool => Control::Toggle {
+    match f.control {
+        C::Toggle => Control::Toggle {
             checked: v.and_then(Value::as_bool).unwrap_or(false),
         },
-        Kind::Enum(options) => Control::Choice {
+        C::Choice(choices) => Control::Choice {
             value: string_of(v),
-            options: options.to_vec(),
+            options: choices.iter().map(|c| c.value).collect(),
         },
-        Kind::CertificatePem => Control::Pem {
+        C::Pem { several, .. } => Control::Pem {
             value: string_of(v),
-            multiple: false,
+            multiple: several,
         },
-        Kind::CertificatePemList => Control::Pem {
-            value: string_of(v),
-            multiple: true,
-        },
-        Kind::Base64MetadataXml => Control::Metadata {
+        C::MetadataXml => Control::Metadata {
             value: decoded_metadata(&string_of(v)),
         },
-        Kind::StringList | Kind::UriList | Kind::UrlPatternList | Kind::OrgMappingList => {
-            Control::Lines {
-                value: string_of(v),
-            }
-        }
-        Kind::Url => Control::Text {
+        C::List(_) => Control::Lines {
             value: string_of(v),
-            input_type: "url",
-            placeholder: "https://",
         },
-        Kind::Duration { .. } => Control::Text {
+        C::Text(input) => Control::Text {
+            value: string_of(v),
+            input_type: if input == Input::Url { "url" } else { "text" },
+            placeholder: f.placeholder,
+        },
+        C::Duration { .. } => Control::Text {
             value: string_of(v),
             input_type: "text",
-            placeholder: "e.g. 90s, 15m, 1h",
+            placeholder: f.placeholder,
         },
-        Kind::Text | Kind::Uri | Kind::Path | Kind::AttributeTemplate | Kind::PrivateKeyPem => {
-            Control::Text {
-                value: string_of(v),
-                input_type: "text",
-                placeholder: "",
-            }
-        }
     }
 }
 
@@ -280,26 +236,28 @@ pub fn sections(settings: &Settings, errors: &[FieldError]) -> Vec<Section> {
             .or_default()
             .push(e.message.as_str());
     }
-    let mut out: Vec<Section> = Vec::new();
-    for f in FIELDS {
-        let field = FormField {
-            name: f.name,
-            label: label(f.name),
-            help: f.description,
-            control: control(f, settings),
-            error: by_field.get(f.name).map(|m| m.join(" ")),
-            default: ssoplane_schema::docs::default_text(f),
-        };
-        match out.last_mut() {
-            Some(s) if s.title == f.group.title() => s.fields.push(field),
-            _ => out.push(Section {
-                title: f.group.title(),
-                id: group_id(f.group),
-                fields: vec![field],
-            }),
-        }
-    }
-    out
+    schema_form::sections()
+        .into_iter()
+        .filter(|s| !s.fields.is_empty())
+        .map(|s| Section {
+            title: s.title,
+            id: s.id,
+            fields: s
+                .fields
+                .iter()
+                .map(|f| FormField {
+                    name: f.name,
+                    label: f.label.to_owned(),
+                    help: f.help,
+                    control: control(f, settings),
+                    error: by_field.get(f.name).map(|m| m.join(" ")),
+                    default: ssoplane_schema::fields::field(f.name)
+                        .map(ssoplane_schema::docs::default_text)
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Errors that name no field of the form (they are shown above it).
@@ -457,6 +415,7 @@ mod tests {
                 .find(|x| x.name == f.name)
                 .unwrap();
             assert_eq!(shown.help, f.description);
+            assert_eq!(shown.label, f.label, "labels come from the declaration");
             if f.secret {
                 assert!(
                     matches!(shown.control, Control::Secret { .. }),
@@ -487,16 +446,6 @@ mod tests {
             .unwrap();
         assert_eq!(f.error.as_deref(), Some("is not a certificate"));
         assert_eq!(general_errors(&errors), ["saml: needs an IdP"]);
-    }
-
-    #[test]
-    fn labels_read_as_words() {
-        assert_eq!(label("idp_sso_url"), "IdP SSO URL");
-        assert_eq!(
-            label("assertion_attribute_external_uid"),
-            "Assertion attribute external UID"
-        );
-        assert_eq!(label("allow_sha1"), "Allow SHA1");
     }
 
     #[test]
