@@ -265,8 +265,7 @@ async fn administrators_configure_test_and_troubleshoot_in_the_browser() {
     b.fill("#group-name", "on call").await;
     b.fill("#group-description", "Paged at night").await;
     b.click("form[action='/admin/groups'] button").await;
-    b.wait_for_url(|u| u.ends_with("/admin/groups")).await;
-    assert!(b.text().await.contains("on call"));
+    b.wait_for_text("on call").await;
     check_page(&b, "groups").await;
     b.goto(&format!("{root}/admin/groups/admins")).await;
     let text = b.text().await;
@@ -278,6 +277,12 @@ async fn administrators_configure_test_and_troubleshoot_in_the_browser() {
     b.goto(&format!("{root}/admin/tokens")).await;
     b.fill("#token-name", "ci-drift").await;
     b.click("form[action='/admin/tokens'] button").await;
+    for _ in 0..300 {
+        if b.has("#new-token").await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let shown = b.find("#new-token").await.text().await.unwrap();
     assert!(
         shown.starts_with("ssp_"),

@@ -105,6 +105,23 @@ impl Browser {
         }
     }
 
+    /// Waits until the page's visible text contains `needle` (a form post
+    /// and its redirect may still be under way when a click returns, and
+    /// the URL alone cannot tell when the redirect lands on the same page).
+    pub async fn wait_for_text(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.text().await;
+            if text.contains(needle) {
+                return text;
+            }
+            if Instant::now() >= deadline {
+                panic!("{needle:?} never appeared; the page says:\n{text}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         self.client
