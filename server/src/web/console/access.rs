@@ -11,7 +11,7 @@
 //!   an `Origin` header, when sent, must be ours. The admin level is checked
 //!   again on every write, so a reader's forged form changes nothing.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -245,6 +245,61 @@ impl FromRequestParts<AppState> for ConsoleUser {
             has_console_cookie,
             secure: state.secure_cookies,
         })
+    }
+}
+
+/// Longest urlencoded console form (the multipart forms have their own).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The form of a state-changing console request, after the write checks
+/// (`ConsoleUser::check_write`): the one way a urlencoded console post
+/// reaches a handler, so no handler can forget them. The CSRF token is
+/// checked before the form itself is read.
+pub struct ConsoleWrite<T> {
+    pub user: ConsoleUser,
+    pub form: T,
+}
+
+/// The form of a post that is only a button (the CSRF token aside).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for ConsoleWrite<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let user = ConsoleUser::from_request_parts(&mut parts, state).await?;
+        let bad_form = |why: &str| {
+            tracing::warn!(
+                correlation_id = user.correlation_id,
+                reason = why,
+                "console form refused"
+            );
+            super::render::refusal_page(
+                StatusCode::BAD_REQUEST,
+                "Unreadable form",
+                "The form could not be read; nothing was changed. Reload the page and try again.",
+                &user.correlation_id,
+            )
+        };
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| bad_form("body unreadable or too large"))?;
+        let csrf = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
+            .map(|f| f.csrf)
+            .unwrap_or_default();
+        user.check_write(&parts.headers, &csrf, state.settings.root_url())
+            .map_err(|r| r.into_response(&user.correlation_id))?;
+        let form =
+            serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| bad_form(&e.to_string()))?;
+        Ok(ConsoleWrite { user, form })
     }
 }
 

@@ -5,12 +5,11 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 
-use super::access::ConsoleUser;
+use super::access::{ConsoleUser, ConsoleWrite};
 use super::render::{page, refusal_page, Chrome, Nav};
 use crate::api::AppState;
 use crate::groups::{self, GroupError};
@@ -82,7 +81,6 @@ pub async fn list(State(state): State<AppState>, user: ConsoleUser) -> Response 
 
 #[derive(Deserialize)]
 pub struct Create {
-    csrf: String,
     name: String,
     #[serde(default)]
     description: String,
@@ -90,13 +88,8 @@ pub struct Create {
 
 pub async fn create(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    headers: HeaderMap,
-    Form(f): Form<Create>,
+    ConsoleWrite { user, form: f }: ConsoleWrite<Create>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     let actor = user.actor();
     let by = groups::Writer {
         actor: &actor,
@@ -179,20 +172,14 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct Delete {
-    csrf: String,
     version: i64,
 }
 
 pub async fn delete(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<Delete>,
+    ConsoleWrite { user, form: f }: ConsoleWrite<Delete>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     match groups::delete(&state.store, &name, Precondition::Version(f.version)).await {
         Ok(()) => {
             tracing::info!(

@@ -8,12 +8,11 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::access::ConsoleUser;
+use super::access::{ConsoleUser, ConsoleWrite};
 use super::certs::{self, CertInfo};
 use super::form::MAX_UPLOAD;
 use super::render::{page, refusal_page, Chrome, Nav};
@@ -255,7 +254,6 @@ pub async fn preview(
 
 #[derive(Deserialize)]
 pub struct Apply {
-    csrf: String,
     version: i64,
     source: String,
     value: String,
@@ -267,14 +265,9 @@ pub struct Apply {
 /// the other IdP sources cleared, the chosen entity selected.
 pub async fn apply(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(provider): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<Apply>,
+    ConsoleWrite { user, form: f }: ConsoleWrite<Apply>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     let doc = match state.settings.get(&provider).await {
         Ok(d) => d,
         Err(e) => {

@@ -9,12 +9,11 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use ssoplane_schema::api::{HistoryEntry, Source, SsoSettingsDoc};
 use ssoplane_schema::FieldError;
 
-use super::access::ConsoleUser;
+use super::access::{ConsoleUser, ConsoleWrite};
 use super::certs::{self, CertInfo};
 use super::form::{self, Section};
 use super::render::{page, Chrome, Nav};
@@ -479,7 +478,6 @@ pub async fn create(
 
 #[derive(Deserialize)]
 pub struct Toggle {
-    csrf: String,
     version: i64,
     enabled: String,
 }
@@ -487,14 +485,9 @@ pub struct Toggle {
 /// Enable or disable: a full write of the loaded settings with one change.
 pub async fn set_enabled(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(provider): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<Toggle>,
+    ConsoleWrite { user, form: f }: ConsoleWrite<Toggle>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     let doc = match state.settings.get(&provider).await {
         Ok(d) => d,
         Err(e) => return settings_error(&user, &e),
@@ -579,20 +572,14 @@ pub async fn confirm_delete(
 
 #[derive(Deserialize)]
 pub struct Delete {
-    csrf: String,
     version: i64,
 }
 
 pub async fn delete(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(provider): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<Delete>,
+    ConsoleWrite { user, form: f }: ConsoleWrite<Delete>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     let actor_name = user.actor();
     let actor = Actor {
         name: &actor_name,

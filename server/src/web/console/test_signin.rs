@@ -11,10 +11,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
-use serde::Deserialize;
 
-use super::access::{ConsoleUser, Refusal};
+use super::access::{ConsoleUser, ConsoleWrite, NoFields, Refusal};
 use super::render::{page, refusal_page, Chrome, Nav};
 use crate::api::AppState;
 use crate::identity::sessions::now_secs;
@@ -45,11 +43,6 @@ pub async fn save(state: &AppState, report: &TestReport) -> Result<String, Store
     Ok(id)
 }
 
-#[derive(Deserialize)]
-pub struct Start {
-    csrf: String,
-}
-
 #[derive(Template)]
 #[template(path = "console/test_start.html")]
 struct StartPage {
@@ -63,14 +56,10 @@ struct StartPage {
 /// so the browser is sent on by a page (meta refresh, with a link).
 pub async fn start(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    Form(f): Form<Start>,
+    ConsoleWrite { user, form: _ }: ConsoleWrite<NoFields>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     let rt = match state.saml.inspect(&provider).await {
         Ok(rt) => rt,
         Err(e) => {

@@ -4,12 +4,11 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 
-use super::access::ConsoleUser;
+use super::access::{ConsoleUser, ConsoleWrite, NoFields};
 use super::render::{page, refusal_page, Chrome, Nav};
 use crate::api::AppState;
 use crate::store::{Role, TokenRow};
@@ -70,20 +69,14 @@ pub async fn list(State(state): State<AppState>, user: ConsoleUser) -> Response 
 
 #[derive(Deserialize)]
 pub struct Create {
-    csrf: String,
     name: String,
     role: String,
 }
 
 pub async fn create(
     State(state): State<AppState>,
-    user: ConsoleUser,
-    headers: HeaderMap,
-    Form(f): Form<Create>,
+    ConsoleWrite { user, form: f }: ConsoleWrite<Create>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     let Some(role) = Role::parse(&f.role) else {
         return list_page(
             &state,
@@ -145,21 +138,11 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Revoke {
-    csrf: String,
-}
-
 pub async fn revoke(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<Revoke>,
+    ConsoleWrite { user, form: _ }: ConsoleWrite<NoFields>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     match state
         .store
         .revoke_token(&name, &crate::settings::now())

@@ -4,12 +4,11 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 
-use super::access::ConsoleUser;
+use super::access::{ConsoleUser, ConsoleWrite, NoFields};
 use super::render::{page, refusal_page, Chrome, Nav};
 use crate::api::AppState;
 use crate::identity::{sessions, users};
@@ -129,20 +128,14 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct SetDisabled {
-    csrf: String,
     disabled: String,
 }
 
 pub async fn set_disabled(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<SetDisabled>,
+    ConsoleWrite { user, form: f }: ConsoleWrite<SetDisabled>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     let disabled = f.disabled == "true";
     match users::set_disabled(&state.store, &id, disabled).await {
         Ok(Some(_)) => {
@@ -166,21 +159,11 @@ pub async fn set_disabled(
     }
 }
 
-#[derive(Deserialize)]
-pub struct EndSessions {
-    csrf: String,
-}
-
 pub async fn end_sessions(
     State(state): State<AppState>,
-    user: ConsoleUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<EndSessions>,
+    ConsoleWrite { user, form: _ }: ConsoleWrite<NoFields>,
 ) -> Response {
-    if let Err(r) = user.check_write(&headers, &f.csrf, state.settings.root_url()) {
-        return r.into_response(&user.correlation_id);
-    }
     match sessions::end_all_for_user(&state.store, &id).await {
         Ok(n) => {
             tracing::info!(
