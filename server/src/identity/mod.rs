@@ -3,6 +3,7 @@
 //! signed), authorized by its group/role/organization rules, resolved to a
 //! user through identity links with per-source grants, given a session.
 
+pub mod argon;
 pub mod attributes;
 pub mod authorize;
 pub mod grants;
