@@ -47,6 +47,10 @@ pub struct ServerConfig {
     /// Break-glass: offer the local administrator login at `/login?noSSO=true`
     /// (password set with `ssoplane local-admin set-password`).
     pub local_login: bool,
+    /// Most sessions the in-process forward-auth cache holds (0: no cache).
+    pub session_cache_entries: usize,
+    /// Most memory, in MiB, the session cache holds.
+    pub session_cache_mib: usize,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +68,8 @@ impl Default for ServerConfig {
             session_idle_timeout: "8h".into(),
             session_absolute_timeout: "24h".into(),
             local_login: false,
+            session_cache_entries: 100_000,
+            session_cache_mib: 128,
         }
     }
 }

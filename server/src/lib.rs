@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod housekeeping;
 pub mod identity;
 pub mod saml;
 pub mod secrets;

@@ -27,6 +27,8 @@ use crate::tokens::TokenService;
 pub struct AppState {
     pub store: Store,
     pub saml: Arc<crate::saml::runtime::Registry>,
+    /// Login sessions and the forward-auth cache.
+    pub sessions: Arc<crate::identity::sessions::Sessions>,
     pub session_timeouts: crate::identity::sessions::Timeouts,
     /// `Secure` cookies: the public root URL is https.
     pub secure_cookies: bool,

@@ -179,7 +179,14 @@ async fn patch(
     {
         return Err(ApiError::NotFound(format!("user {id:?} does not exist")));
     }
-    tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, actor = caller.name, "user updated");
+    // A disabled user's sessions end everywhere (re-enabling does not bring
+    // them back).
+    let ended = if body.disabled {
+        crate::identity::sessions::end_all_for_user(&state.store, &id).await?
+    } else {
+        0
+    };
+    tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, sessions_ended = ended, actor = caller.name, "user updated");
     let u = state
         .store
         .get_user(&id)

@@ -10,6 +10,7 @@ pub mod grants;
 pub mod local_admin;
 pub mod provision;
 pub mod resolve;
+pub mod session_cache;
 pub mod sessions;
 pub mod subject;
 pub mod users;

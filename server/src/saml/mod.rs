@@ -306,15 +306,10 @@ async fn acs_handler(
     };
     match result {
         Ok(ok) => {
-            let token = match sessions::create(
-                &state.store,
-                &ok.user,
-                &provider,
-                &ok.name_id,
-                &ok.session_index,
-                state.session_timeouts,
-            )
-            .await
+            let token = match state
+                .sessions
+                .create(&ok.user, &provider, &ok.name_id, &ok.session_index)
+                .await
             {
                 Ok(t) => t,
                 Err(e) => {
@@ -579,7 +574,9 @@ async fn sp_initiated_logout(
     cid: &str,
 ) -> Response {
     let session = match cookies::get(headers, cookies::SESSION) {
-        Some(token) => sessions::lookup(&state.store, token, state.session_timeouts)
+        Some(token) => state
+            .sessions
+            .lookup(token)
             .await
             .ok()
             .flatten()
@@ -592,7 +589,7 @@ async fn sp_initiated_logout(
             state.secure_cookies,
         );
     };
-    if let Err(e) = state.store.delete_session(&sessions::hash(&token)).await {
+    if let Err(e) = state.sessions.end(&token).await {
         tracing::error!(correlation_id = cid, error = %e, "cannot delete session");
     }
     let (id, out) = match slo::request(rt, &session.name_id(), &session.session_index) {

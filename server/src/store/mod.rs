@@ -4,6 +4,7 @@
 //! Both backends run the same SQL (written once in `sql.rs`); only connection
 //! setup and migrations differ.
 
+pub mod notify;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -309,11 +310,23 @@ impl Store {
     /// SQLite file has a single server). See [`PgStore::watch_changes`].
     pub fn watch_changes(
         &self,
-        on_change: impl Fn(Option<&str>) + Send + 'static,
+        on_change: impl Fn(Option<&str>) + Send + Sync + 'static,
     ) -> Option<tokio::task::JoinHandle<()>> {
         match self {
             Store::Sqlite(_) => None,
             Store::Postgres(s) => Some(s.watch_changes(on_change)),
+        }
+    }
+
+    /// The notices of committed writes, for this process's caches; see [`notify`].
+    pub fn bus(&self) -> &std::sync::Arc<notify::Bus> {
+        dispatch!(self, s => &s.bus)
+    }
+
+    /// Starts hearing the other replicas' notices (PostgreSQL; idempotent).
+    pub fn start_listening(&self) {
+        if let Store::Postgres(s) = self {
+            s.start_listening();
         }
     }
 
@@ -449,8 +462,9 @@ impl Store {
         dispatch!(self, s => s.remember_assertion(id, provider, expires_at).await)
     }
 
-    pub async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
-        dispatch!(self, s => s.purge_expired(now).await)
+    /// See `purge_expired` in `sql.rs`; returns how many rows were deleted.
+    pub async fn purge_expired(&self, now: i64, idle_before: i64) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.purge_expired(now, idle_before).await)
     }
 
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<UserRow>, StoreError> {
@@ -464,8 +478,8 @@ impl Store {
     /// Opens a write transaction for a login or a user's creation; see [`Tx`].
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Store::Sqlite(s) => Tx::Sqlite(s.begin_write().await?),
-            Store::Postgres(s) => Tx::Postgres(s.begin_write().await?),
+            Store::Sqlite(s) => Tx::new(tx::Inner::Sqlite(s.begin_write().await?), &s.bus),
+            Store::Postgres(s) => Tx::new(tx::Inner::Postgres(s.begin_write().await?), &s.bus),
         })
     }
 
@@ -477,12 +491,20 @@ impl Store {
         dispatch!(self, s => s.get_session(id_hash).await)
     }
 
-    pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
-        dispatch!(self, s => s.touch_session(id_hash, now).await)
+    /// Records when sessions were last used (`(id_hash, at)`), in one transaction.
+    pub async fn touch_sessions(&self, touches: &[(String, i64)]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.touch_sessions(touches).await)
     }
 
+    /// Ends one session, and tells every replica's session cache.
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         dispatch!(self, s => s.delete_session(id_hash).await)
+    }
+
+    /// Ends every session of a user, and tells every replica's session cache;
+    /// use [`crate::identity::sessions::end_all_for_user`].
+    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.delete_user_sessions(user_id).await)
     }
 
     /// Ends the sessions of a SAML subject (single logout, SAML profiles

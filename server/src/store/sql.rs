@@ -311,7 +311,11 @@ macro_rules! sql_store_methods {
                     return Ok(false);
                 }
                 sqlx::query("DELETE FROM user_groups WHERE group_name = $1").bind(name).execute(&mut *tx).await?;
+                // Every member's X-Auth-Groups changes.
+                let notices = [$crate::store::notify::Notice::AllSessions];
+                Self::notify(&mut tx, &notices).await?;
                 tx.commit().await?;
+                self.publish(&notices);
                 Ok(true)
             }
 
@@ -598,20 +602,33 @@ macro_rules! sql_store_methods {
                 Ok(())
             }
 
+            /// Disables or enables a user; every replica's session cache hears of it.
             pub async fn set_user_disabled(
                 &self,
                 id: &str,
                 disabled: bool,
                 now: &str,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
                 let n = sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
                     .bind(id)
                     .bind(disabled)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                let notices = [$crate::store::notify::Notice::UserChanged(id.to_owned())];
+                Self::notify(&mut tx, &notices).await?;
+                tx.commit().await?;
+                self.publish(&notices);
                 Ok(n > 0)
+            }
+
+            /// Hands `notices` of a committed write to this process's caches.
+            fn publish(&self, notices: &[$crate::store::notify::Notice]) {
+                for n in notices {
+                    self.bus.publish(n);
+                }
             }
 
             pub async fn insert_token(
@@ -724,11 +741,17 @@ macro_rules! sql_store_methods {
                 Ok(n > 0)
             }
 
-            pub async fn purge_expired(&self, now: i64) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("DELETE FROM saml_requests WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
-                sqlx::query("DELETE FROM saml_assertions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
-                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
-                Ok(())
+            /// Deletes what can no longer be used: pending requests and
+            /// remembered assertions past their expiry, sessions past their
+            /// absolute expiry or idle since `idle_before`. No notices: every
+            /// cache checks the same deadlines itself. Returns rows deleted.
+            pub async fn purge_expired(&self, now: i64, idle_before: i64) -> Result<u64, $crate::store::StoreError> {
+                let mut n = 0;
+                n += sqlx::query("DELETE FROM saml_requests WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
+                n += sqlx::query("DELETE FROM saml_assertions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
+                n += sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
+                n += sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1").bind(idle_before).execute(&self.pool).await?.rows_affected();
+                Ok(n)
             }
 
             pub async fn find_user_by_login(
@@ -777,18 +800,45 @@ macro_rules! sql_store_methods {
                 .await?)
             }
 
-            pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
-                    .bind(id_hash)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+            /// Records when sessions were last used, in one transaction; a
+            /// time never moves backwards.
+            pub async fn touch_sessions(&self, touches: &[(String, i64)]) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for (id_hash, at) in touches {
+                    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1 AND last_seen_at < $2")
+                        .bind(id_hash)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
+            /// Ends one session; every replica's session cache hears of it.
             pub async fn delete_session(&self, id_hash: &str) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *tx).await?;
+                let notices = [$crate::store::notify::Notice::SessionEnded(id_hash.to_owned())];
+                Self::notify(&mut tx, &notices).await?;
+                tx.commit().await?;
+                self.publish(&notices);
                 Ok(())
+            }
+
+            /// Ends every session of a user; every replica's session cache hears of it.
+            pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let notices = [$crate::store::notify::Notice::UserChanged(user_id.to_owned())];
+                Self::notify(&mut tx, &notices).await?;
+                tx.commit().await?;
+                self.publish(&notices);
+                Ok(n)
             }
 
             /// See [`crate::store::Store::delete_sessions_of`]; the caller bounds the list.
@@ -798,30 +848,39 @@ macro_rules! sql_store_methods {
                 name_id: &str,
                 session_indexes: &[String],
             ) -> Result<u64, $crate::store::StoreError> {
-                if session_indexes.is_empty() {
-                    return Ok(sqlx::query("DELETE FROM sessions WHERE provider = $1 AND name_id = $2")
+                let mut tx = self.pool.begin().await?;
+                // The users whose sessions ended, for the caches' notices.
+                let mut users: Vec<String> = if session_indexes.is_empty() {
+                    sqlx::query_scalar("DELETE FROM sessions WHERE provider = $1 AND name_id = $2 RETURNING user_id")
                         .bind(provider)
                         .bind(name_id)
-                        .execute(&self.pool)
+                        .fetch_all(&mut *tx)
                         .await?
-                        .rows_affected());
-                }
-                // One statement per index keeps the SQL fixed for both
-                // backends; the list is short and bounded.
-                let mut tx = self.pool.begin().await?;
-                let mut ended = 0;
-                for index in session_indexes {
-                    ended += sqlx::query(
-                        "DELETE FROM sessions WHERE provider = $1 AND name_id = $2 AND session_index = $3",
-                    )
-                    .bind(provider)
-                    .bind(name_id)
-                    .bind(index)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                }
+                } else {
+                    // One statement per index keeps the SQL fixed for both
+                    // backends; the list is short and bounded.
+                    let mut users = Vec::new();
+                    for index in session_indexes {
+                        users.extend(
+                            sqlx::query_scalar::<_, String>(
+                                "DELETE FROM sessions WHERE provider = $1 AND name_id = $2 AND session_index = $3 RETURNING user_id",
+                            )
+                            .bind(provider)
+                            .bind(name_id)
+                            .bind(index)
+                            .fetch_all(&mut *tx)
+                            .await?,
+                        );
+                    }
+                    users
+                };
+                let ended = users.len() as u64;
+                users.sort();
+                users.dedup();
+                let notices: Vec<_> = users.into_iter().map($crate::store::notify::Notice::UserChanged).collect();
+                Self::notify(&mut tx, &notices).await?;
                 tx.commit().await?;
+                self.publish(&notices);
                 Ok(ended)
             }
 
