@@ -44,6 +44,10 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Proxy(#[from] crate::web::client::BadProxy),
+    #[error("server.pending_logins_per_address must be at least 1")]
+    PendingBound,
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -106,6 +110,13 @@ pub async fn state_with_clock(
         entries: config.server.session_cache_entries,
         bytes: config.server.session_cache_mib.saturating_mul(1 << 20),
     };
+    if config.server.pending_logins_per_address == 0 {
+        return Err(StartError::PendingBound);
+    }
+    let clients = crate::web::client::Clients {
+        proxies: crate::web::client::parse_trusted(&config.server.trusted_proxies)?,
+        pending_per_address: config.server.pending_logins_per_address,
+    };
     // Replicas' notices (settings, sessions) arrive from here on.
     store.start_listening();
     Ok(AppState {
@@ -120,6 +131,7 @@ pub async fn state_with_clock(
         secure_cookies: config.server.root_url().starts_with("https://"),
         local_login: config.server.local_login,
         local_throttle: Arc::default(),
+        clients: Arc::new(clients),
         tokens: Arc::new(TokenService::new(store.clone())),
         settings,
         store,
@@ -198,6 +210,8 @@ pub async fn serve_with_clock(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server = tokio::spawn(async move {
         let mut rx = stop_rx;
+        // The peer address feeds the bounds per client (web/client.rs).
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|stop| *stop).await;

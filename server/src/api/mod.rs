@@ -35,6 +35,8 @@ pub struct AppState {
     /// Break-glass local administrator login enabled.
     pub local_login: bool,
     pub local_throttle: Arc<crate::identity::local_admin::Throttle>,
+    /// Trusted proxies and the bounds on what one unauthenticated client stores.
+    pub clients: Arc<crate::web::client::Clients>,
     pub settings: Arc<SettingsService>,
     pub tokens: Arc<TokenService>,
     pub metrics: PrometheusHandle,

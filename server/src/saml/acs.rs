@@ -278,6 +278,7 @@ pub async fn accept(
     saml_response: &str,
     relay_state: &str,
     browser: Option<&str>,
+    now: i64,
 ) -> Result<Accepted, AcsError> {
     if relay_state.len() > super::relay::MAX_ACCEPTED {
         return Err(AcsError::RelayStateOffsite {
@@ -286,7 +287,8 @@ pub async fn accept(
         });
     }
     let xml = decode(saml_response)?;
-    let now = crate::identity::sessions::now_secs();
+    // `now` is the clock the purge uses, so a request is either pending here
+    // or gone, never judged by two clocks.
     let requests = match browser {
         Some(b) => store.pending_saml_requests(&rt.provider, b, now).await?,
         None => Vec::new(),

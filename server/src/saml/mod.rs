@@ -33,7 +33,7 @@ pub mod xml;
 use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -42,7 +42,6 @@ use serde::Deserialize;
 
 use crate::api::request_id::RequestId;
 use crate::api::AppState;
-use crate::identity::sessions;
 use crate::store::{LoginEventRow, SamlRequestRow};
 use crate::web::{cookies, pages};
 use runtime::RuntimeError;
@@ -65,7 +64,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/saml/login",
-            get(|s, q, h, c| login_handler(s, Path(DEFAULT_PROVIDER.to_owned()), q, h, c)),
+            get(|s, p, q, h, c| login_handler(s, Path(DEFAULT_PROVIDER.to_owned()), p, q, h, c)),
         )
         .route(
             "/saml/acs",
@@ -150,6 +149,7 @@ struct LoginQuery {
 async fn login_handler(
     State(state): State<AppState>,
     Path(provider): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     query: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     Extension(cid): Extension<RequestId>,
@@ -198,15 +198,43 @@ async fn login_handler(
         provider: provider.clone(),
         browser: browser.clone(),
         relay_state: target,
-        expires_at: sessions::now_secs() + login::REQUEST_TTL_SECS,
+        expires_at: 0,
+        source: state.clients.key_of(peer.ip(), &headers),
     };
-    if let Err(e) = state.store.insert_saml_request(&row).await {
-        tracing::error!(correlation_id = cid.0, provider, error = %e, "cannot store the AuthnRequest");
-        return pages::error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in is temporarily unavailable.",
-            &cid.0,
-        );
+    match login::remember(
+        &state.store,
+        &state.clients,
+        row,
+        state.sessions.clock().now(),
+    )
+    .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(
+                correlation_id = cid.0,
+                provider,
+                client = state.clients.key_of(peer.ip(), &headers),
+                limit = state.clients.pending_per_address,
+                "login refused: too many unfinished sign-ins from this client address"
+            );
+            let mut resp = pages::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-ins were started from your network and not finished. Try again in a few minutes.",
+                &cid.0,
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+            return resp;
+        }
+        Err(e) => {
+            tracing::error!(correlation_id = cid.0, provider, error = %e, "cannot store the AuthnRequest");
+            return pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is temporarily unavailable.",
+                &cid.0,
+            );
+        }
     }
     tracing::info!(
         correlation_id = cid.0,
@@ -291,6 +319,7 @@ async fn acs_handler(
                 &f.saml_response,
                 &f.relay_state,
                 browser,
+                state.sessions.clock().now(),
             )
             .await
         }
@@ -386,6 +415,7 @@ fn slo_failed(e: &slo::SloError, provider: &str, cid: &str) -> Response {
 async fn slo_get_handler(
     State(state): State<AppState>,
     Path(provider): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
     Extension(cid): Extension<RequestId>,
@@ -402,7 +432,8 @@ async fn slo_get_handler(
         .into_iter()
         .find(|p| slo::raw_param(&query, p).is_some());
     let Some(param) = param else {
-        return sp_initiated_logout(&state, &rt, &headers, &cid.0).await;
+        let source = state.clients.key_of(peer.ip(), &headers);
+        return sp_initiated_logout(&state, &rt, &headers, &source, &cid.0).await;
     };
     // Nothing of a logout message is read unless single logout is on.
     if !rt.settings.single_logout {
@@ -540,7 +571,7 @@ async fn logout_response(
     let browser = cookies::get(headers, cookies::BROWSER).unwrap_or_default();
     let pending = state
         .store
-        .pending_saml_requests(&rt.provider, browser, sessions::now_secs())
+        .pending_saml_requests(&rt.provider, browser, state.sessions.clock().now())
         .await
         .unwrap_or_default();
     let ours = pending.iter().any(|p| p.id == in_response_to);
@@ -571,6 +602,7 @@ async fn sp_initiated_logout(
     state: &AppState,
     rt: &runtime::Runtime,
     headers: &HeaderMap,
+    source: &str,
     cid: &str,
 ) -> Response {
     let session = match cookies::get(headers, cookies::SESSION) {
@@ -610,10 +642,30 @@ async fn sp_initiated_logout(
         provider: rt.provider.clone(),
         browser: browser.clone(),
         relay_state: "logout".into(),
-        expires_at: sessions::now_secs() + login::REQUEST_TTL_SECS,
+        expires_at: 0,
+        source: source.to_owned(),
     };
-    if let Err(e) = state.store.insert_saml_request(&row).await {
-        tracing::error!(correlation_id = cid, error = %e, "cannot store the LogoutRequest");
+    // The session is already ended: a full address only means the IdP's
+    // LogoutResponse will not be recognised here.
+    match login::remember(
+        &state.store,
+        &state.clients,
+        row,
+        state.sessions.clock().now(),
+    )
+    .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(
+                correlation_id = cid,
+                client = source,
+                "LogoutRequest not remembered: too many pending requests from this client address"
+            );
+        }
+        Err(e) => {
+            tracing::error!(correlation_id = cid, error = %e, "cannot store the LogoutRequest");
+        }
     }
     let mut resp = clear_session(outbound_response(out), state.secure_cookies);
     resp.headers_mut().append(

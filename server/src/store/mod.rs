@@ -204,6 +204,16 @@ pub struct SamlRequestRow {
     /// Where to send the user after login (a validated same-origin path or allowed URL).
     pub relay_state: String,
     pub expires_at: i64,
+    /// The client address key that started it (see `web::client::key`).
+    pub source: String,
+}
+
+/// What one unauthenticated client may hold in pending requests, as of `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingBounds {
+    pub per_browser: i64,
+    pub per_source: i64,
+    pub now: i64,
 }
 
 /// A login session; only the SHA-256 of the cookie value is stored.
@@ -436,8 +446,13 @@ impl Store {
         dispatch!(self, s => s.revoke_token(name, now).await)
     }
 
-    pub async fn insert_saml_request(&self, r: &SamlRequestRow) -> Result<(), StoreError> {
-        dispatch!(self, s => s.insert_saml_request(r).await)
+    /// False: `r.source` already holds its bound of live requests.
+    pub async fn insert_saml_request(
+        &self,
+        r: &SamlRequestRow,
+        bounds: PendingBounds,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.insert_saml_request(r, bounds).await)
     }
 
     pub async fn pending_saml_requests(

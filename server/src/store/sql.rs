@@ -676,22 +676,43 @@ macro_rules! sql_store_methods {
                 Ok(n > 0)
             }
 
+            /// Stores a pending request within its bounds: first the
+            /// browser's oldest requests beyond `per_browser - 1` go, then
+            /// the row is inserted unless its source already holds
+            /// `per_source` live ones (counted by the index, at most that
+            /// many rows read). False: the source is full, nothing stored.
+            /// Concurrent inserts may each pass the count, so a source can
+            /// exceed its bound by the requests in flight at that moment.
             pub async fn insert_saml_request(
                 &self,
                 r: &$crate::store::SamlRequestRow,
-            ) -> Result<(), $crate::store::StoreError> {
+                bounds: $crate::store::PendingBounds,
+            ) -> Result<bool, $crate::store::StoreError> {
                 sqlx::query(
-                    "INSERT INTO saml_requests (id, provider, browser, relay_state, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "DELETE FROM saml_requests WHERE browser = $1 AND id NOT IN \
+                     (SELECT id FROM saml_requests WHERE browser = $1 ORDER BY expires_at DESC, id DESC LIMIT $2)",
+                )
+                .bind(&r.browser)
+                .bind(bounds.per_browser.saturating_sub(1))
+                .execute(&self.pool)
+                .await?;
+                let n = sqlx::query(
+                    "INSERT INTO saml_requests (id, provider, browser, relay_state, expires_at, source) \
+                     SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT count(*) FROM \
+                     (SELECT 1 FROM saml_requests WHERE source = $6 AND expires_at > $7 LIMIT $8) AS live) < $8",
                 )
                 .bind(&r.id)
                 .bind(&r.provider)
                 .bind(&r.browser)
                 .bind(&r.relay_state)
                 .bind(r.expires_at)
+                .bind(&r.source)
+                .bind(bounds.now)
+                .bind(bounds.per_source)
                 .execute(&self.pool)
-                .await?;
-                Ok(())
+                .await?
+                .rows_affected();
+                Ok(n > 0)
             }
 
             pub async fn pending_saml_requests(
@@ -701,8 +722,8 @@ macro_rules! sql_store_methods {
                 now: i64,
             ) -> Result<Vec<$crate::store::SamlRequestRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT id, provider, browser, relay_state, expires_at FROM saml_requests \
-                     WHERE provider = $1 AND browser = $2 AND expires_at > $3",
+                    "SELECT id, provider, browser, relay_state, expires_at, source FROM saml_requests \
+                     WHERE browser = $2 AND provider = $1 AND expires_at > $3",
                 )
                 .bind(provider)
                 .bind(browser)
