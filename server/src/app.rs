@@ -132,6 +132,7 @@ pub async fn state_with_clock(
         local_login: config.server.local_login,
         local_throttle: Arc::default(),
         clients: Arc::new(clients),
+        console_reader_groups: Arc::new(config.server.console_reader_groups.clone()),
         tokens: Arc::new(TokenService::new(store.clone())),
         settings,
         store,
@@ -144,6 +145,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .into_router()
         .merge(crate::saml::routes())
         .merge(crate::web::routes::routes())
+        .merge(crate::web::console::routes())
+        .merge(crate::web::assets::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Last added is outermost: request ids wrap everything, errors from

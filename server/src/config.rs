@@ -59,6 +59,10 @@ pub struct ServerConfig {
     /// Most pending SAML requests (started, not finished logins) one client
     /// address (IPv4, or IPv6 /64) may hold at once.
     pub pending_logins_per_address: usize,
+    /// Members of these groups (as stored: from assertions, the API or SCIM)
+    /// may read everything in the admin console at `/admin` and change
+    /// nothing. Users with the admin role always have full access.
+    pub console_reader_groups: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +84,7 @@ impl Default for ServerConfig {
             session_cache_mib: 128,
             trusted_proxies: Vec::new(),
             pending_logins_per_address: 1000,
+            console_reader_groups: Vec::new(),
         }
     }
 }

@@ -1,9 +1,15 @@
-//! ssoplane server: the admin API, the settings store and (to come) the SAML
-//! service-provider endpoints. `main.rs` is only the command line.
+//! ssoplane server: the admin API, the settings store, the SAML
+//! service-provider endpoints, sessions and forward auth, and the admin
+//! console. `main.rs` is only the command line.
+
+// A panic on input is a denial of service: production code returns errors
+// (tests may unwrap).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod groups;
 pub mod housekeeping;
 pub mod identity;
 pub mod saml;

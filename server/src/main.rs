@@ -1,5 +1,7 @@
 //! The `ssoplane` command line: `serve`, `token create|list|revoke`, `openapi`, `check-config`.
 #![forbid(unsafe_code)]
+// A panic on input is a denial of service: production code returns errors.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

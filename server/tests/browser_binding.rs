@@ -8,60 +8,11 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use axum::extract::{Query, State};
-use axum::response::Html;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use support::browser::{self, Browser};
-use support::idp::pysaml2;
+use support::idp_front::IdpFront;
 use support::{key_and_cert, Backend, TestServer};
-
-struct IdpFront {
-    base: Value,
-}
-
-/// GET /sso/redirect: pysaml2 checks the AuthnRequest (and its signature)
-/// and signs a response; the browser is sent on with a self-posting form.
-async fn sso(
-    State(front): State<Arc<IdpFront>>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> Html<String> {
-    let mut input = front.base.clone();
-    input["saml_request"] = json!(q["SAMLRequest"]);
-    input["binding"] = json!("redirect");
-    input["relay_state"] = json!(q.get("RelayState"));
-    input["sig_alg"] = json!(q.get("SigAlg"));
-    input["signature"] = json!(q.get("Signature"));
-    input["want_signed_requests"] = json!(true);
-    let base = front.base.clone();
-    let relay = q.get("RelayState").cloned().unwrap_or_default();
-    let (acs, saml_response) = tokio::task::spawn_blocking(move || {
-        let parsed = pysaml2("parse-request", input);
-        let mut r = base;
-        r["in_response_to"] = parsed["id"].clone();
-        r["destination"] = parsed["acs_url"].clone();
-        r["sp_entity_id"] = parsed["issuer"].clone();
-        r["name_id"] = json!("ada-nameid");
-        r["identity"] = json!({"uid": ["ada"], "mail": ["ada@example.com"]});
-        r["sign_assertion"] = json!(true);
-        let resp = pysaml2("response", r);
-        (
-            parsed["acs_url"].as_str().unwrap().to_owned(),
-            resp["saml_response"].as_str().unwrap().to_owned(),
-        )
-    })
-    .await
-    .unwrap();
-    let esc = |v: &str| html_escape::encode_double_quoted_attribute(v).into_owned();
-    Html(format!(
-        "<!doctype html><form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"SAMLResponse\" value=\"{}\"><input type=\"hidden\" name=\"RelayState\" value=\"{}\"></form><script>document.forms[0].submit()</script>",
-        esc(&acs),
-        esc(&saml_response),
-        esc(&relay)
-    ))
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -74,37 +25,24 @@ fn free_port() -> u16 {
 /// SP at `root_url`, IdP front at http://idp.test:{port}; logs in through
 /// the browser and returns the page the browser ends on.
 async fn login_through(root_url: String, server: &TestServer, browser: &Browser) -> String {
-    let idp_port = free_port();
-    let entity = format!("http://idp.test:{idp_port}");
-    let (idp_key, idp_cert) = key_and_cert();
+    let idp = IdpFront::start("idp.test", &server.url, &root_url).await;
     let (sp_key, sp_cert) = key_and_cert();
+    let mut settings = idp.settings();
+    for (k, v) in [
+        ("enabled", json!(true)),
+        ("certificate", json!(sp_cert)),
+        ("private_key", json!(sp_key)),
+        ("sign_requests", json!(true)),
+    ] {
+        settings[k] = v;
+    }
     let r = server
         .admin(Method::PUT, "/api/v1/sso-settings/okta")
-        .json(&json!({"settings": {
-            "enabled": true, "idp_entity_id": entity, "idp_sso_url": format!("{entity}/sso/redirect"),
-            "idp_certificates": [idp_cert], "certificate": sp_cert, "private_key": sp_key, "sign_requests": true}}))
+        .json(&json!({ "settings": settings }))
         .send()
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    let sp_metadata = server
-        .request(Method::GET, "/saml/okta/metadata", None)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let front = Arc::new(IdpFront {
-        base: json!({"sp_metadata": sp_metadata, "idp_key": idp_key, "idp_cert": idp_cert, "entity_id": entity}),
-    });
-    let app = axum::Router::new()
-        .route("/sso/redirect", axum::routing::get(sso))
-        .with_state(front);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", idp_port))
-        .await
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     browser
         .client

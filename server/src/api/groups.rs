@@ -16,7 +16,8 @@ use super::json::{Json, Path};
 use super::request_id::RequestId;
 use super::sso_settings::{managed_by, precondition};
 use super::{Access, AppState, RouteSpec, Routes};
-use crate::store::{GroupRow, GroupWrite, GroupWritten, Precondition};
+use crate::groups::{self, GroupError};
+use crate::store::{GroupRow, Precondition};
 
 const LIST: RouteSpec = RouteSpec {
     response: (200, Some("GroupList")),
@@ -67,9 +68,6 @@ pub fn register(r: Routes) -> Routes {
         .add(DELETE, axum::routing::delete(delete))
 }
 
-/// Blind writes racing a concurrent creator on PostgreSQL retry this often.
-const MAX_WRITE_ATTEMPTS: u32 = 3;
-
 fn doc(g: GroupRow) -> GroupDoc {
     GroupDoc {
         name: g.name,
@@ -91,35 +89,16 @@ fn with_etag(status: StatusCode, g: GroupRow) -> Response {
     resp
 }
 
-/// 412 with the group's current version (0: it does not exist).
-async fn refused(state: &AppState, name: &str, pre: Precondition) -> ApiError {
-    match state.store.get_group(name).await {
-        Ok(g) => {
-            let current = g.map_or(0, |g| g.version);
-            if pre == Precondition::Absent {
-                ApiError::AlreadyExists { current }
-            } else {
-                ApiError::PreconditionFailed { current }
-            }
+impl From<GroupError> for ApiError {
+    fn from(e: GroupError) -> ApiError {
+        match e {
+            GroupError::Invalid(errors) => ApiError::Invalid(errors),
+            GroupError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            GroupError::Stale { current } => ApiError::PreconditionFailed { current },
+            GroupError::Exists { current } => ApiError::AlreadyExists { current },
+            GroupError::Contended(_) => ApiError::Conflict(e.to_string()),
+            GroupError::Store(e) => e.into(),
         }
-        Err(e) => e.into(),
-    }
-}
-
-/// Group names come from IdP assertions (display names, CNs), so spaces and
-/// most punctuation are allowed; control characters and '/' are not.
-fn check_name(name: &str) -> Result<(), ApiError> {
-    let ok = !name.trim().is_empty()
-        && name.len() <= 255
-        && name.trim() == name
-        && !name.chars().any(|c| c.is_control() || c == '/');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Invalid(vec![ssoplane_schema::FieldError {
-            field: "name".into(),
-            message: "must be 1-255 characters without leading/trailing spaces, control characters or '/'".into(),
-        }]))
     }
 }
 
@@ -139,7 +118,7 @@ async fn get_one(
     _: Reader,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    check_name(&name)?;
+    groups::check_name(&name)?;
     match state.store.get_group(&name).await? {
         Some(g) => Ok(with_etag(StatusCode::OK, g)),
         None => Err(ApiError::NotFound(format!("group {name:?} does not exist"))),
@@ -154,48 +133,19 @@ async fn put(
     headers: HeaderMap,
     Json(body): Json<PutGroup>,
 ) -> Result<Response, ApiError> {
-    check_name(&name)?;
-    if body.description.len() > 1024 {
-        return Err(ApiError::Invalid(vec![ssoplane_schema::FieldError {
-            field: "description".into(),
-            message: "must be at most 1024 characters".into(),
-        }]));
-    }
     let pre = precondition(&headers)?;
     let managed_by = managed_by(&headers)?;
-    let now = crate::settings::now();
-    let write = GroupWrite {
-        name: &name,
-        description: &body.description,
-        at: &now,
+    let by = groups::Writer {
         actor: &caller.name,
         managed_by: &managed_by,
     };
-    let mut written = GroupWritten::Refused;
-    for _ in 0..MAX_WRITE_ATTEMPTS {
-        written = state.store.put_group(&write, pre).await?;
-        // Only a blind write can lose to a concurrent creator and still be
-        // owed success; a conditional one is answered as it stands.
-        if written != GroupWritten::Refused || pre != Precondition::None {
-            break;
-        }
-    }
-    let status = match written {
-        GroupWritten::Created => StatusCode::CREATED,
-        GroupWritten::Updated => StatusCode::OK,
-        GroupWritten::Refused if pre == Precondition::None => {
-            return Err(ApiError::Conflict(format!(
-                "gave up after {MAX_WRITE_ATTEMPTS} concurrent writes to group {name:?}; retry"
-            )))
-        }
-        GroupWritten::Refused => return Err(refused(&state, &name, pre).await),
+    let (created, g) = groups::put(&state.store, &name, &body.description, pre, &by).await?;
+    tracing::info!(correlation_id = %cid.0, group = name, created, version = g.version, actor = caller.name, "group written");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
-    let g = state
-        .store
-        .get_group(&name)
-        .await?
-        .ok_or_else(|| ApiError::Internal("group vanished after write".into()))?;
-    tracing::info!(correlation_id = %cid.0, group = name, created = status == StatusCode::CREATED, version = g.version, actor = caller.name, "group written");
     Ok(with_etag(status, g))
 }
 
@@ -206,19 +156,13 @@ async fn delete(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    check_name(&name)?;
     let pre = precondition(&headers)?;
     if pre == Precondition::Absent {
         return Err(ApiError::BadRequest(
             "If-None-Match: * on DELETE can never hold; use If-Match".into(),
         ));
     }
-    if !state.store.delete_group(&name, pre).await? {
-        return Err(match state.store.get_group(&name).await? {
-            Some(g) => ApiError::PreconditionFailed { current: g.version },
-            None => ApiError::NotFound(format!("group {name:?} does not exist")),
-        });
-    }
+    groups::delete(&state.store, &name, pre).await?;
     tracing::info!(correlation_id = %cid.0, group = name, actor = caller.name, "group deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub local_throttle: Arc<crate::identity::local_admin::Throttle>,
     /// Trusted proxies and the bounds on what one unauthenticated client stores.
     pub clients: Arc<crate::web::client::Clients>,
+    /// Groups whose members may read the admin console (`console_reader_groups`).
+    pub console_reader_groups: Arc<Vec<String>>,
     pub settings: Arc<SettingsService>,
     pub tokens: Arc<TokenService>,
     pub metrics: PrometheusHandle,

@@ -172,25 +172,9 @@ async fn patch(
     Path(id): Path<String>,
     Json(body): Json<PatchUser>,
 ) -> Result<Response, ApiError> {
-    if !state
-        .store
-        .set_user_disabled(&id, body.disabled, &crate::settings::now())
-        .await?
-    {
-        return Err(ApiError::NotFound(format!("user {id:?} does not exist")));
-    }
-    // A disabled user's sessions end everywhere (re-enabling does not bring
-    // them back).
-    let ended = if body.disabled {
-        crate::identity::sessions::end_all_for_user(&state.store, &id).await?
-    } else {
-        0
-    };
-    tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, sessions_ended = ended, actor = caller.name, "user updated");
-    let u = state
-        .store
-        .get_user(&id)
+    let u = users::set_disabled(&state.store, &id, body.disabled)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("user {id:?} does not exist")))?;
+    tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, actor = caller.name, "user updated");
     Ok(axum::Json(doc(&state.store, u).await?).into_response())
 }

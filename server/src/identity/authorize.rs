@@ -27,6 +27,8 @@ pub struct Decision {
     pub role: String,
     pub is_admin: bool,
     pub organizations: Vec<OrgMembership>,
+    /// The rules that decided, in words (the console's test sign-in shows it).
+    pub rule: String,
 }
 
 pub fn same(s: &SamlSettings, a: &str, b: &str) -> bool {
@@ -38,7 +40,12 @@ pub fn same(s: &SamlSettings, a: &str, b: &str) -> bool {
 }
 
 fn any_in(s: &SamlSettings, have: &[String], wanted: &[String]) -> bool {
-    have.iter().any(|h| wanted.iter().any(|w| same(s, h, w)))
+    first_in(s, have, wanted).is_some()
+}
+
+/// The first value of `have` that `wanted` lists.
+fn first_in<'a>(s: &SamlSettings, have: &'a [String], wanted: &[String]) -> Option<&'a String> {
+    have.iter().find(|h| wanted.iter().any(|w| same(s, h, w)))
 }
 
 pub fn authorize(s: &SamlSettings, id: &Identity) -> Result<Decision, Denied> {
@@ -60,20 +67,42 @@ pub fn authorize(s: &SamlSettings, id: &Identity) -> Result<Decision, Denied> {
     let configured = role_rules.iter().any(|(_, values)| !values.is_empty());
     let matched = role_rules
         .iter()
-        .find(|(_, values)| any_in(s, &id.roles, values))
-        .map(|(r, _)| (*r).to_owned());
+        .find_map(|(r, values)| first_in(s, &id.roles, values).map(|v| (*r, v)));
+    let mut rule = Vec::new();
+    if let Some(g) = first_in(s, &id.groups, &s.allowed_groups) {
+        rule.push(format!("admitted: group {g:?} is in allowed_groups"));
+    }
     let role = match matched {
-        Some(r) => r,
+        Some((r, value)) => {
+            rule.push(format!(
+                "role {r}: role value {value:?} is in role_values_{r}"
+            ));
+            r.to_owned()
+        }
         None if configured && s.role_attribute_strict => return Err(Denied::NoRole),
-        None if configured => "none".to_owned(),
-        None => "viewer".to_owned(),
+        None if configured => {
+            rule.push(
+                "role none: no role value matches role_values_* (role_attribute_strict is off)"
+                    .into(),
+            );
+            "none".to_owned()
+        }
+        None => {
+            rule.push("role viewer: the default, since no role_values_* are configured".into());
+            "viewer".to_owned()
+        }
     };
-    let is_admin = role == "admin" || any_in(s, &id.groups, &s.admin_groups);
+    let admin_group = first_in(s, &id.groups, &s.admin_groups);
+    if let Some(g) = admin_group {
+        rule.push(format!("administrator: group {g:?} is in admin_groups"));
+    }
+    let is_admin = role == "admin" || admin_group.is_some();
     let role = if is_admin { "admin".into() } else { role };
     Ok(Decision {
         organizations: organizations(s, id, &role),
         role,
         is_admin,
+        rule: rule.join("; "),
     })
 }
 
@@ -135,6 +164,7 @@ mod tests {
                 role: "viewer".into(),
                 is_admin: false,
                 organizations: Vec::new(),
+                rule: "admitted: group \"Staff\" is in allowed_groups; role viewer: the default, since no role_values_* are configured".into(),
             }
         );
         assert!(

@@ -177,6 +177,25 @@ async fn insert(
     Ok(user)
 }
 
+/// Disables or enables a user; disabling ends their sessions at once.
+/// Returns the updated user, or None when there is no such user.
+pub async fn set_disabled(
+    store: &Store,
+    id: &str,
+    disabled: bool,
+) -> Result<Option<UserRow>, StoreError> {
+    if !store
+        .set_user_disabled(id, disabled, &crate::settings::now())
+        .await?
+    {
+        return Ok(None);
+    }
+    if disabled {
+        super::sessions::end_all_for_user(store, id).await?;
+    }
+    store.get_user(id).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

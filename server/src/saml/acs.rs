@@ -151,19 +151,57 @@ pub struct Verified {
     pub assertion: Assertion,
     /// The request it answers; `None` for an IdP-initiated login.
     pub in_response_to: Option<String>,
+    /// Which elements carried a verified signature.
+    pub signed: &'static str,
+}
+
+/// A refused response, with the request it claimed to answer when the
+/// checks got that far (a test sign-in reports its own refusals).
+#[derive(Debug)]
+pub struct Refused {
+    pub error: AcsError,
+    pub in_response_to: Option<String>,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+/// What an accepted response leads to.
+pub enum Outcome {
+    /// A real login: the user is provisioned; a session follows.
+    Login(Box<Accepted>),
+    /// An administrator's test sign-in: what came back; never a session.
+    Test(Box<super::diagnose::TestReport>),
 }
 
 /// Markup guard, InResponseTo binding, signature, protocol and assertion
 /// checks, from the raw XML to a verified assertion, on one parse. `pending`
 /// are the requests this browser started. Pure CPU (libxml2 + OpenSSL): run
 /// it off the async workers.
-pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, AcsError> {
+pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, Refused> {
+    let mut answers = None;
+    verify_answering(rt, xml, pending, &mut answers).map_err(|error| Refused {
+        error,
+        in_response_to: answers,
+    })
+}
+
+fn verify_answering(
+    rt: &Runtime,
+    xml: &str,
+    pending: &[String],
+    answers: &mut Option<String>,
+) -> Result<Verified, AcsError> {
     guard::check_markup(xml)?;
     let mut doc = Doc::parse(xml).map_err(|_| guard::GuardError::Malformed)?;
     let s = &rt.settings;
     let (scan, response_signed) = {
         let root = doc.root().ok_or(guard::GuardError::Malformed)?;
         let scan = guard::check(root)?;
+        answers.clone_from(&scan.in_response_to);
         // InResponseTo binds the response to a request *this browser*
         // started; checked before any signature work, it is also the
         // cheapest refusal.
@@ -196,6 +234,7 @@ pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, A
         return Err(AcsError::NotEncrypted);
     }
     // The assertion's own signature, or the Response's when it has none.
+    let signed;
     {
         let root = doc.root().ok_or(guard::GuardError::Malformed)?;
         let el = assertion_of(root).ok_or(AcsError::Misplaced)?;
@@ -203,11 +242,18 @@ pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, A
             // What the ciphertext held is checked like the outer message was.
             guard::check_decrypted(el)?;
         }
-        match dsig::signature_of(el)? {
-            Some(sig) => dsig::verify_enveloped(&doc, el, sig, &rt.idp.signing_keys, s.allow_sha1)?,
-            None if response_signed => {}
+        signed = match dsig::signature_of(el)? {
+            Some(sig) => {
+                dsig::verify_enveloped(&doc, el, sig, &rt.idp.signing_keys, s.allow_sha1)?;
+                if response_signed {
+                    "Response and Assertion"
+                } else {
+                    "Assertion"
+                }
+            }
+            None if response_signed => "Response",
             None => return Err(AcsError::Unsigned),
-        }
+        };
     }
     // An encrypted NameID is decrypted once the signature covering its
     // ciphertext held.
@@ -240,6 +286,7 @@ pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, A
     Ok(Verified {
         assertion,
         in_response_to: scan.in_response_to,
+        signed,
     })
 }
 
@@ -271,6 +318,10 @@ fn replay_horizon(rt: &Runtime, assertion: &Assertion) -> i64 {
     issued_plus_delay.max(not_after) + skew
 }
 
+/// Accepts a response posted to the ACS. `tests_only` is set for a disabled
+/// provider: only an administrator's test sign-in may be answered then.
+// One argument per input of the request and clock; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub async fn accept(
     store: &Store,
     workers: &super::work::Workers,
@@ -279,7 +330,9 @@ pub async fn accept(
     relay_state: &str,
     browser: Option<&str>,
     now: i64,
-) -> Result<Accepted, AcsError> {
+    tests_only: bool,
+) -> Result<Outcome, AcsError> {
+    use super::diagnose::{TestReport, TEST_RELAY_PREFIX};
     if relay_state.len() > super::relay::MAX_ACCEPTED {
         return Err(AcsError::RelayStateOffsite {
             why: super::relay::Refused::TooLong,
@@ -289,24 +342,56 @@ pub async fn accept(
     let xml = decode(saml_response)?;
     // `now` is the clock the purge uses, so a request is either pending here
     // or gone, never judged by two clocks.
-    let requests = match browser {
+    let mut requests = match browser {
         Some(b) => store.pending_saml_requests(&rt.provider, b, now).await?,
         None => Vec::new(),
     };
+    if tests_only {
+        requests.retain(|r| r.relay_state.starts_with(TEST_RELAY_PREFIX));
+    }
     let pending: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
-    let Verified {
-        assertion,
-        in_response_to,
-    } = {
+    // The administrator of the test sign-in a response answers, if it does.
+    let test_of = |irt: Option<&String>| {
+        let irt = irt?;
+        requests
+            .iter()
+            .find(|r| &r.id == irt)?
+            .relay_state
+            .strip_prefix(TEST_RELAY_PREFIX)
+            .map(str::to_owned)
+    };
+    let verified = {
         let rt = Arc::clone(&rt);
-        match workers.run(move || verify(&rt, &xml, &pending)).await? {
-            Err(AcsError::UnknownRequest(irt)) if browser.is_none() => {
-                return Err(AcsError::NoBrowserCookie(irt))
+        workers.run(move || verify(&rt, &xml, &pending)).await?
+    };
+    let verified = match verified {
+        Ok(v) => v,
+        Err(refused) => {
+            if let Some(admin) = test_of(refused.in_response_to.as_ref()) {
+                if let Some(irt) = &refused.in_response_to {
+                    store.take_saml_request(irt).await?;
+                }
+                return Ok(Outcome::Test(Box::new(TestReport::refused(
+                    &rt,
+                    &admin,
+                    &refused.error,
+                ))));
             }
-            other => other?,
+            return Err(match refused.error {
+                AcsError::UnknownRequest(irt) if browser.is_none() => {
+                    AcsError::NoBrowserCookie(irt)
+                }
+                other => other,
+            });
         }
     };
-    let redirect_to = match &in_response_to {
+    let test_admin = test_of(verified.in_response_to.as_ref());
+    if tests_only && test_admin.is_none() {
+        return Err(AcsError::Provider(RuntimeError::Disabled(
+            rt.provider.clone(),
+        )));
+    }
+    let redirect_to = match &verified.in_response_to {
         Some(irt) => {
             let target = requests
                 .iter()
@@ -323,25 +408,31 @@ pub async fn accept(
     };
     // Replay protection across replicas: the store remembers assertion IDs
     // until the assertion could no longer be accepted anyway.
+    let assertion = &verified.assertion;
     if !store
-        .remember_assertion(&assertion.id, &rt.provider, replay_horizon(&rt, &assertion))
+        .remember_assertion(&assertion.id, &rt.provider, replay_horizon(&rt, assertion))
         .await?
     {
         return Err(AcsError::AssertionReplayed(assertion.id.clone()));
     }
-    let claims = attributes::claims(&assertion)?;
+    if let Some(admin) = test_admin {
+        return Ok(Outcome::Test(Box::new(TestReport::verified(
+            &rt, &admin, &verified,
+        ))));
+    }
+    let claims = attributes::claims(assertion)?;
     let identity = attributes::map(&rt.settings, &claims)?;
     let decision = authorize::authorize(&rt.settings, &identity)?;
     let user =
         provision::provision(store, &rt.settings, &rt.provider, &identity, &decision).await?;
-    Ok(Accepted {
+    Ok(Outcome::Login(Box::new(Accepted {
         user,
         identity,
         decision,
         name_id: claims.name_id,
         session_index: claims.session_index,
         redirect_to,
-    })
+    })))
 }
 
 fn idp_initiated_target(rt: &Runtime, relay_state: &str) -> Result<String, AcsError> {

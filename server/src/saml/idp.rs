@@ -359,7 +359,8 @@ impl MetadataCache {
     }
 }
 
-async fn download(url: &str) -> Result<String, IdpError> {
+/// Fetches a metadata document (at most `MAX_METADATA_BYTES`, 10 s).
+pub async fn download(url: &str) -> Result<String, IdpError> {
     let err = |reason: String| IdpError::Fetch {
         url: url.to_owned(),
         reason,

@@ -1,6 +1,7 @@
 //! The SAML 2.0 service-provider endpoints users log in through, per provider
-//! slug: `/saml/{provider}/metadata`, `/login`, `/acs`. The provider named
-//! `saml` is also served at `/saml/metadata`, `/saml/login`, `/saml/acs`.
+//! slug: `/saml/{provider}/metadata`, `/login`, `/acs`, `/slo`. The provider
+//! named `saml` is also served at `/saml/metadata`, `/saml/login`,
+//! `/saml/acs` and `/saml/slo`.
 
 /// XML namespaces of the SAML and XML-Security messages we read.
 pub mod ns {
@@ -15,6 +16,7 @@ pub mod algorithms;
 pub mod assertion;
 mod c14n;
 pub mod decrypt;
+pub mod diagnose;
 pub mod dsig;
 pub mod guard;
 pub mod idp;
@@ -96,7 +98,7 @@ fn provider_error(e: &RuntimeError, cid: &str) -> Response {
 struct NoQuery {}
 
 /// Sends the browser on to the IdP: a redirect, or a self-submitting form.
-fn outbound_response(outbound: login::Outbound) -> Response {
+pub fn outbound_response(outbound: login::Outbound) -> Response {
     match outbound {
         login::Outbound::Redirect(url) => Redirect::to(&url).into_response(),
         login::Outbound::Post {
@@ -174,7 +176,32 @@ async fn login_handler(
             return pages::error(StatusCode::BAD_REQUEST, message, &cid.0);
         }
     };
-    let browser = cookies::get(&headers, cookies::BROWSER)
+    let source = state.clients.key_of(peer.ip(), &headers);
+    match begin(&state, &rt, &headers, &source, target, &cid.0).await {
+        Ok((outbound, cookie)) => {
+            let mut resp = outbound_response(outbound);
+            resp.headers_mut().append(header::SET_COOKIE, cookie);
+            resp
+        }
+        Err(page) => page,
+    }
+}
+
+/// Starts an SP-initiated login in this browser: the AuthnRequest (and how
+/// to send it) and the browser-binding cookie, the pending request stored
+/// with `relay` (where to go afterwards, or a test sign-in's marker) and
+/// `source` (the client's address key, `web::client`), within the bounds
+/// per browser and per address (`login::remember`).
+pub async fn begin(
+    state: &AppState,
+    rt: &runtime::Runtime,
+    headers: &HeaderMap,
+    source: &str,
+    relay: String,
+    cid: &str,
+) -> Result<(login::Outbound, axum::http::HeaderValue), Response> {
+    let provider = &rt.provider;
+    let browser = cookies::get(headers, cookies::BROWSER)
         .filter(|b| {
             (20..=64).contains(&b.len())
                 && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
@@ -182,24 +209,21 @@ async fn login_handler(
         .map(str::to_owned)
         .unwrap_or_else(login::random_id);
     let id = login::random_id();
-    let outbound = match login::start(&rt, &id, &id) {
-        Ok(o) => o,
-        Err(e) => {
-            tracing::error!(correlation_id = cid.0, provider, error = %e, "cannot start SAML login");
-            return pages::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Sign-in is misconfigured or temporarily unavailable.",
-                &cid.0,
-            );
-        }
-    };
+    let outbound = login::start(rt, &id, &id).map_err(|e| {
+        tracing::error!(correlation_id = cid, provider, error = %e, "cannot start SAML login");
+        pages::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is misconfigured or temporarily unavailable.",
+            cid,
+        )
+    })?;
     let row = SamlRequestRow {
         id: id.clone(),
         provider: provider.clone(),
         browser: browser.clone(),
-        relay_state: target,
+        relay_state: relay,
         expires_at: 0,
-        source: state.clients.key_of(peer.ip(), &headers),
+        source: source.to_owned(),
     };
     match login::remember(
         &state.store,
@@ -212,37 +236,36 @@ async fn login_handler(
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(
-                correlation_id = cid.0,
+                correlation_id = cid,
                 provider,
-                client = state.clients.key_of(peer.ip(), &headers),
+                client = source,
                 limit = state.clients.pending_per_address,
                 "login refused: too many unfinished sign-ins from this client address"
             );
             let mut resp = pages::error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many sign-ins were started from your network and not finished. Try again in a few minutes.",
-                &cid.0,
+                cid,
             );
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
-            return resp;
+            return Err(resp);
         }
         Err(e) => {
-            tracing::error!(correlation_id = cid.0, provider, error = %e, "cannot store the AuthnRequest");
-            return pages::error(
+            tracing::error!(correlation_id = cid, provider, error = %e, "cannot store the AuthnRequest");
+            return Err(pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sign-in is temporarily unavailable.",
-                &cid.0,
-            );
+                cid,
+            ));
         }
     }
     tracing::info!(
-        correlation_id = cid.0,
+        correlation_id = cid,
         provider,
         request_id = id,
         "SAML login started"
     );
-    let mut resp = outbound_response(outbound);
     let cookie = cookies::set(
         cookies::BROWSER,
         &browser,
@@ -250,8 +273,7 @@ async fn login_handler(
         state.secure_cookies,
         cookies::SameSite::NoneIfSecure,
     );
-    resp.headers_mut().append(header::SET_COOKIE, cookie);
-    resp
+    Ok((outbound, cookie))
 }
 
 #[derive(Deserialize)]
@@ -300,10 +322,26 @@ async fn acs_handler(
     let cross_site = headers
         .get(header::ORIGIN)
         .is_some_and(|o| o.as_bytes() != root_origin.as_bytes());
-    let result = match (state.saml.get(&provider).await, form) {
+    // A disabled provider answers only an administrator's test sign-in
+    // started in this browser (the console tests providers before they go live).
+    // Without the browser cookie yet, the same-site step below comes first.
+    let cookie_step =
+        browser.is_none() && cross_site && form.as_ref().is_ok_and(|f| f.resubmitted.is_none());
+    let runtime = match state.saml.get(&provider).await {
+        Ok(rt) => Ok((rt, false)),
+        Err(RuntimeError::Disabled(_))
+            if cookie_step || test_pending(&state, &provider, browser).await =>
+        {
+            state.saml.inspect(&provider).await.map(|rt| (rt, true))
+        }
+        Err(e) => Err(e),
+    };
+    let result = match (runtime, form) {
         (Err(e), _) => Err(acs::AcsError::Provider(e)),
         (_, Err(_)) => Err(acs::AcsError::Encoding),
-        (Ok(rt), Ok(Form(f))) if browser.is_none() && cross_site && f.resubmitted.is_none() => {
+        (Ok((rt, _)), Ok(Form(f)))
+            if browser.is_none() && cross_site && f.resubmitted.is_none() =>
+        {
             tracing::info!(
                 correlation_id = cid.0,
                 provider,
@@ -311,7 +349,7 @@ async fn acs_handler(
             );
             return resubmit_same_site(&rt, &f);
         }
-        (Ok(rt), Ok(Form(f))) => {
+        (Ok((rt, tests_only)), Ok(Form(f))) => {
             acs::accept(
                 &state.store,
                 &state.saml.workers,
@@ -320,9 +358,15 @@ async fn acs_handler(
                 &f.relay_state,
                 browser,
                 state.sessions.clock().now(),
+                tests_only,
             )
             .await
         }
+    };
+    let result = match result {
+        Ok(acs::Outcome::Test(report)) => return test_sign_in_done(&state, *report, &cid.0).await,
+        Ok(acs::Outcome::Login(ok)) => Ok(*ok),
+        Err(e) => Err(e),
     };
     let event = |outcome: &str, reason: String, login: &str| LoginEventRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -396,6 +440,44 @@ async fn acs_handler(
                 _ => StatusCode::FORBIDDEN,
             };
             pages::error(status, e.user_message(), &cid.0)
+        }
+    }
+}
+
+/// Whether this browser has started a test sign-in of `provider`.
+async fn test_pending(state: &AppState, provider: &str, browser: Option<&str>) -> bool {
+    let Some(browser) = browser else {
+        return false;
+    };
+    state
+        .store
+        .pending_saml_requests(provider, browser, state.sessions.clock().now())
+        .await
+        .is_ok_and(|rows| {
+            rows.iter()
+                .any(|r| r.relay_state.starts_with(diagnose::TEST_RELAY_PREFIX))
+        })
+}
+
+/// A test sign-in's report is kept for the console (never a session) and
+/// the administrator's tab is sent to it.
+async fn test_sign_in_done(state: &AppState, report: diagnose::TestReport, cid: &str) -> Response {
+    tracing::info!(
+        correlation_id = cid,
+        provider = report.provider,
+        outcome = report.outcome,
+        check = report.check.as_deref().unwrap_or(""),
+        "test sign-in finished"
+    );
+    match crate::web::console::save_test_report(state, &report).await {
+        Ok(id) => Redirect::to(&format!("/admin/tests/{id}")).into_response(),
+        Err(e) => {
+            tracing::error!(correlation_id = cid, error = %e, "cannot store a test sign-in report");
+            pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The test sign-in finished but its report could not be stored.",
+                cid,
+            )
         }
     }
 }

@@ -198,6 +198,23 @@ impl Registry {
 
     /// The enabled provider's runtime.
     pub async fn get(&self, provider: &str) -> Result<Arc<Runtime>, RuntimeError> {
+        match self.inspect(provider).await {
+            Ok(rt) if rt.settings.enabled => Ok(rt),
+            Ok(_) => Err(RuntimeError::Disabled(provider.to_owned())),
+            // A disabled provider is unavailable, whatever else is wrong with it.
+            Err(e @ (RuntimeError::Idp(_) | RuntimeError::Key { .. })) => {
+                match self.load(provider).await {
+                    Ok((_, s)) if !s.enabled => Err(RuntimeError::Disabled(provider.to_owned())),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The provider's runtime whether or not it is enabled: for the console
+    /// (IdP overview, test sign-ins). Real logins go through [`Self::get`].
+    pub async fn inspect(&self, provider: &str) -> Result<Arc<Runtime>, RuntimeError> {
         let Some(version) = self.settings.version_of(provider).await? else {
             return Err(RuntimeError::Unknown(provider.to_owned()));
         };
@@ -216,9 +233,6 @@ impl Registry {
             return Ok(rt);
         }
         let (version_in_effect, settings) = self.load(provider).await?;
-        if !settings.enabled {
-            return Err(RuntimeError::Disabled(provider.to_owned()));
-        }
         let rt = Arc::new(
             compile(
                 provider,

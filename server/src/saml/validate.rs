@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::xml::El;
 
+use super::messages::SUCCESS;
 use super::ns::{ASSERTION as ASSERTION_NS, PROTOCOL as PROTOCOL_NS};
-const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

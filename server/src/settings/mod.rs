@@ -260,6 +260,12 @@ impl SettingsService {
         Ok(rendered)
     }
 
+    /// Whether the config file or environment configures `provider` (what
+    /// it falls back to when its API settings are deleted).
+    pub fn has_system(&self, provider: &str) -> bool {
+        self.system.contains_key(provider)
+    }
+
     pub fn root_url(&self) -> &str {
         &self.root_url
     }

@@ -251,6 +251,35 @@ impl SessionRow {
 /// Most SessionIndex values one single-logout call may name.
 pub const MAX_SESSION_INDEXES: usize = 64;
 
+/// An administrator's test sign-in report (the console shows it).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TestSigninRow {
+    pub id: String,
+    pub provider: String,
+    pub admin_user_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub report_json: String,
+}
+
+/// A member of a group, and which source (provider, `api`, `scim`) holds
+/// the membership.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub login: String,
+    pub name: String,
+    pub source: String,
+}
+
+/// Which login events to find; empty fields match everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventFilter<'a> {
+    pub provider: &'a str,
+    pub outcome: &'a str,
+    pub login: &'a str,
+}
+
 /// One login attempt, for `GET /api/v1/login-events`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoginEventRow {
@@ -547,6 +576,39 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<LoginEventRow>, StoreError> {
         dispatch!(self, s => s.login_events(provider, limit).await)
+    }
+
+    pub async fn find_login_events(
+        &self,
+        f: &EventFilter<'_>,
+        limit: i64,
+    ) -> Result<Vec<LoginEventRow>, StoreError> {
+        dispatch!(self, s => s.find_login_events(f, limit).await)
+    }
+
+    pub async fn group_members(
+        &self,
+        name: &str,
+        limit: i64,
+    ) -> Result<Vec<MemberRow>, StoreError> {
+        dispatch!(self, s => s.group_members(name, limit).await)
+    }
+
+    pub async fn insert_test_signin(&self, t: &TestSigninRow) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_test_signin(t).await)
+    }
+
+    /// A report that has not expired.
+    pub async fn test_signin(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<TestSigninRow>, StoreError> {
+        dispatch!(self, s => s.test_signin(id, now).await)
+    }
+
+    pub async fn login_event(&self, id: &str) -> Result<Option<LoginEventRow>, StoreError> {
+        dispatch!(self, s => s.login_event(id).await)
     }
 
     pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -772,7 +772,35 @@ macro_rules! sql_store_methods {
                 n += sqlx::query("DELETE FROM saml_assertions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
                 n += sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
                 n += sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1").bind(idle_before).execute(&self.pool).await?.rows_affected();
+                n += sqlx::query("DELETE FROM test_signins WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
                 Ok(n)
+            }
+
+            pub async fn insert_test_signin(&self, t: &$crate::store::TestSigninRow) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO test_signins (id, provider, admin_user_id, created_at, expires_at, report_json) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&t.id)
+                .bind(&t.provider)
+                .bind(&t.admin_user_id)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .bind(&t.report_json)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn test_signin(&self, id: &str, now: i64) -> Result<Option<$crate::store::TestSigninRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, provider, admin_user_id, created_at, expires_at, report_json FROM test_signins \
+                     WHERE id = $1 AND expires_at > $2",
+                )
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             pub async fn find_user_by_login(
@@ -934,6 +962,51 @@ macro_rules! sql_store_methods {
                 .bind(provider)
                 .bind(limit)
                 .fetch_all(&self.pool)
+                .await?)
+            }
+
+            /// Ends every session of a user; returns how many.
+            /// Members of a group with the sources of their membership.
+            pub async fn group_members(
+                &self,
+                name: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::MemberRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT u.id AS user_id, u.login, u.name, ug.source FROM user_groups ug \
+                     JOIN users u ON u.id = ug.user_id WHERE ug.group_name = $1 ORDER BY u.login, ug.source LIMIT $2",
+                )
+                .bind(name)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            /// The newest events matching every non-empty filter.
+            pub async fn find_login_events(
+                &self,
+                f: &$crate::store::EventFilter<'_>,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::LoginEventRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, provider, at, outcome, reason, login, correlation_id FROM login_events \
+                     WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR outcome = $2) AND ($3 = '' OR login = $3) \
+                     ORDER BY at DESC LIMIT $4",
+                )
+                .bind(f.provider)
+                .bind(f.outcome)
+                .bind(f.login)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            pub async fn login_event(&self, id: &str) -> Result<Option<$crate::store::LoginEventRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, provider, at, outcome, reason, login, correlation_id FROM login_events WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
                 .await?)
             }
 

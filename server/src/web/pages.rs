@@ -4,17 +4,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}\
-a.button,button{display:block;margin:.5rem 0;padding:.7rem 1rem;border:1px solid #888;border-radius:6px;text-decoration:none;color:#222;background:#f4f4f4;font-size:1rem;text-align:left}\
-code{background:#eee;padding:.1rem .3rem}";
-
-fn page(status: StatusCode, title: &str, body: &str, extra_csp: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
-        text(title)
-    );
-    let mut resp = (status, html).into_response();
+/// The security headers every HTML page carries; `extra_csp` extends the
+/// policy (the POST-binding form's target and script hash).
+pub fn secure_html(mut resp: Response, extra_csp: &str) -> Response {
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -22,12 +14,31 @@ fn page(status: StatusCode, title: &str, body: &str, extra_csp: &str) -> Respons
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if let Ok(csp) = HeaderValue::from_str(&format!(
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'{extra_csp}"
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'{extra_csp}"
     )) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     resp
+}
+
+fn page(status: StatusCode, title: &str, body: &str, extra_csp: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · ssoplane</title><link rel=\"stylesheet\" href=\"{}\"></head>\
+         <body><main class=\"single\"><a class=\"brand\" href=\"/\">ssoplane</a>{body}</main></body></html>",
+        text(title),
+        super::assets::STYLESHEET,
+    );
+    secure_html((status, html).into_response(), extra_csp)
 }
 
 /// A failed login or SAML exchange: what happened in words a user can act on,
@@ -98,6 +109,24 @@ pub fn post_form(action: &str, fields: &[(&str, &str)]) -> Response {
         "Continue to sign-in",
         &body,
         &format!("; form-action {origin}; script-src 'sha256-{hash}'"),
+    )
+}
+
+/// The signed-in page at `/`: who, and the way out (and in, for admins).
+pub fn signed_in(login: &str, console: bool) -> Response {
+    let console = if console {
+        "<p><a class=\"button\" href=\"/admin\">Open the admin console</a></p>"
+    } else {
+        ""
+    };
+    page(
+        StatusCode::OK,
+        "Signed in",
+        &format!(
+            "<h1>Signed in</h1><p>You are signed in as {}.</p>{console}<p><a href=\"/logout\">Sign out</a></p>",
+            text(login)
+        ),
+        "",
     )
 }
 

@@ -9,7 +9,7 @@ use axum::{Extension, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{cookies, pages};
+use super::{console, cookies, pages};
 use crate::api::request_id::RequestId;
 use crate::api::AppState;
 use crate::identity::sessions;
@@ -99,7 +99,7 @@ async fn login_page(
         .into_iter()
         .map(|(slug, name, _)| (slug, name))
         .collect();
-    pages::login(&list, &q.redirect_to, false)
+    pages::login(&list, &q.redirect_to, state.local_login)
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -204,9 +204,9 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match current(&state, &headers).await {
-        Some((_, user)) => pages::message(
-            "Signed in",
-            &format!("You are signed in as {}.", user.login),
+        Some((_, user)) => pages::signed_in(
+            &user.login,
+            console::access::level(&state, &user).await.is_some(),
         ),
         None => Redirect::to("/login").into_response(),
     }

@@ -97,7 +97,10 @@ impl Browser {
             if done(url.as_str()) {
                 return url.to_string();
             }
-            assert!(Instant::now() < deadline, "still at {url}");
+            if Instant::now() >= deadline {
+                let page = self.client.source().await.unwrap_or_default();
+                panic!("still at {url}:\n{}", &page[..page.len().min(4000)]);
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -111,6 +114,81 @@ impl Browser {
             .text()
             .await
             .expect("its text")
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigation");
+    }
+
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    /// Whether an element matching `css` is on the page.
+    pub async fn has(&self, css: &str) -> bool {
+        self.client
+            .find_all(fantoccini::Locator::Css(css))
+            .await
+            .is_ok_and(|all| !all.is_empty())
+    }
+
+    /// Replaces the value of the input or textarea `css` with `value`.
+    pub async fn fill(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        el.clear().await.expect("clear");
+        // Long values (certificates) are set directly: typing them is slow.
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1];",
+                vec![serde_json::to_value(&el).expect("element"), json!(value)],
+            )
+            .await
+            .expect("set value");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.expect("click");
+    }
+
+    /// A PNG of the page under `target/console-screenshots/{name}.png`.
+    pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/console-screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// axe-core's accessibility violations of serious or critical impact on
+    /// the current page (WCAG 2.1 A/AA and best practices), as text.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/browser/node_modules/axe-core/axe.min.js"
+        ))
+        .expect("axe-core (scripts/install-test-deps installs it)");
+        self.client
+            .execute(&format!("{axe}\n;return true;"), vec![])
+            .await
+            .expect("inject axe-core");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})\
+                 .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                   .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))))\
+                 .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found).unwrap_or_default()
     }
 
     pub async fn close(mut self) {

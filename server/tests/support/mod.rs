@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod idp;
+pub mod idp_front;
 pub mod nginx;
 pub mod postgres;
 pub mod responses;
