@@ -14,7 +14,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::api::{self, error::ApiError, AppState};
 use crate::config::Config;
-use crate::identity::sessions::Timeouts;
+use crate::identity::sessions::{CacheLimits, Clock, Sessions, Timeouts};
 use crate::saml::runtime::Registry;
 use crate::secrets::{SecretBox, SecretError};
 use crate::settings::{system, SettingsService};
@@ -44,6 +44,10 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Proxy(#[from] crate::web::client::BadProxy),
+    #[error("server.pending_logins_per_address must be at least 1")]
+    PendingBound,
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -78,6 +82,15 @@ pub async fn secret_box(config: &Config, store: &Store) -> Result<SecretBox, Sta
 }
 
 pub async fn state(config: &Config, store: Store) -> Result<AppState, StartError> {
+    state_with_clock(config, store, Clock::system()).await
+}
+
+/// [`state`] with the clock sessions are timed by (tests move it by hand).
+pub async fn state_with_clock(
+    config: &Config,
+    store: Store,
+    clock: Clock,
+) -> Result<AppState, StartError> {
     let sbox = secret_box(config, &store).await?;
     let system = system::load(&config.saml).await?;
     let settings = Arc::new(SettingsService::new(
@@ -93,12 +106,32 @@ pub async fn state(config: &Config, store: Store) -> Result<AppState, StartError
             &config.server.session_absolute_timeout,
         )?,
     };
+    let limits = CacheLimits {
+        entries: config.server.session_cache_entries,
+        bytes: config.server.session_cache_mib.saturating_mul(1 << 20),
+    };
+    if config.server.pending_logins_per_address == 0 {
+        return Err(StartError::PendingBound);
+    }
+    let clients = crate::web::client::Clients {
+        proxies: crate::web::client::parse_trusted(&config.server.trusted_proxies)?,
+        pending_per_address: config.server.pending_logins_per_address,
+    };
+    // Replicas' notices (settings, sessions) arrive from here on.
+    store.start_listening();
     Ok(AppState {
         saml: Arc::new(Registry::new(Arc::clone(&settings))),
+        sessions: Arc::new(Sessions::new(
+            store.clone(),
+            session_timeouts,
+            limits,
+            clock,
+        )),
         session_timeouts,
         secure_cookies: config.server.root_url().starts_with("https://"),
         local_login: config.server.local_login,
         local_throttle: Arc::default(),
+        clients: Arc::new(clients),
         console_reader_groups: Arc::new(config.server.console_reader_groups.clone()),
         tokens: Arc::new(TokenService::new(store.clone())),
         settings,
@@ -145,11 +178,26 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    serve_with_clock(config, listener, shutdown, Clock::system()).await
+}
+
+/// [`serve`] with the clock sessions are timed by (tests move it by hand).
+pub async fn serve_with_clock(
+    config: &Config,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    clock: Clock,
+) -> Result<(), StartError> {
     let request_timeout = duration("request_timeout", &config.server.request_timeout)?;
     let shutdown_timeout = duration("shutdown_timeout", &config.server.shutdown_timeout)?;
     let store = open_store(config).await?;
-    let state = state(config, store.clone()).await?;
+    let state = state_with_clock(config, store.clone(), clock).await?;
     let settings = Arc::clone(&state.settings);
+    let sessions = Arc::clone(&state.sessions);
+    let upkeep = tokio::spawn(crate::housekeeping::run(
+        store.clone(),
+        Arc::clone(&sessions),
+    ));
     let app = router(state, request_timeout);
     let addr = listener
         .local_addr()
@@ -166,6 +214,8 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server = tokio::spawn(async move {
         let mut rx = stop_rx;
+        // The peer address feeds the bounds per client (web/client.rs).
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|stop| *stop).await;
@@ -175,6 +225,8 @@ pub async fn serve(
     tokio::select! {
         result = &mut server => {
             settings.shutdown();
+            upkeep.abort();
+            let _ = sessions.flush_touches().await;
             store.close().await;
             return match result {
                 Ok(r) => r.map_err(StartError::Serve),
@@ -193,6 +245,10 @@ pub async fn serve(
         }
     }
     settings.shutdown();
+    upkeep.abort();
+    if let Err(e) = sessions.flush_touches().await {
+        tracing::warn!(error = %e, "cannot write the last session last-use times");
+    }
     // Closing the pool waits for open transactions to end: no torn writes.
     store.close().await;
     Ok(())

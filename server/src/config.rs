@@ -47,6 +47,18 @@ pub struct ServerConfig {
     /// Break-glass: offer the local administrator login at `/login?noSSO=true`
     /// (password set with `ssoplane local-admin set-password`).
     pub local_login: bool,
+    /// Most sessions the in-process forward-auth cache holds (0: no cache).
+    pub session_cache_entries: usize,
+    /// Most memory, in MiB, the session cache holds.
+    pub session_cache_mib: usize,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For`
+    /// is believed; from anyone else the header is ignored. A list, or in
+    /// the environment one comma-separated string.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// Most pending SAML requests (started, not finished logins) one client
+    /// address (IPv4, or IPv6 /64) may hold at once.
+    pub pending_logins_per_address: usize,
     /// Members of these groups (as stored: from assertions, the API or SCIM)
     /// may read everything in the admin console at `/admin` and change
     /// nothing. Users with the admin role always have full access.
@@ -68,9 +80,33 @@ impl Default for ServerConfig {
             session_idle_timeout: "8h".into(),
             session_absolute_timeout: "24h".into(),
             local_login: false,
+            session_cache_entries: 100_000,
+            session_cache_mib: 128,
+            trusted_proxies: Vec::new(),
+            pending_logins_per_address: 1000,
             console_reader_groups: Vec::new(),
         }
     }
+}
+
+/// A list of strings, or one string of comma-separated entries (how an
+/// environment variable gives a list).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        One(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(v) => v,
+        Either::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 impl ServerConfig {
@@ -172,6 +208,23 @@ mod tests {
             assert_eq!(ad["entity_id"], "urn:env");
             assert_eq!(ad["name"], "Entra ID");
             assert_eq!(c.server.database_url(), "sqlite://data/ssoplane.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_from_a_file_list_or_env_commas() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "ssoplane.toml",
+                "[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n",
+            )?;
+            let c = load(Some(Path::new("ssoplane.toml")), &Overrides::default()).expect("loads");
+            assert_eq!(c.server.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
+            jail.set_env("SSOPLANE__SERVER__TRUSTED_PROXIES", "10.1.0.0/16, fd00::/8");
+            let c = load(Some(Path::new("ssoplane.toml")), &Overrides::default()).expect("loads");
+            assert_eq!(c.server.trusted_proxies, ["10.1.0.0/16", "fd00::/8"]);
+            assert_eq!(c.server.pending_logins_per_address, 1000);
             Ok(())
         });
     }

@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod groups;
+pub mod housekeeping;
 pub mod identity;
 pub mod saml;
 pub mod scim;

@@ -32,7 +32,14 @@ pub fn init_logging(format: LogFormat, level: &str) {
 
 static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// The process-wide Prometheus recorder (installed on first use).
+/// How often recorded histogram samples are folded into their buckets.
+/// The recorder keeps every sample until then (a scrape does the same), so
+/// this bounds that buffer to about one interval of traffic whether or not
+/// anything scrapes `/metrics`.
+pub const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The process-wide Prometheus recorder (installed on first use), with the
+/// thread that runs its upkeep.
 pub fn metrics_handle() -> PrometheusHandle {
     METRICS
         .get_or_init(|| {
@@ -47,6 +54,18 @@ pub fn metrics_handle() -> PrometheusHandle {
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
             let _ = metrics::set_global_recorder(recorder);
+            // A plain thread, not a task: the recorder outlives any one
+            // runtime (tests start several servers in one process).
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(UPKEEP_INTERVAL);
+                    upkeep.run_upkeep();
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start the metrics upkeep thread; histogram samples are drained only by scrapes");
+            }
             handle
         })
         .clone()

@@ -28,12 +28,16 @@ use crate::tokens::TokenService;
 pub struct AppState {
     pub store: Store,
     pub saml: Arc<crate::saml::runtime::Registry>,
+    /// Login sessions and the forward-auth cache.
+    pub sessions: Arc<crate::identity::sessions::Sessions>,
     pub session_timeouts: crate::identity::sessions::Timeouts,
     /// `Secure` cookies: the public root URL is https.
     pub secure_cookies: bool,
     /// Break-glass local administrator login enabled.
     pub local_login: bool,
     pub local_throttle: Arc<crate::identity::local_admin::Throttle>,
+    /// Trusted proxies and the bounds on what one unauthenticated client stores.
+    pub clients: Arc<crate::web::client::Clients>,
     /// Groups whose members may read the admin console (`console_reader_groups`).
     pub console_reader_groups: Arc<Vec<String>>,
     pub settings: Arc<SettingsService>,

@@ -2,18 +2,17 @@
 //! `/login?noSSO=true` when every IdP is down or misconfigured. Off unless
 //! `server.local_login` is true and a password was set with
 //! `ssoplane local-admin set-password`. The password is stored as an argon2id
-//! hash; failed attempts are throttled.
+//! hash (one hash at a time in bounded memory: see [`super::argon`]); failed
+//! attempts are throttled.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 
 use ssoplane_schema::saml::LinkExisting;
 
+use super::argon;
 use super::provision::ProvisionError;
 use super::resolve::{self, LoginRequest};
 use super::subject::{LinkKind, Subject};
@@ -40,8 +39,8 @@ pub enum LocalAdminError {
     Throttled,
     #[error("no local administrator password is set (ssoplane local-admin set-password)")]
     NotSet,
-    #[error("cannot hash the password: {0}")]
-    Hash(String),
+    #[error(transparent)]
+    Hash(#[from] argon::HashError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot sign the local administrator in: {0}")]
@@ -71,13 +70,10 @@ pub async fn set_password(
     if password.chars().count() < 12 {
         return Err(LocalAdminError::WeakPassword);
     }
-    let salt = SaltString::generate(&mut OsRng);
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| LocalAdminError::Hash(e.to_string()))?;
+    let hash = argon::hash(password).await?;
     let value = serde_json::to_string(&Stored {
         username: username.to_owned(),
-        hash: hash.to_string(),
+        hash,
     })?;
     store.set_meta(META_KEY, &value).await?;
     Ok(())
@@ -124,11 +120,8 @@ pub async fn sign_in(
         Some(v) => serde_json::from_str(&v)?,
         None => return Err(LocalAdminError::NotSet),
     };
-    let hash = PasswordHash::new(&stored.hash).map_err(|e| LocalAdminError::Hash(e.to_string()))?;
     // Verify even for a wrong username, so timing does not tell which part was wrong.
-    let password_ok = Argon2::default()
-        .verify_password(password.as_bytes(), &hash)
-        .is_ok();
+    let password_ok = argon::verify(password, &stored.hash).await?;
     if !password_ok || username != stored.username {
         throttle.fail();
         return Err(LocalAdminError::Denied);

@@ -3,12 +3,14 @@
 //! signed), authorized by its group/role/organization rules, resolved to a
 //! user through identity links with per-source grants, given a session.
 
+pub mod argon;
 pub mod attributes;
 pub mod authorize;
 pub mod grants;
 pub mod local_admin;
 pub mod provision;
 pub mod resolve;
+pub mod session_cache;
 pub mod sessions;
 pub mod subject;
 pub mod users;

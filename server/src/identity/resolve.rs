@@ -247,6 +247,8 @@ async fn apply(
     }
     let effective = grants::effective(&tx.grants_of(&user.id).await?);
     tx.set_effective(&user.id, &effective).await?;
+    // Forward auth on every replica answers with the new values.
+    tx.user_changed(&user.id);
     user.role = effective.role;
     user.is_admin = effective.is_admin;
     user.organizations = effective.organizations;

@@ -318,19 +318,32 @@ fn replay_horizon(rt: &Runtime, assertion: &Assertion) -> i64 {
     issued_plus_delay.max(not_after) + skew
 }
 
+/// What the browser posted to the ACS, and the browser it came from.
+pub struct Posted<'a> {
+    pub saml_response: &'a str,
+    pub relay_state: &'a str,
+    /// The `ssoplane_browser` cookie, when the browser sent it.
+    pub browser: Option<&'a str>,
+}
+
 /// Accepts a response posted to the ACS. `saml` gives the worker pool and,
 /// through its settings service, the server's public root (the base an
-/// IdP-initiated RelayState may point under). `tests_only` is set for a disabled provider: only an
-/// administrator's test sign-in may be answered then.
+/// IdP-initiated RelayState may point under). `tests_only` is set for a
+/// disabled provider: only an administrator's test sign-in may be answered
+/// then.
 pub async fn accept(
     store: &Store,
     saml: &super::runtime::Registry,
     rt: Arc<Runtime>,
-    saml_response: &str,
-    relay_state: &str,
-    browser: Option<&str>,
+    posted: Posted<'_>,
+    now: i64,
     tests_only: bool,
 ) -> Result<Outcome, AcsError> {
+    let Posted {
+        saml_response,
+        relay_state,
+        browser,
+    } = posted;
     use super::diagnose::{TestReport, TEST_RELAY_PREFIX};
     if relay_state.len() > super::relay::MAX_ACCEPTED {
         return Err(AcsError::RelayStateOffsite {
@@ -339,7 +352,8 @@ pub async fn accept(
         });
     }
     let xml = decode(saml_response)?;
-    let now = crate::identity::sessions::now_secs();
+    // `now` is the clock the purge uses, so a request is either pending here
+    // or gone, never judged by two clocks.
     let mut requests = match browser {
         Some(b) => store.pending_saml_requests(&rt.provider, b, now).await?,
         None => Vec::new(),

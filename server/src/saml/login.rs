@@ -2,6 +2,12 @@
 //! AuthnRequest to the IdP by HTTP-Redirect (signed query when
 //! `sign_requests`) or by an auto-submitting HTTP-POST form (enveloped XML
 //! signature), and remembers the request ID bound to this browser for the ACS.
+//!
+//! What an unauthenticated client can make us store is bounded: a request
+//! lives [`REQUEST_TTL_SECS`] (then lookups ignore it and the background
+//! purge deletes it), one browser keeps its [`PENDING_PER_BROWSER`] newest,
+//! and one client address (`web::client`) at most
+//! `server.pending_logins_per_address` live ones.
 
 use std::io::Write;
 
@@ -15,9 +21,33 @@ use ssoplane_schema::saml::Binding;
 use super::messages::{instant, AuthnRequest, Envelope};
 use super::runtime::Runtime;
 use super::sign::{encode, SignError};
+use crate::store::{PendingBounds, SamlRequestRow, Store, StoreError};
+use crate::web::client::Clients;
 
 /// Lifetime of a pending AuthnRequest.
 pub const REQUEST_TTL_SECS: i64 = 600;
+
+/// Pending requests one browser keeps (a few tabs' worth of unfinished
+/// sign-ins); starting another forgets its oldest.
+pub const PENDING_PER_BROWSER: i64 = 8;
+
+/// Stores `row` (its expiry set here from `now`, the sessions' clock, which
+/// the ACS and the purge use too) within the bounds per browser and per
+/// client address; false when the address is full and nothing was stored.
+pub async fn remember(
+    store: &Store,
+    clients: &Clients,
+    mut row: SamlRequestRow,
+    now: i64,
+) -> Result<bool, StoreError> {
+    row.expires_at = now + REQUEST_TTL_SECS;
+    let bounds = PendingBounds {
+        per_browser: PENDING_PER_BROWSER,
+        per_source: i64::try_from(clients.pending_per_address).unwrap_or(i64::MAX),
+        now,
+    };
+    store.insert_saml_request(&row, bounds).await
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {

@@ -35,7 +35,7 @@ pub mod xml;
 use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -44,7 +44,6 @@ use serde::Deserialize;
 
 use crate::api::request_id::RequestId;
 use crate::api::AppState;
-use crate::identity::sessions;
 use crate::store::{LoginEventRow, SamlRequestRow};
 use crate::web::{cookies, pages};
 use runtime::RuntimeError;
@@ -67,7 +66,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/saml/login",
-            get(|s, q, h, c| login_handler(s, Path(DEFAULT_PROVIDER.to_owned()), q, h, c)),
+            get(|s, p, q, h, c| login_handler(s, Path(DEFAULT_PROVIDER.to_owned()), p, q, h, c)),
         )
         .route(
             "/saml/acs",
@@ -152,6 +151,7 @@ struct LoginQuery {
 async fn login_handler(
     State(state): State<AppState>,
     Path(provider): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     query: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     Extension(cid): Extension<RequestId>,
@@ -176,7 +176,8 @@ async fn login_handler(
             return pages::error(StatusCode::BAD_REQUEST, message, &cid.0);
         }
     };
-    match begin(&state, &rt, &headers, target, &cid.0).await {
+    let source = state.clients.key_of(peer.ip(), &headers);
+    match begin(&state, &rt, &headers, &source, target, &cid.0).await {
         Ok((outbound, cookie)) => {
             let mut resp = outbound_response(outbound);
             resp.headers_mut().append(header::SET_COOKIE, cookie);
@@ -188,11 +189,14 @@ async fn login_handler(
 
 /// Starts an SP-initiated login in this browser: the AuthnRequest (and how
 /// to send it) and the browser-binding cookie, the pending request stored
-/// with `relay` (where to go afterwards, or a test sign-in's marker).
+/// with `relay` (where to go afterwards, or a test sign-in's marker) and
+/// `source` (the client's address key, `web::client`), within the bounds
+/// per browser and per address (`login::remember`).
 pub async fn begin(
     state: &AppState,
     rt: &runtime::Runtime,
     headers: &HeaderMap,
+    source: &str,
     relay: String,
     cid: &str,
 ) -> Result<(login::Outbound, axum::http::HeaderValue), Response> {
@@ -218,15 +222,43 @@ pub async fn begin(
         provider: provider.clone(),
         browser: browser.clone(),
         relay_state: relay,
-        expires_at: sessions::now_secs() + login::REQUEST_TTL_SECS,
+        expires_at: 0,
+        source: source.to_owned(),
     };
-    if let Err(e) = state.store.insert_saml_request(&row).await {
-        tracing::error!(correlation_id = cid, provider, error = %e, "cannot store the AuthnRequest");
-        return Err(pages::error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in is temporarily unavailable.",
-            cid,
-        ));
+    match login::remember(
+        &state.store,
+        &state.clients,
+        row,
+        state.sessions.clock().now(),
+    )
+    .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(
+                correlation_id = cid,
+                provider,
+                client = source,
+                limit = state.clients.pending_per_address,
+                "login refused: too many unfinished sign-ins from this client address"
+            );
+            let mut resp = pages::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-ins were started from your network and not finished. Try again in a few minutes.",
+                cid,
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+            return Err(resp);
+        }
+        Err(e) => {
+            tracing::error!(correlation_id = cid, provider, error = %e, "cannot store the AuthnRequest");
+            return Err(pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is temporarily unavailable.",
+                cid,
+            ));
+        }
     }
     tracing::info!(
         correlation_id = cid,
@@ -322,9 +354,12 @@ async fn acs_handler(
                 &state.store,
                 &state.saml,
                 rt,
-                &f.saml_response,
-                &f.relay_state,
-                browser,
+                acs::Posted {
+                    saml_response: &f.saml_response,
+                    relay_state: &f.relay_state,
+                    browser,
+                },
+                state.sessions.clock().now(),
                 tests_only,
             )
             .await
@@ -346,15 +381,10 @@ async fn acs_handler(
     };
     match result {
         Ok(ok) => {
-            let token = match sessions::create(
-                &state.store,
-                &ok.user,
-                &provider,
-                &ok.name_id,
-                &ok.session_index,
-                state.session_timeouts,
-            )
-            .await
+            let token = match state
+                .sessions
+                .create(&ok.user, &provider, &ok.name_id, &ok.session_index)
+                .await
             {
                 Ok(t) => t,
                 Err(e) => {
@@ -423,7 +453,7 @@ async fn test_pending(state: &AppState, provider: &str, browser: Option<&str>) -
     };
     state
         .store
-        .pending_saml_requests(provider, browser, sessions::now_secs())
+        .pending_saml_requests(provider, browser, state.sessions.clock().now())
         .await
         .is_ok_and(|rows| {
             rows.iter()
@@ -469,6 +499,7 @@ fn slo_failed(e: &slo::SloError, provider: &str, cid: &str) -> Response {
 async fn slo_get_handler(
     State(state): State<AppState>,
     Path(provider): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
     Extension(cid): Extension<RequestId>,
@@ -485,7 +516,8 @@ async fn slo_get_handler(
         .into_iter()
         .find(|p| slo::raw_param(&query, p).is_some());
     let Some(param) = param else {
-        return sp_initiated_logout(&state, &rt, &headers, &cid.0).await;
+        let source = state.clients.key_of(peer.ip(), &headers);
+        return sp_initiated_logout(&state, &rt, &headers, &source, &cid.0).await;
     };
     // Nothing of a logout message is read unless single logout is on.
     if !rt.settings.single_logout {
@@ -623,7 +655,7 @@ async fn logout_response(
     let browser = cookies::get(headers, cookies::BROWSER).unwrap_or_default();
     let pending = state
         .store
-        .pending_saml_requests(&rt.provider, browser, sessions::now_secs())
+        .pending_saml_requests(&rt.provider, browser, state.sessions.clock().now())
         .await
         .unwrap_or_default();
     let ours = pending.iter().any(|p| p.id == in_response_to);
@@ -654,10 +686,13 @@ async fn sp_initiated_logout(
     state: &AppState,
     rt: &runtime::Runtime,
     headers: &HeaderMap,
+    source: &str,
     cid: &str,
 ) -> Response {
     let session = match cookies::get(headers, cookies::SESSION) {
-        Some(token) => sessions::lookup(&state.store, token, state.session_timeouts)
+        Some(token) => state
+            .sessions
+            .lookup(token)
             .await
             .ok()
             .flatten()
@@ -670,7 +705,7 @@ async fn sp_initiated_logout(
             state.secure_cookies,
         );
     };
-    if let Err(e) = state.store.delete_session(&sessions::hash(&token)).await {
+    if let Err(e) = state.sessions.end(&token).await {
         tracing::error!(correlation_id = cid, error = %e, "cannot delete session");
     }
     let (id, out) = match slo::request(rt, &session.name_id(), &session.session_index) {
@@ -691,10 +726,30 @@ async fn sp_initiated_logout(
         provider: rt.provider.clone(),
         browser: browser.clone(),
         relay_state: "logout".into(),
-        expires_at: sessions::now_secs() + login::REQUEST_TTL_SECS,
+        expires_at: 0,
+        source: source.to_owned(),
     };
-    if let Err(e) = state.store.insert_saml_request(&row).await {
-        tracing::error!(correlation_id = cid, error = %e, "cannot store the LogoutRequest");
+    // The session is already ended: a full address only means the IdP's
+    // LogoutResponse will not be recognised here.
+    match login::remember(
+        &state.store,
+        &state.clients,
+        row,
+        state.sessions.clock().now(),
+    )
+    .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(
+                correlation_id = cid,
+                client = source,
+                "LogoutRequest not remembered: too many pending requests from this client address"
+            );
+        }
+        Err(e) => {
+            tracing::error!(correlation_id = cid, error = %e, "cannot store the LogoutRequest");
+        }
     }
     let mut resp = clear_session(outbound_response(out), state.secure_cookies);
     resp.headers_mut().append(

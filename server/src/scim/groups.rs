@@ -223,6 +223,10 @@ async fn write(
     if name != row.name && tx.group_by_name(name).await?.is_some() {
         return Err(name_taken(name));
     }
+    if name != row.name {
+        // Every member's X-Auth-Groups changes: cached sessions must hear it.
+        tx.all_sessions_changed();
+    }
     let version = tx.next_group_revision().await?;
     tx.update_scim_group(&ScimGroupWrite {
         id: &row.id,

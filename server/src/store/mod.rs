@@ -4,6 +4,7 @@
 //! Both backends run the same SQL (written once in `sql.rs`); only connection
 //! setup and migrations differ.
 
+pub mod notify;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -213,6 +214,16 @@ pub struct SamlRequestRow {
     /// Where to send the user after login (a validated same-origin path or allowed URL).
     pub relay_state: String,
     pub expires_at: i64,
+    /// The client address key that started it (see `web::client::key`).
+    pub source: String,
+}
+
+/// What one unauthenticated client may hold in pending requests, as of `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingBounds {
+    pub per_browser: i64,
+    pub per_source: i64,
+    pub now: i64,
 }
 
 /// A login session; only the SHA-256 of the cookie value is stored.
@@ -348,11 +359,23 @@ impl Store {
     /// SQLite file has a single server). See [`PgStore::watch_changes`].
     pub fn watch_changes(
         &self,
-        on_change: impl Fn(Option<&str>) + Send + 'static,
+        on_change: impl Fn(Option<&str>) + Send + Sync + 'static,
     ) -> Option<tokio::task::JoinHandle<()>> {
         match self {
             Store::Sqlite(_) => None,
             Store::Postgres(s) => Some(s.watch_changes(on_change)),
+        }
+    }
+
+    /// The notices of committed writes, for this process's caches; see [`notify`].
+    pub fn bus(&self) -> &std::sync::Arc<notify::Bus> {
+        dispatch!(self, s => &s.bus)
+    }
+
+    /// Starts hearing the other replicas' notices (PostgreSQL; idempotent).
+    pub fn start_listening(&self) {
+        if let Store::Postgres(s) = self {
+            s.start_listening();
         }
     }
 
@@ -462,8 +485,13 @@ impl Store {
         dispatch!(self, s => s.revoke_token(name, now).await)
     }
 
-    pub async fn insert_saml_request(&self, r: &SamlRequestRow) -> Result<(), StoreError> {
-        dispatch!(self, s => s.insert_saml_request(r).await)
+    /// False: `r.source` already holds its bound of live requests.
+    pub async fn insert_saml_request(
+        &self,
+        r: &SamlRequestRow,
+        bounds: PendingBounds,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.insert_saml_request(r, bounds).await)
     }
 
     pub async fn pending_saml_requests(
@@ -488,8 +516,9 @@ impl Store {
         dispatch!(self, s => s.remember_assertion(id, provider, expires_at).await)
     }
 
-    pub async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
-        dispatch!(self, s => s.purge_expired(now).await)
+    /// See `purge_expired` in `sql.rs`; returns how many rows were deleted.
+    pub async fn purge_expired(&self, now: i64, idle_before: i64) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.purge_expired(now, idle_before).await)
     }
 
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<UserRow>, StoreError> {
@@ -503,8 +532,8 @@ impl Store {
     /// Opens a write transaction for a login or a user's creation; see [`Tx`].
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Store::Sqlite(s) => Tx::Sqlite(s.begin_write().await?),
-            Store::Postgres(s) => Tx::Postgres(s.begin_write().await?),
+            Store::Sqlite(s) => Tx::new(tx::Inner::Sqlite(s.begin_write().await?), &s.bus),
+            Store::Postgres(s) => Tx::new(tx::Inner::Postgres(s.begin_write().await?), &s.bus),
         })
     }
 
@@ -516,12 +545,20 @@ impl Store {
         dispatch!(self, s => s.get_session(id_hash).await)
     }
 
-    pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
-        dispatch!(self, s => s.touch_session(id_hash, now).await)
+    /// Records when sessions were last used (`(id_hash, at)`), in one transaction.
+    pub async fn touch_sessions(&self, touches: &[(String, i64)]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.touch_sessions(touches).await)
     }
 
+    /// Ends one session, and tells every replica's session cache.
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         dispatch!(self, s => s.delete_session(id_hash).await)
+    }
+
+    /// Ends every session of a user, and tells every replica's session cache;
+    /// use [`crate::identity::sessions::end_all_for_user`].
+    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.delete_user_sessions(user_id).await)
     }
 
     /// Ends the sessions of a SAML subject (single logout, SAML profiles
@@ -557,12 +594,6 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<LoginEventRow>, StoreError> {
         dispatch!(self, s => s.find_login_events(f, limit).await)
-    }
-
-    /// Deletes every session of a user; returns how many ended. Call it
-    /// through `identity::sessions::end_all_for_user` only.
-    pub async fn delete_sessions_of_user(&self, user_id: &str) -> Result<u64, StoreError> {
-        dispatch!(self, s => s.delete_sessions_of_user(user_id).await)
     }
 
     pub async fn group_members(

@@ -1,16 +1,20 @@
 //! PostgreSQL backend, for replicated deployments: `--database-url postgres://...`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
+use super::notify::{Bus, Notice, HEARTBEAT_EVERY};
 use super::sql::{sql_scim_methods, sql_store_methods, Backend};
 use super::StoreError;
 
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    pub(crate) bus: Arc<Bus>,
+    listening: Arc<std::sync::Once>,
 }
 
 impl Backend for PgStore {
@@ -30,13 +34,21 @@ impl PgStore {
         // sqlx takes an advisory lock while migrating, so replicas starting
         // together do not race.
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            bus: Arc::new(Bus::replicated()),
+            listening: Arc::new(std::sync::Once::new()),
+        })
     }
 }
 
 /// Channel on which every settings write is announced (payload: provider),
 /// delivered to the other replicas when the writing transaction commits.
 pub const CHANGES_CHANNEL: &str = "ssoplane_settings_changed";
+/// Channel of session and user notices (payloads: [`Notice::session_payload`]).
+pub const SESSIONS_CHANNEL: &str = "ssoplane_sessions";
+/// Channel of the replicas' heartbeats (payload: nonce and send time).
+pub const HEARTBEAT_CHANNEL: &str = "ssoplane_heartbeat";
 
 impl PgStore {
     async fn announce(
@@ -51,47 +63,105 @@ impl PgStore {
         Ok(())
     }
 
-    /// Calls `on_change(Some(provider))` for every write announced by any
-    /// replica, and `on_change(None)` when notifications may have been missed
-    /// (connection lost), until the pool closes.
+    /// Sends session notices with the transaction: delivered to every
+    /// replica when (and only if) it commits.
+    pub(crate) async fn notify(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        notices: &[Notice],
+    ) -> Result<(), sqlx::Error> {
+        for payload in notices.iter().filter_map(Notice::session_payload) {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(SESSIONS_CHANNEL)
+                .bind(payload)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Starts (once) the listener connection that hands every replica's
+    /// notices to this process's bus, and the heartbeat that tells how
+    /// current it is. Both stop when the pool closes.
+    pub fn start_listening(&self) {
+        self.listening.call_once(|| {
+            tokio::spawn(listen(self.pool.clone(), Arc::clone(&self.bus)));
+            tokio::spawn(heartbeat(self.pool.clone(), Arc::clone(&self.bus)));
+        });
+    }
+
+    /// Calls `on_change(Some(provider))` for every settings write announced
+    /// by any replica, and `on_change(None)` when notifications may have been
+    /// missed (connection lost), until the returned task is aborted.
     pub fn watch_changes(
         &self,
-        on_change: impl Fn(Option<&str>) + Send + 'static,
+        on_change: impl Fn(Option<&str>) + Send + Sync + 'static,
     ) -> tokio::task::JoinHandle<()> {
-        let pool = self.pool.clone();
+        let subscription = self.bus.subscribe(move |n| match n {
+            Notice::Settings(p) => on_change(Some(p)),
+            Notice::Lost => on_change(None),
+            _ => {}
+        });
+        self.start_listening();
+        // Aborting the task drops the subscription.
         tokio::spawn(async move {
-            loop {
-                let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-                    Ok(l) => l,
-                    Err(_) if pool.is_closed() => return,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "settings change listener cannot connect; retrying");
-                        on_change(None);
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        continue;
-                    }
-                };
-                if let Err(e) = listener.listen(CHANGES_CHANNEL).await {
-                    tracing::warn!(error = %e, "cannot LISTEN for settings changes; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-                // Anything written before LISTEN took effect may have been missed.
-                on_change(None);
-                loop {
-                    match listener.try_recv().await {
-                        Ok(Some(n)) => on_change(Some(n.payload())),
-                        Ok(None) => on_change(None),
-                        Err(_) if pool.is_closed() => return,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "settings change listener failed; reconnecting");
-                            on_change(None);
-                            break;
-                        }
-                    }
+            let _subscription = subscription;
+            std::future::pending::<()>().await
+        })
+    }
+}
+
+async fn listen(pool: PgPool, bus: Arc<Bus>) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(_) if pool.is_closed() => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "change listener cannot connect; retrying");
+                bus.lost();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener
+            .listen_all([CHANGES_CHANNEL, SESSIONS_CHANNEL, HEARTBEAT_CHANNEL])
+            .await
+        {
+            tracing::warn!(error = %e, "cannot LISTEN for changes; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        // Anything written before LISTEN took effect may have been missed.
+        bus.lost();
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(n)) => match n.channel() {
+                    HEARTBEAT_CHANNEL => bus.heard(n.payload()),
+                    SESSIONS_CHANNEL => bus.publish(&Notice::from_session_payload(n.payload())),
+                    _ => bus.publish(&Notice::Settings(n.payload().to_owned())),
+                },
+                // The connection was lost and re-established.
+                Ok(None) => bus.lost(),
+                Err(_) if pool.is_closed() => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener failed; reconnecting");
+                    bus.lost();
+                    break;
                 }
             }
-        })
+        }
+    }
+}
+
+async fn heartbeat(pool: PgPool, bus: Arc<Bus>) {
+    while !pool.is_closed() {
+        tokio::time::sleep(HEARTBEAT_EVERY).await;
+        // A failed heartbeat is simply not heard: the caches stop being
+        // trusted after STALE_AFTER and the store is read instead.
+        let _ = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(HEARTBEAT_CHANNEL)
+            .bind(bus.heartbeat())
+            .execute(&pool)
+            .await;
     }
 }
 

@@ -3,6 +3,7 @@
 //! scoped to the provider the SCIM token is bound to: a client never sees
 //! another client's users or groups.
 
+use super::tx::Inner;
 use super::{PgStore, SqliteStore, Store, StoreError, Tx, UserRow};
 
 /// A user as SCIM sees it: the row, the SCIM attributes kept beside it and
@@ -92,9 +93,9 @@ macro_rules! dispatch {
 
 macro_rules! on_tx {
     ($self:ident, $f:ident($($arg:expr),*)) => {
-        match $self {
-            Tx::Sqlite(t) => SqliteStore::$f(t, $($arg),*).await,
-            Tx::Postgres(t) => PgStore::$f(t, $($arg),*).await,
+        match &mut $self.inner {
+            Inner::Sqlite(t) => SqliteStore::$f(t, $($arg),*).await,
+            Inner::Postgres(t) => PgStore::$f(t, $($arg),*).await,
         }
     };
 }
@@ -251,7 +252,11 @@ impl Tx {
         on_tx!(self, tx_claim_scim_user(id, provider, scim_json, version))
     }
 
+    /// Every write that changes what forward auth answers for a user (its
+    /// login, name, disabled flag, SCIM memberships) tells the session
+    /// caches of every replica when it commits.
     pub async fn update_scim_user(&mut self, w: &ScimUserWrite<'_>) -> Result<(), StoreError> {
+        self.user_changed(w.id);
         on_tx!(self, tx_update_scim_user(w))
     }
 
@@ -263,6 +268,7 @@ impl Tx {
         version: i64,
         at: &str,
     ) -> Result<(), StoreError> {
+        self.user_changed(id);
         on_tx!(self, tx_release_scim_user(id, version, at))
     }
 
@@ -322,6 +328,7 @@ impl Tx {
         provider: &str,
         id: &str,
     ) -> Result<bool, StoreError> {
+        self.all_sessions_changed();
         on_tx!(self, tx_delete_scim_group(provider, id))
     }
 
@@ -331,6 +338,7 @@ impl Tx {
         user_id: &str,
         group_name: &str,
     ) -> Result<bool, StoreError> {
+        self.user_changed(user_id);
         on_tx!(self, tx_add_scim_member(user_id, group_name))
     }
 
@@ -340,6 +348,7 @@ impl Tx {
         user_id: &str,
         group_name: &str,
     ) -> Result<bool, StoreError> {
+        self.user_changed(user_id);
         on_tx!(self, tx_remove_scim_member(user_id, group_name))
     }
 

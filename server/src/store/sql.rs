@@ -303,7 +303,11 @@ macro_rules! sql_store_methods {
                     return Ok(false);
                 }
                 sqlx::query("DELETE FROM user_groups WHERE group_name = $1").bind(name).execute(&mut *tx).await?;
+                // Every member's X-Auth-Groups changes.
+                let notices = [$crate::store::notify::Notice::AllSessions];
+                Self::notify(&mut tx, &notices).await?;
                 tx.commit().await?;
+                self.publish(&notices);
                 Ok(true)
             }
 
@@ -590,20 +594,33 @@ macro_rules! sql_store_methods {
                 Ok(())
             }
 
+            /// Disables or enables a user; every replica's session cache hears of it.
             pub async fn set_user_disabled(
                 &self,
                 id: &str,
                 disabled: bool,
                 now: &str,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
                 let n = sqlx::query("UPDATE users SET disabled = $2, updated_at = $3, version = version + 1 WHERE id = $1")
                     .bind(id)
                     .bind(disabled)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                let notices = [$crate::store::notify::Notice::UserChanged(id.to_owned())];
+                Self::notify(&mut tx, &notices).await?;
+                tx.commit().await?;
+                self.publish(&notices);
                 Ok(n > 0)
+            }
+
+            /// Hands `notices` of a committed write to this process's caches.
+            fn publish(&self, notices: &[$crate::store::notify::Notice]) {
+                for n in notices {
+                    self.bus.publish(n);
+                }
             }
 
             pub async fn insert_token(
@@ -652,22 +669,43 @@ macro_rules! sql_store_methods {
                 Ok(n > 0)
             }
 
+            /// Stores a pending request within its bounds: first the
+            /// browser's oldest requests beyond `per_browser - 1` go, then
+            /// the row is inserted unless its source already holds
+            /// `per_source` live ones (counted by the index, at most that
+            /// many rows read). False: the source is full, nothing stored.
+            /// Concurrent inserts may each pass the count, so a source can
+            /// exceed its bound by the requests in flight at that moment.
             pub async fn insert_saml_request(
                 &self,
                 r: &$crate::store::SamlRequestRow,
-            ) -> Result<(), $crate::store::StoreError> {
+                bounds: $crate::store::PendingBounds,
+            ) -> Result<bool, $crate::store::StoreError> {
                 sqlx::query(
-                    "INSERT INTO saml_requests (id, provider, browser, relay_state, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "DELETE FROM saml_requests WHERE browser = $1 AND id NOT IN \
+                     (SELECT id FROM saml_requests WHERE browser = $1 ORDER BY expires_at DESC, id DESC LIMIT $2)",
+                )
+                .bind(&r.browser)
+                .bind(bounds.per_browser.saturating_sub(1))
+                .execute(&self.pool)
+                .await?;
+                let n = sqlx::query(
+                    "INSERT INTO saml_requests (id, provider, browser, relay_state, expires_at, source) \
+                     SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT count(*) FROM \
+                     (SELECT 1 FROM saml_requests WHERE source = $6 AND expires_at > $7 LIMIT $8) AS live) < $8",
                 )
                 .bind(&r.id)
                 .bind(&r.provider)
                 .bind(&r.browser)
                 .bind(&r.relay_state)
                 .bind(r.expires_at)
+                .bind(&r.source)
+                .bind(bounds.now)
+                .bind(bounds.per_source)
                 .execute(&self.pool)
-                .await?;
-                Ok(())
+                .await?
+                .rows_affected();
+                Ok(n > 0)
             }
 
             pub async fn pending_saml_requests(
@@ -677,8 +715,8 @@ macro_rules! sql_store_methods {
                 now: i64,
             ) -> Result<Vec<$crate::store::SamlRequestRow>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT id, provider, browser, relay_state, expires_at FROM saml_requests \
-                     WHERE provider = $1 AND browser = $2 AND expires_at > $3",
+                    "SELECT id, provider, browser, relay_state, expires_at, source FROM saml_requests \
+                     WHERE browser = $2 AND provider = $1 AND expires_at > $3",
                 )
                 .bind(provider)
                 .bind(browser)
@@ -717,12 +755,18 @@ macro_rules! sql_store_methods {
                 Ok(n > 0)
             }
 
-            pub async fn purge_expired(&self, now: i64) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("DELETE FROM saml_requests WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
-                sqlx::query("DELETE FROM saml_assertions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
-                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
-                sqlx::query("DELETE FROM test_signins WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
-                Ok(())
+            /// Deletes what can no longer be used: pending requests and
+            /// remembered assertions past their expiry, sessions past their
+            /// absolute expiry or idle since `idle_before`. No notices: every
+            /// cache checks the same deadlines itself. Returns rows deleted.
+            pub async fn purge_expired(&self, now: i64, idle_before: i64) -> Result<u64, $crate::store::StoreError> {
+                let mut n = 0;
+                n += sqlx::query("DELETE FROM saml_requests WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
+                n += sqlx::query("DELETE FROM saml_assertions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
+                n += sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
+                n += sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1").bind(idle_before).execute(&self.pool).await?.rows_affected();
+                n += sqlx::query("DELETE FROM test_signins WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected();
+                Ok(n)
             }
 
             pub async fn insert_test_signin(&self, t: &$crate::store::TestSigninRow) -> Result<(), $crate::store::StoreError> {
@@ -798,18 +842,45 @@ macro_rules! sql_store_methods {
                 .await?)
             }
 
-            pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
-                    .bind(id_hash)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+            /// Records when sessions were last used, in one transaction; a
+            /// time never moves backwards.
+            pub async fn touch_sessions(&self, touches: &[(String, i64)]) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for (id_hash, at) in touches {
+                    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1 AND last_seen_at < $2")
+                        .bind(id_hash)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
+            /// Ends one session; every replica's session cache hears of it.
             pub async fn delete_session(&self, id_hash: &str) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *tx).await?;
+                let notices = [$crate::store::notify::Notice::SessionEnded(id_hash.to_owned())];
+                Self::notify(&mut tx, &notices).await?;
+                tx.commit().await?;
+                self.publish(&notices);
                 Ok(())
+            }
+
+            /// Ends every session of a user; every replica's session cache hears of it.
+            pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let notices = [$crate::store::notify::Notice::UserChanged(user_id.to_owned())];
+                Self::notify(&mut tx, &notices).await?;
+                tx.commit().await?;
+                self.publish(&notices);
+                Ok(n)
             }
 
             /// See [`crate::store::Store::delete_sessions_of`]; the caller bounds the list.
@@ -819,30 +890,39 @@ macro_rules! sql_store_methods {
                 name_id: &str,
                 session_indexes: &[String],
             ) -> Result<u64, $crate::store::StoreError> {
-                if session_indexes.is_empty() {
-                    return Ok(sqlx::query("DELETE FROM sessions WHERE provider = $1 AND name_id = $2")
+                let mut tx = self.pool.begin().await?;
+                // The users whose sessions ended, for the caches' notices.
+                let mut users: Vec<String> = if session_indexes.is_empty() {
+                    sqlx::query_scalar("DELETE FROM sessions WHERE provider = $1 AND name_id = $2 RETURNING user_id")
                         .bind(provider)
                         .bind(name_id)
-                        .execute(&self.pool)
+                        .fetch_all(&mut *tx)
                         .await?
-                        .rows_affected());
-                }
-                // One statement per index keeps the SQL fixed for both
-                // backends; the list is short and bounded.
-                let mut tx = self.pool.begin().await?;
-                let mut ended = 0;
-                for index in session_indexes {
-                    ended += sqlx::query(
-                        "DELETE FROM sessions WHERE provider = $1 AND name_id = $2 AND session_index = $3",
-                    )
-                    .bind(provider)
-                    .bind(name_id)
-                    .bind(index)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                }
+                } else {
+                    // One statement per index keeps the SQL fixed for both
+                    // backends; the list is short and bounded.
+                    let mut users = Vec::new();
+                    for index in session_indexes {
+                        users.extend(
+                            sqlx::query_scalar::<_, String>(
+                                "DELETE FROM sessions WHERE provider = $1 AND name_id = $2 AND session_index = $3 RETURNING user_id",
+                            )
+                            .bind(provider)
+                            .bind(name_id)
+                            .bind(index)
+                            .fetch_all(&mut *tx)
+                            .await?,
+                        );
+                    }
+                    users
+                };
+                let ended = users.len() as u64;
+                users.sort();
+                users.dedup();
+                let notices: Vec<_> = users.into_iter().map($crate::store::notify::Notice::UserChanged).collect();
+                Self::notify(&mut tx, &notices).await?;
                 tx.commit().await?;
+                self.publish(&notices);
                 Ok(ended)
             }
 
@@ -879,14 +959,6 @@ macro_rules! sql_store_methods {
             }
 
             /// Ends every session of a user; returns how many.
-            pub async fn delete_sessions_of_user(&self, user_id: &str) -> Result<u64, $crate::store::StoreError> {
-                Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(user_id)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected())
-            }
-
             /// Members of a group with the sources of their membership.
             pub async fn group_members(
                 &self,

@@ -1,17 +1,20 @@
 //! The embedded default: a SQLite file in WAL mode, created and migrated on first run.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use super::notify::{Bus, Notice};
 use super::sql::{sql_scim_methods, sql_store_methods, Backend};
 use super::StoreError;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    pub(crate) bus: Arc<Bus>,
 }
 
 impl Backend for SqliteStore {
@@ -43,7 +46,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            bus: Arc::new(Bus::local()),
+        })
     }
 }
 
@@ -52,6 +58,14 @@ impl SqliteStore {
     async fn announce(
         _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
         _provider: &str,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    /// Nothing to send: this process's bus is the only one.
+    pub(crate) async fn notify(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        _notices: &[Notice],
     ) -> Result<(), sqlx::Error> {
         Ok(())
     }

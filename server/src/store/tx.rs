@@ -2,30 +2,75 @@
 //! read and write several rows atomically (login resolution, creating a
 //! user). Dropping a `Tx` without [`Tx::commit`] rolls it back.
 
+use std::sync::Arc;
+
+use super::notify::{Bus, Notice};
 use super::{GrantRow, LinkRow, PgStore, SqliteStore, StoreError, UserRow};
 
-pub enum Tx {
+pub enum Inner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+pub struct Tx {
+    pub(super) inner: Inner,
+    bus: Arc<Bus>,
+    /// Sent with the commit, handed to this process's caches after it.
+    notices: Vec<Notice>,
 }
 
 /// Calls the backend's `tx_*` function (written once in `sql.rs`) on the open transaction.
 macro_rules! on_tx {
     ($self:ident, $f:ident($($arg:expr),*)) => {
-        match $self {
-            Tx::Sqlite(t) => SqliteStore::$f(t, $($arg),*).await,
-            Tx::Postgres(t) => PgStore::$f(t, $($arg),*).await,
+        match &mut $self.inner {
+            Inner::Sqlite(t) => SqliteStore::$f(t, $($arg),*).await,
+            Inner::Postgres(t) => PgStore::$f(t, $($arg),*).await,
         }
     };
 }
 
 impl Tx {
+    pub(crate) fn new(inner: Inner, bus: &Arc<Bus>) -> Tx {
+        Tx {
+            inner,
+            bus: Arc::clone(bus),
+            notices: Vec::new(),
+        }
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.inner {
+            Inner::Sqlite(mut t) => {
+                SqliteStore::notify(&mut t, &self.notices).await?;
+                t.commit().await?
+            }
+            Inner::Postgres(mut t) => {
+                PgStore::notify(&mut t, &self.notices).await?;
+                t.commit().await?
+            }
+        }
+        for n in &self.notices {
+            self.bus.publish(n);
         }
         Ok(())
+    }
+
+    /// Tells every replica's session cache, once this commits, that the
+    /// user's forward-auth view (grants, groups, profile) changed.
+    pub fn user_changed(&mut self, user_id: &str) {
+        let n = Notice::UserChanged(user_id.to_owned());
+        if !self.notices.contains(&n) {
+            self.notices.push(n);
+        }
+    }
+
+    /// Tells every replica's session cache, once this commits, that
+    /// something every session may answer with changed (a group renamed or
+    /// deleted).
+    pub fn all_sessions_changed(&mut self) {
+        if !self.notices.contains(&Notice::AllSessions) {
+            self.notices.push(Notice::AllSessions);
+        }
     }
 
     /// The user a link names.

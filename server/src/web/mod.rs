@@ -4,6 +4,7 @@
 //! console's script only adds copy buttons and confirmations.
 
 pub mod assets;
+pub mod client;
 pub mod console;
 pub mod cookies;
 pub mod pages;

@@ -2,7 +2,7 @@
 //! forward auth for reverse proxies (`/auth/verify`) and `/api/v1/me`.
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn current(state: &AppState, headers: &HeaderMap) -> Option<(SessionRow, UserRow)> {
     let token = cookies::get(headers, cookies::SESSION)?;
-    match sessions::lookup(&state.store, token, state.session_timeouts).await {
+    match state.sessions.lookup(token).await {
         Ok(found) => found,
         Err(e) => {
             tracing::error!(error = %e, "session lookup failed");
@@ -114,7 +114,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
         }
     }
     if let Some(token) = cookies::get(&headers, cookies::SESSION) {
-        if let Err(e) = state.store.delete_session(&sessions::hash(token)).await {
+        if let Err(e) = state.sessions.end(token).await {
             tracing::error!(error = %e, "cannot delete session");
         }
     }
@@ -126,31 +126,17 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     resp
 }
 
-/// Names and groups may be UTF-8: sent as the raw bytes (RFC 9110 obs-text),
-/// which proxies pass through; control characters still blank the value.
-fn header_value(v: &str) -> HeaderValue {
-    HeaderValue::from_bytes(v.as_bytes()).unwrap_or(HeaderValue::from_static(""))
-}
-
-/// `name:role` pairs, comma-separated; `%`, `,` and `:` in names escaped.
-fn orgs_header(orgs: &[crate::store::OrgMembership]) -> String {
-    orgs.iter()
-        .map(|o| {
-            let name = o
-                .name
-                .replace('%', "%25")
-                .replace(',', "%2C")
-                .replace(':', "%3A");
-            format!("{name}:{}", o.role)
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// Forward auth: 200 with `X-Auth-*` headers for a live session, else 401
 /// (with a redirect to the login page for browsers asking for HTML).
 async fn verify(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some((_, user)) = current(&state, &headers).await else {
+    let found = match cookies::get(&headers, cookies::SESSION) {
+        Some(token) => state.sessions.verify(token).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "session lookup failed");
+            None
+        }),
+        None => None,
+    };
+    let Some(p) = found else {
         let wants_html = headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -169,21 +155,17 @@ async fn verify(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 );
             }
             resp.headers_mut()
-                .insert(header::LOCATION, header_value(&login));
+                .insert(header::LOCATION, sessions::header_value(&login));
         }
         return resp;
     };
-    let groups = state.store.user_groups(&user.id).await.unwrap_or_default();
     let mut resp = StatusCode::OK.into_response();
     let h = resp.headers_mut();
-    h.insert("x-auth-user", header_value(&user.login));
-    h.insert("x-auth-email", header_value(&user.email));
-    h.insert("x-auth-groups", header_value(&groups.join(",")));
-    h.insert("x-auth-role", header_value(&user.role));
-    h.insert(
-        "x-auth-orgs",
-        header_value(&orgs_header(&user.organizations)),
-    );
+    h.insert("x-auth-user", p.login.clone());
+    h.insert("x-auth-email", p.email.clone());
+    h.insert("x-auth-groups", p.groups.clone());
+    h.insert("x-auth-role", p.role.clone());
+    h.insert("x-auth-orgs", p.orgs.clone());
     resp
 }
 
@@ -281,15 +263,10 @@ async fn local_login(
     .await
     {
         Ok(user) => {
-            let token = match sessions::create(
-                &state.store,
-                &user,
-                local_admin::SOURCE,
-                &Default::default(),
-                "",
-                state.session_timeouts,
-            )
-            .await
+            let token = match state
+                .sessions
+                .create(&user, local_admin::SOURCE, &Default::default(), "")
+                .await
             {
                 Ok(t) => t,
                 Err(e) => {

@@ -21,7 +21,6 @@ use sha2::{Digest, Sha256};
 
 use crate::api::request_id::RequestId;
 use crate::api::AppState;
-use crate::identity::sessions;
 use crate::store::UserRow;
 use crate::web::cookies;
 
@@ -216,12 +215,10 @@ impl FromRequestParts<AppState> for ConsoleUser {
         let token = cookies::get(&parts.headers, cookies::SESSION)
             .ok_or_else(|| refuse(Refusal::SignIn(back.clone())))?
             .to_owned();
-        let found = sessions::lookup(&state.store, &token, state.session_timeouts)
-            .await
-            .map_err(|e| {
-                tracing::error!(correlation_id = cid, error = %e, "console session lookup failed");
-                refuse(Refusal::Unavailable)
-            })?;
+        let found = state.sessions.lookup(&token).await.map_err(|e| {
+            tracing::error!(correlation_id = cid, error = %e, "console session lookup failed");
+            refuse(Refusal::Unavailable)
+        })?;
         let Some((_, user)) = found else {
             return Err(refuse(Refusal::SignIn(back)));
         };

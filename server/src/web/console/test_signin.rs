@@ -57,6 +57,7 @@ struct StartPage {
 pub async fn start(
     State(state): State<AppState>,
     Path(provider): Path<String>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     ConsoleWrite { user, form: _ }: ConsoleWrite<NoFields>,
 ) -> Response {
@@ -72,11 +73,19 @@ pub async fn start(
         }
     };
     let relay = format!("{TEST_RELAY_PREFIX}{}", user.user.id);
-    let (outbound, cookie) =
-        match crate::saml::begin(&state, &rt, &headers, relay, &user.correlation_id).await {
-            Ok(x) => x,
-            Err(page) => return page,
-        };
+    let (outbound, cookie) = match crate::saml::begin(
+        &state,
+        &rt,
+        &headers,
+        &state.clients.key_of(peer.ip(), &headers),
+        relay,
+        &user.correlation_id,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(page) => return page,
+    };
     tracing::info!(
         correlation_id = user.correlation_id,
         provider,

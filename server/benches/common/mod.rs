@@ -1,0 +1,366 @@
+//! What the load benchmarks share: the release server as a child process on
+//! SQLite or a fresh PostgreSQL database, `wrk` as the load generator (a
+//! second process), nginx serving a static file as the HTTP peer, and the
+//! server's memory and CPU read from /proc.
+#![allow(dead_code)] // each bench uses its own part
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
+
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Measure {
+    pub rps: f64,
+    pub p99_ms: f64,
+    pub requests: u64,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn parse_ms(text: &str) -> f64 {
+    let t = text.trim();
+    let (num, mult) = if let Some(v) = t.strip_suffix("us") {
+        (v, 0.001)
+    } else if let Some(v) = t.strip_suffix("ms") {
+        (v, 1.0)
+    } else if let Some(v) = t.strip_suffix('s') {
+        (v, 1000.0)
+    } else {
+        (t, 1.0)
+    };
+    num.parse::<f64>().unwrap_or(f64::NAN) * mult
+}
+
+/// One `wrk -t1` run; panics when any answer was not 2xx/3xx.
+pub fn wrk(
+    url: &str,
+    script: Option<&Path>,
+    headers: &[String],
+    seconds: u64,
+    connections: u32,
+) -> Measure {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t",
+        "1",
+        "-c",
+        &connections.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+        "--latency",
+    ]);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    if let Some(s) = script {
+        cmd.args(["-s", s.to_str().unwrap()]);
+    }
+    cmd.arg(url);
+    let out = cmd.output().expect("wrk on PATH (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(parse_ms)
+        .unwrap_or(f64::NAN);
+    let requests = text
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" requests in")
+                .map(|(n, _)| n.trim().to_owned())
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let non2xx = text.lines().find(|l| l.contains("Non-2xx"));
+    assert!(non2xx.is_none(), "errors under load: {text}");
+    Measure {
+        rps,
+        p99_ms: p99,
+        requests,
+    }
+}
+
+fn proc_status_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+pub fn peak_rss_mib(pid: u32) -> f64 {
+    proc_status_mib(pid, "VmHWM:")
+}
+
+pub fn rss_mib(pid: u32) -> f64 {
+    proc_status_mib(pid, "VmRSS:")
+}
+
+/// User + system CPU seconds the process has used so far.
+pub fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// The release server on one store, run as a child process.
+pub struct Server {
+    pub url: String,
+    pub database_url: String,
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Server {
+    /// A data directory and database URL (SQLite in the directory, or a
+    /// fresh PostgreSQL database), not yet served.
+    pub fn prepare(
+        postgres_url: Option<String>,
+    ) -> (tempfile::TempDir, String, Vec<(String, String)>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = vec![
+            ("SSOPLANE__SERVER__LOG_LEVEL".to_owned(), "warn".to_owned()),
+            ("SSOPLANE_SECRET_KEY".to_owned(), "d".repeat(64)),
+        ];
+        let url = postgres_url
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("ssoplane.db").display()));
+        env.push(("SSOPLANE__SERVER__DATABASE_URL".to_owned(), url.clone()));
+        (dir, url, env)
+    }
+
+    pub fn start(
+        dir: tempfile::TempDir,
+        database_url: String,
+        mut env: Vec<(String, String)>,
+        extra_env: &[(&str, &str)],
+    ) -> Server {
+        for (k, v) in extra_env {
+            env.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(dir.path())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--root-url", &url]);
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_ready(&url, &mut child);
+        Server {
+            url,
+            database_url,
+            child,
+            dir,
+            env,
+        }
+    }
+
+    /// An admin API token, created by the CLI on the same database.
+    pub fn token(&self) -> String {
+        let mut c = Command::new(BIN);
+        c.current_dir(self.dir.path()).args([
+            "token",
+            "create",
+            "--name",
+            &format!("bench{}", free_port()),
+            "--role",
+            "admin",
+        ]);
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_ready(url: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let ok = Command::new("curl")
+            .args(["-sf", &format!("{url}/readyz")])
+            .stdout(Stdio::null())
+            .status();
+        if ok.map(|s| s.success()).unwrap_or(false) {
+            return;
+        }
+        if let Ok(Some(s)) = child.try_wait() {
+            panic!("server exited: {s}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server not ready");
+}
+
+/// nginx serving `body` as a static file under `name`, loaded like the
+/// server: the HTTP peer. None when nginx is not installed.
+pub fn nginx_static(
+    seconds: u64,
+    connections: u32,
+    work: &Path,
+    name: &str,
+    body: &str,
+) -> Option<Measure> {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
+    let root = work.join("www");
+    std::fs::create_dir_all(root.join("tmp")).ok()?;
+    std::fs::write(root.join(name), body).ok()?;
+    let port = free_port();
+    let conf = work.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "worker_processes 1;\ndaemon off;\nerror_log {dir}/error.log;\npid {dir}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
+             http {{ access_log off; client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp; uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;\n\
+             server {{ listen 127.0.0.1:{port}; root {dir}; location / {{ default_type application/json; }} }} }}\n",
+            dir = root.display()
+        ),
+    )
+    .ok()?;
+    let child = Command::new(nginx)
+        .args(["-c", conf.to_str()?, "-p", root.to_str()?])
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(500));
+    let m = wrk(
+        &format!("http://127.0.0.1:{port}/{name}"),
+        None,
+        &[],
+        seconds,
+        connections,
+    );
+    sigterm(&child);
+    let mut child = child;
+    let _ = child.wait();
+    Some(m)
+}
+
+/// SIGTERM by kill(1), so the benches need no `unsafe` (the nginx master
+/// must take its worker down with it, which SIGKILL would not).
+pub fn sigterm(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+/// Stored rows for the benches, written through the store's own methods.
+pub mod seed {
+    use ssoplane_server::identity::sessions::{hash, now_secs};
+    use ssoplane_server::store::{SessionRow, Store, UserRow};
+
+    pub fn user(i: usize) -> UserRow {
+        let now = chrono::Utc::now().to_rfc3339();
+        UserRow {
+            id: format!("bench-user-{i:06}"),
+            login: format!("bench{i:06}"),
+            email: format!("bench{i:06}@example.com"),
+            name: format!("Bench User {i}"),
+            external_uid: format!("bench{i:06}"),
+            provider: "bench".into(),
+            role: "viewer".into(),
+            is_admin: false,
+            disabled: false,
+            created_at: now.clone(),
+            updated_at: now,
+            last_login_at: None,
+            organizations: vec![ssoplane_schema::api::OrgMembership {
+                name: "Engineering".into(),
+                role: "viewer".into(),
+            }],
+            created_by: String::new(),
+        }
+    }
+
+    /// The cookie value of bench session `i`.
+    pub fn token(i: usize) -> String {
+        format!("bench{i:06}")
+    }
+
+    /// Session `i` of `user_id`, live for a day.
+    pub fn session(i: usize, user_id: &str) -> SessionRow {
+        let now = now_secs();
+        SessionRow {
+            id_hash: hash(&token(i)),
+            user_id: user_id.to_owned(),
+            provider: "bench".into(),
+            name_id: format!("bench{i:06}"),
+            name_id_format: None,
+            name_qualifier: None,
+            sp_name_qualifier: None,
+            sp_provided_id: None,
+            session_index: format!("_idx{i}"),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + 86_400,
+        }
+    }
+
+    /// Runs `each(i)` for `range`, eight at a time (PostgreSQL round trips overlap).
+    pub async fn many<F, Fut>(store: &Store, range: std::ops::Range<usize>, each: F)
+    where
+        F: Fn(Store, usize) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let mut set = tokio::task::JoinSet::new();
+        for i in range {
+            if set.len() >= 8 {
+                set.join_next().await.unwrap().unwrap();
+            }
+            set.spawn(each(store.clone(), i));
+        }
+        while let Some(r) = set.join_next().await {
+            r.unwrap();
+        }
+    }
+}

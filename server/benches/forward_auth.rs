@@ -1,0 +1,176 @@
+//! Forward auth benchmark: `GET /auth/verify` with a valid session cookie,
+//! as every protected page pays for it, on SQLite and PostgreSQL, with 1,
+//! 1,000 and 100,000 distinct live sessions stored and used (each request
+//! picks one at random), loaded by `wrk` (a second process) over loopback.
+//! Peers in the same run: the server's own `/healthz` (its HTTP floor) and
+//! nginx serving a small static file. Printed: req/s, p99, ratios, the
+//! server's RSS after each step and its peak.
+//!
+//! Each step first visits every session once (not measured), so the figure
+//! is the steady state of a server whose users are signed in; the cold
+//! misses are the store's lookups measured by the issue before the cache.
+//!
+//! Run: `cargo bench -p ssoplane-server --bench forward_auth` (needs wrk;
+//! nginx optional; PostgreSQL server binaries for the PostgreSQL rows).
+//! Options via env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default
+//! 32), BENCH_SESSIONS (largest step, default 100000).
+
+#[path = "../tests/support/postgres.rs"]
+mod postgres;
+
+mod common;
+
+use std::path::Path;
+
+use common::{env_or, seed, Measure, Server};
+use ssoplane_server::store::Store;
+
+fn script(work: &Path, name: &str, n: usize, sequential: bool) -> std::path::PathBuf {
+    let pick = if sequential {
+        "i = (i + 1) % n"
+    } else {
+        "i = math.random(0, n - 1)"
+    };
+    let path = work.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "local n = {n}\nlocal i = -1\nmath.randomseed(7)\n\
+             request = function()\n  {pick}\n  return wrk.format(\"GET\", \"/auth/verify\", {{[\"Cookie\"] = \"ssoplane_session=\" .. string.format(\"bench%06d\", i)}})\nend\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+struct Step {
+    sessions: usize,
+    verify: Measure,
+    rss: f64,
+}
+
+struct Row {
+    backend: &'static str,
+    healthz: Measure,
+    steps: Vec<Step>,
+    peak: f64,
+}
+
+fn run_backend(
+    backend: &'static str,
+    pg: Option<String>,
+    rt: &tokio::runtime::Runtime,
+    work: &Path,
+) -> Row {
+    let seconds = env_or("BENCH_SECONDS", 5u64);
+    let connections = env_or("BENCH_CONNECTIONS", 32u32);
+    let largest = env_or("BENCH_SESSIONS", 100_000usize);
+    let (dir, url, env) = Server::prepare(pg);
+    let server = Server::start(dir, url.clone(), env, &[]);
+    let store = rt.block_on(Store::connect(&url)).unwrap();
+    let user = seed::user(0);
+    rt.block_on(store.insert_user(&user, &[])).unwrap();
+    let healthz = common::wrk(
+        &format!("{}/healthz", server.url),
+        None,
+        &[],
+        seconds,
+        connections,
+    );
+    let mut steps = Vec::new();
+    let mut stored = 0;
+    for n in [1, 1_000, largest] {
+        let uid = user.id.clone();
+        rt.block_on(seed::many(&store, stored..n, move |s, i| {
+            let row = seed::session(i, &uid);
+            async move { s.insert_session(&row).await.unwrap() }
+        }));
+        stored = n;
+        // One visit of each session (the cache fills), then the measurement.
+        let warm = script(work, &format!("warm{n}.lua"), n, true);
+        let warm_secs = (n as u64 / 4_000).clamp(1, 60);
+        common::wrk(
+            &format!("{}/auth/verify", server.url),
+            Some(&warm),
+            &[],
+            warm_secs,
+            connections,
+        );
+        let random = script(work, &format!("random{n}.lua"), n, false);
+        let verify = common::wrk(
+            &format!("{}/auth/verify", server.url),
+            Some(&random),
+            &[],
+            seconds,
+            connections,
+        );
+        steps.push(Step {
+            sessions: n,
+            verify,
+            rss: common::rss_mib(server.pid()),
+        });
+    }
+    let peak = common::peak_rss_mib(server.pid());
+    rt.block_on(store.close());
+    server.stop();
+    Row {
+        backend,
+        healthz,
+        steps,
+        peak,
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let seconds = env_or("BENCH_SECONDS", 5u64);
+    let connections = env_or("BENCH_CONNECTIONS", 32u32);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let mut rows = vec![run_backend("sqlite", None, &rt, work.path())];
+    if postgres::is_available() {
+        let url = rt.block_on(postgres::fresh_database());
+        rows.push(run_backend("postgres", Some(url), &rt, work.path()));
+    }
+    // The size of a typical X-Auth answer's headers, as a static body.
+    let nginx = common::nginx_static(seconds, connections, work.path(), "verify.txt", "ok\n");
+
+    println!("\nforward auth: wrk -t1 -c{connections} -d{seconds}s on loopback, 2-core machine shared by server and load generator\n");
+    println!("| backend | endpoint | sessions | req/s | p99 ms | vs /healthz | vs nginx static | RSS after, MiB |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let vs_nginx = |m: &Measure| {
+        nginx
+            .map(|n| format!("{:.2}", m.rps / n.rps))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    for r in &rows {
+        println!(
+            "| {} | /healthz | | {:.0} | {:.2} | 1.00 | {} | |",
+            r.backend,
+            r.healthz.rps,
+            r.healthz.p99_ms,
+            vs_nginx(&r.healthz)
+        );
+        for s in &r.steps {
+            println!(
+                "| {} | /auth/verify | {} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
+                r.backend,
+                s.sessions,
+                s.verify.rps,
+                s.verify.p99_ms,
+                s.verify.rps / r.healthz.rps,
+                vs_nginx(&s.verify),
+                s.rss
+            );
+        }
+        println!("| {} | peak RSS | | {:.1} MiB | | | | |", r.backend, r.peak);
+    }
+    if let Some(n) = nginx {
+        println!(
+            "| peer | nginx static file | | {:.0} | {:.2} | | 1.00 | |",
+            n.rps, n.p99_ms
+        );
+    }
+}
