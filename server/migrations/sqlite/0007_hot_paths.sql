@@ -4,6 +4,9 @@
 -- key: an IPv4 address or an IPv6 /64), so one address can hold only so
 -- many; rows from before have none.
 ALTER TABLE saml_requests ADD COLUMN source TEXT NOT NULL DEFAULT '';
+-- Creation order, so the bound per browser keeps its newest requests
+-- (expires_at has whole seconds: a burst shares one value).
+ALTER TABLE saml_requests ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
 -- The ACS finds a browser's pending requests, the bound per browser keeps
 -- its newest ones, the bound per address counts live ones, the purge finds
 -- expired ones.

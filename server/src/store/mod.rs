@@ -218,6 +218,26 @@ pub struct SamlRequestRow {
     pub source: String,
 }
 
+/// A strictly increasing creation stamp for pending requests in this
+/// process (microseconds since the epoch, bumped past the last one handed
+/// out), so "a browser's newest requests" has one answer even for a burst
+/// within one clock tick; across replicas the wall clocks order them.
+pub fn next_request_seq() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last.saturating_add(1));
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
+}
+
 /// What one unauthenticated client may hold in pending requests, as of `now`.
 #[derive(Debug, Clone, Copy)]
 pub struct PendingBounds {

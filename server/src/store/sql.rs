@@ -683,15 +683,15 @@ macro_rules! sql_store_methods {
             ) -> Result<bool, $crate::store::StoreError> {
                 sqlx::query(
                     "DELETE FROM saml_requests WHERE browser = $1 AND id NOT IN \
-                     (SELECT id FROM saml_requests WHERE browser = $1 ORDER BY expires_at DESC, id DESC LIMIT $2)",
+                     (SELECT id FROM saml_requests WHERE browser = $1 ORDER BY seq DESC LIMIT $2)",
                 )
                 .bind(&r.browser)
                 .bind(bounds.per_browser.saturating_sub(1))
                 .execute(&self.pool)
                 .await?;
                 let n = sqlx::query(
-                    "INSERT INTO saml_requests (id, provider, browser, relay_state, expires_at, source) \
-                     SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT count(*) FROM \
+                    "INSERT INTO saml_requests (id, provider, browser, relay_state, expires_at, source, seq) \
+                     SELECT $1, $2, $3, $4, $5, $6, $9 WHERE (SELECT count(*) FROM \
                      (SELECT 1 FROM saml_requests WHERE source = $6 AND expires_at > $7 LIMIT $8) AS live) < $8",
                 )
                 .bind(&r.id)
@@ -702,6 +702,7 @@ macro_rules! sql_store_methods {
                 .bind(&r.source)
                 .bind(bounds.now)
                 .bind(bounds.per_source)
+                .bind($crate::store::next_request_seq())
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
