@@ -8,111 +8,16 @@
 //! optional; PostgreSQL server binaries for the PostgreSQL rows).
 //! Options via env: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 32).
 
+mod common;
 #[path = "../tests/support/postgres.rs"]
 mod postgres;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+
+use common::{free_port, peak_rss_mib, wait_ready, wrk, Measure};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
-
-#[derive(Debug, Clone, Copy)]
-struct Measure {
-    rps: f64,
-    p99_ms: f64,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_ready(url: &str, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let ok = Command::new("curl")
-            .args(["-sf", &format!("{url}/readyz")])
-            .stdout(Stdio::null())
-            .status();
-        if ok.map(|s| s.success()).unwrap_or(false) {
-            return;
-        }
-        if let Ok(Some(s)) = child.try_wait() {
-            panic!("server exited: {s}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("server not ready");
-}
-
-fn parse_ms(text: &str) -> f64 {
-    let t = text.trim();
-    let (num, mult) = if let Some(v) = t.strip_suffix("us") {
-        (v, 0.001)
-    } else if let Some(v) = t.strip_suffix("ms") {
-        (v, 1.0)
-    } else if let Some(v) = t.strip_suffix('s') {
-        (v, 1000.0)
-    } else {
-        (t, 1.0)
-    };
-    num.parse::<f64>().unwrap_or(f64::NAN) * mult
-}
-
-fn wrk(
-    url: &str,
-    script: Option<&Path>,
-    token: Option<&str>,
-    seconds: u64,
-    connections: u32,
-) -> Measure {
-    let mut cmd = Command::new("wrk");
-    cmd.args([
-        "-t",
-        "1",
-        "-c",
-        &connections.to_string(),
-        "-d",
-        &format!("{seconds}s"),
-        "--latency",
-    ]);
-    if let Some(t) = token {
-        cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
-    }
-    if let Some(s) = script {
-        cmd.args(["-s", s.to_str().unwrap()]);
-    }
-    cmd.arg(url);
-    let out = cmd.output().expect("wrk on PATH (apt-get install wrk)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rps = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0);
-    let p99 = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(parse_ms)
-        .unwrap_or(f64::NAN);
-    let non2xx = text.lines().find(|l| l.contains("Non-2xx"));
-    assert!(non2xx.is_none(), "errors under load: {text}");
-    Measure { rps, p99_ms: p99 }
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 fn settings_body() -> String {
     use base64::Engine;
@@ -208,18 +113,19 @@ fn run_backend(
     )
     .unwrap();
 
-    let healthz = wrk(&format!("{url}/healthz"), None, None, seconds, connections);
+    let bearer = [format!("Authorization: Bearer {token}")];
+    let healthz = wrk(&format!("{url}/healthz"), None, &[], seconds, connections);
     let get = wrk(
         &format!("{url}/api/v1/sso-settings/okta"),
         None,
-        Some(&token),
+        &bearer,
         seconds,
         connections,
     );
     let put = wrk(
         &format!("{url}/api/v1/sso-settings/okta"),
         Some(&put_script),
-        Some(&token),
+        &bearer,
         seconds,
         connections,
     );
@@ -233,45 +139,6 @@ fn run_backend(
         put,
         rss,
     }
-}
-
-/// nginx serving the same GET document as a static file: the HTTP peer.
-fn nginx_peer(seconds: u64, connections: u32, work: &Path, get_body: &str) -> Option<Measure> {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())?;
-    let root = work.join("www");
-    std::fs::create_dir_all(root.join("tmp")).ok()?;
-    std::fs::write(root.join("okta.json"), get_body).ok()?;
-    let port = free_port();
-    let conf = work.join("nginx.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "worker_processes 1;\ndaemon off;\nerror_log {dir}/error.log;\npid {dir}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
-             http {{ access_log off; client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp; uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;\n\
-             server {{ listen 127.0.0.1:{port}; root {dir}; location / {{ default_type application/json; }} }} }}\n",
-            dir = root.display()
-        ),
-    )
-    .ok()?;
-    let mut child = Command::new(nginx)
-        .args(["-c", conf.to_str()?, "-p", root.to_str()?])
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    std::thread::sleep(Duration::from_millis(500));
-    let m = wrk(
-        &format!("http://127.0.0.1:{port}/okta.json"),
-        None,
-        None,
-        seconds,
-        connections,
-    );
-    // SIGTERM, not SIGKILL: the nginx master must take its worker down with it.
-    sigterm(&child);
-    let _ = child.wait();
-    Some(m)
 }
 
 fn main() {
@@ -318,7 +185,7 @@ fn main() {
                 .join(",")
         )
     };
-    let nginx = nginx_peer(seconds, connections, work.path(), &get_body);
+    let nginx = common::nginx_static(seconds, connections, work.path(), "okta.json", &get_body);
 
     println!("\nadmin API load: wrk -t1 -c{connections} -d{seconds}s on loopback, 2-core machine shared by server and load generator\n");
     println!("| backend | endpoint | req/s | p99 ms | vs /healthz | vs nginx static |");
@@ -350,11 +217,4 @@ fn main() {
             n.rps, n.p99_ms
         );
     }
-}
-
-/// SIGTERM by kill(1), so the bench needs no `unsafe`.
-fn sigterm(child: &std::process::Child) {
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
 }
