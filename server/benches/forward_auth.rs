@@ -25,26 +25,48 @@ use std::path::Path;
 use common::{env_or, seed, Measure, Server};
 use ssoplane_server::store::Store;
 
-fn script(work: &Path, name: &str, n: usize, sequential: bool) -> std::path::PathBuf {
-    let pick = if sequential {
+/// A wrk script over `n` sessions: random picks, or (`once`) each session
+/// exactly once in order, stopping after the n-th answer.
+fn script(work: &Path, name: &str, n: usize, once: bool) -> std::path::PathBuf {
+    let pick = if once {
         "i = (i + 1) % n"
     } else {
         "i = math.random(0, n - 1)"
+    };
+    let stop = if once {
+        "local answered = 0\nresponse = function()\n  answered = answered + 1\n  if answered >= n then wrk.thread:stop() end\nend\n"
+    } else {
+        ""
     };
     let path = work.join(name);
     std::fs::write(
         &path,
         format!(
             "local n = {n}\nlocal i = -1\nmath.randomseed(7)\n\
-             request = function()\n  {pick}\n  return wrk.format(\"GET\", \"/auth/verify\", {{[\"Cookie\"] = \"ssoplane_session=\" .. string.format(\"bench%06d\", i)}})\nend\n"
+             request = function()\n  {pick}\n  return wrk.format(\"GET\", \"/auth/verify\", {{[\"Cookie\"] = \"ssoplane_session=\" .. string.format(\"bench%06d\", i)}})\nend\n{stop}"
         ),
     )
     .unwrap();
     path
 }
 
+/// The server's `ssoplane_session_cache_entries` gauge.
+fn cached_sessions(url: &str) -> f64 {
+    let out = std::process::Command::new("curl")
+        .args(["-sf", &format!("{url}/metrics")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("ssoplane_session_cache_entries "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 struct Step {
     sessions: usize,
+    /// Sessions in the server's cache after the warm-up visit.
+    cached: f64,
     verify: Measure,
     rss: f64,
 }
@@ -86,16 +108,17 @@ fn run_backend(
             async move { s.insert_session(&row).await.unwrap() }
         }));
         stored = n;
-        // One visit of each session (the cache fills), then the measurement.
+        // One visit of each session (the cache fills; wrk stops after the
+        // n-th answer), then the measurement.
         let warm = script(work, &format!("warm{n}.lua"), n, true);
-        let warm_secs = (n as u64 / 4_000).clamp(1, 60);
         common::wrk(
             &format!("{}/auth/verify", server.url),
             Some(&warm),
             &[],
-            warm_secs,
+            600,
             connections,
         );
+        let cached = cached_sessions(&server.url);
         let random = script(work, &format!("random{n}.lua"), n, false);
         let verify = common::wrk(
             &format!("{}/auth/verify", server.url),
@@ -106,6 +129,7 @@ fn run_backend(
         );
         steps.push(Step {
             sessions: n,
+            cached,
             verify,
             rss: common::rss_mib(server.pid()),
         });
@@ -138,8 +162,8 @@ fn main() {
     let nginx = common::nginx_static(seconds, connections, work.path(), "verify.txt", "ok\n");
 
     println!("\nforward auth: wrk -t1 -c{connections} -d{seconds}s on loopback, 2-core machine shared by server and load generator\n");
-    println!("| backend | endpoint | sessions | req/s | p99 ms | vs /healthz | vs nginx static | RSS after, MiB |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| backend | endpoint | sessions | cached after warm-up | req/s | p99 ms | vs /healthz | vs nginx static | RSS after, MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let vs_nginx = |m: &Measure| {
         nginx
             .map(|n| format!("{:.2}", m.rps / n.rps))
@@ -147,7 +171,7 @@ fn main() {
     };
     for r in &rows {
         println!(
-            "| {} | /healthz | | {:.0} | {:.2} | 1.00 | {} | |",
+            "| {} | /healthz | | | {:.0} | {:.2} | 1.00 | {} | |",
             r.backend,
             r.healthz.rps,
             r.healthz.p99_ms,
@@ -155,9 +179,10 @@ fn main() {
         );
         for s in &r.steps {
             println!(
-                "| {} | /auth/verify | {} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
+                "| {} | /auth/verify | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
                 r.backend,
                 s.sessions,
+                s.cached,
                 s.verify.rps,
                 s.verify.p99_ms,
                 s.verify.rps / r.healthz.rps,
@@ -165,11 +190,11 @@ fn main() {
                 s.rss
             );
         }
-        println!("| {} | peak RSS | | {:.1} MiB | | | | |", r.backend, r.peak);
+        println!("| {} | peak RSS | | | {:.1} MiB | | | | |", r.backend, r.peak);
     }
     if let Some(n) = nginx {
         println!(
-            "| peer | nginx static file | | {:.0} | {:.2} | | 1.00 | |",
+            "| peer | nginx static file | | | {:.0} | {:.2} | | 1.00 | |",
             n.rps, n.p99_ms
         );
     }

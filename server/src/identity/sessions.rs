@@ -215,10 +215,14 @@ impl Sessions {
         }
         let epoch = self.cache.epoch();
         let hex_key = hex::encode(key);
-        let Some((session, user)) = self.load(&hex_key, now).await? else {
+        let Some(found) = self.store.session_with_user(&hex_key).await? else {
             return Ok(None);
         };
-        let groups = self.store.user_groups(&user.id).await?;
+        let Some((session, user)) = self.check(&hex_key, found.session, found.user, now).await?
+        else {
+            return Ok(None);
+        };
+        let groups = found.groups;
         let p = principal(&user, &groups);
         if usable {
             let last_seen = self.last_seen(&hex_key, session.last_seen_at);
@@ -261,12 +265,25 @@ impl Sessions {
         let Some(session) = self.store.get_session(hex_key).await? else {
             return Ok(None);
         };
+        let user = self.store.get_user(&session.user_id).await?;
+        self.check(hex_key, session, user, now).await
+    }
+
+    /// The deadlines and the user's state of a stored session: an expired
+    /// session is deleted, and the last use is queued when due.
+    async fn check(
+        &self,
+        hex_key: &str,
+        session: SessionRow,
+        user: Option<UserRow>,
+        now: i64,
+    ) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
         let last_seen = self.last_seen(hex_key, session.last_seen_at);
         if !self.alive(session.expires_at, last_seen, now) {
             self.store.delete_session(hex_key).await?;
             return Ok(None);
         }
-        let Some(user) = self.store.get_user(&session.user_id).await? else {
+        let Some(user) = user else {
             return Ok(None);
         };
         if user.disabled {

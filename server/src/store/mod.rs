@@ -246,6 +246,15 @@ pub struct PendingBounds {
     pub now: i64,
 }
 
+/// [`Store::session_with_user`]: what forward auth needs on a cache miss.
+#[derive(Debug, Clone)]
+pub struct SessionWithUser {
+    pub session: SessionRow,
+    pub user: Option<UserRow>,
+    /// Empty unless the user exists and is enabled.
+    pub groups: Vec<String>,
+}
+
 /// A login session; only the SHA-256 of the cookie value is stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
@@ -563,6 +572,15 @@ impl Store {
 
     pub async fn get_session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
         dispatch!(self, s => s.get_session(id_hash).await)
+    }
+
+    /// A session, its user (if still stored) and, for an enabled user, the
+    /// user's groups, on one connection.
+    pub async fn session_with_user(
+        &self,
+        id_hash: &str,
+    ) -> Result<Option<SessionWithUser>, StoreError> {
+        dispatch!(self, s => s.session_with_user(id_hash).await)
     }
 
     /// Records when sessions were last used (`(id_hash, at)`), in one transaction.

@@ -843,6 +843,47 @@ macro_rules! sql_store_methods {
                 .await?)
             }
 
+            /// A session with its user and the user's groups, read on one
+            /// pooled connection: forward auth's cache miss. (Each
+            /// acquire/release costs sqlx a ping round trip, so three
+            /// lookups on one connection are about half the work of three
+            /// pool queries.)
+            pub async fn session_with_user(
+                &self,
+                id_hash: &str,
+            ) -> Result<Option<$crate::store::SessionWithUser>, $crate::store::StoreError> {
+                let mut c = self.pool.acquire().await?;
+                let Some(session): Option<$crate::store::SessionRow> = sqlx::query_as(concat!(
+                    "SELECT ", $crate::store::sql::session_columns!(), " FROM sessions WHERE id_hash = $1",
+                ))
+                .bind(id_hash)
+                .fetch_optional(&mut *c)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                let user: Option<$crate::store::UserRow> = sqlx::query_as(
+                    concat!("SELECT ", $crate::store::sql::user_columns!(), " FROM users WHERE id = $1"),
+                )
+                .bind(&session.user_id)
+                .fetch_optional(&mut *c)
+                .await?;
+                let groups: Vec<(String,)> = match &user {
+                    Some(u) if !u.disabled => {
+                        sqlx::query_as("SELECT DISTINCT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name")
+                            .bind(&u.id)
+                            .fetch_all(&mut *c)
+                            .await?
+                    }
+                    _ => Vec::new(),
+                };
+                Ok(Some($crate::store::SessionWithUser {
+                    session,
+                    user,
+                    groups: groups.into_iter().map(|g| g.0).collect(),
+                }))
+            }
+
             /// Records when sessions were last used, in one transaction; a
             /// time never moves backwards.
             pub async fn touch_sessions(&self, touches: &[(String, i64)]) -> Result<(), $crate::store::StoreError> {

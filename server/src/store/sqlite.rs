@@ -43,6 +43,11 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
+            // sqlx pings every connection before handing it out; for a
+            // file opened in this process that is one more round trip to
+            // the connection's worker thread per query, and a SQLite
+            // connection cannot silently die.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
