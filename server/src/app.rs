@@ -12,12 +12,13 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::api::{self, error::ApiError, AppState};
+use crate::api::{self, error::ApiError};
 use crate::config::Config;
 use crate::identity::sessions::{CacheLimits, Clock, Sessions, Timeouts};
 use crate::saml::runtime::Registry;
 use crate::secrets::{SecretBox, SecretError};
 use crate::settings::{system, SettingsService};
+use crate::state::AppState;
 use crate::store::{redact_url, Store, StoreError};
 use crate::telemetry;
 use crate::tokens::TokenService;
@@ -127,7 +128,6 @@ pub async fn state_with_clock(
             limits,
             clock,
         )),
-        session_timeouts,
         secure_cookies: config.server.root_url().starts_with("https://"),
         local_login: config.server.local_login,
         local_throttle: Arc::default(),

@@ -16,6 +16,7 @@ pub mod saml;
 pub mod scim;
 pub mod secrets;
 pub mod settings;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

@@ -15,8 +15,9 @@ use super::error::ApiError;
 use super::json::{Json, Path};
 use super::request_id::RequestId;
 use super::sso_settings::{managed_by, precondition};
-use super::{Access, AppState, RouteSpec, Routes};
+use super::{Access, RouteSpec, Routes};
 use crate::groups::{self, GroupError};
+use crate::state::AppState;
 use crate::store::{GroupRow, Precondition};
 
 const LIST: RouteSpec = RouteSpec {

@@ -13,8 +13,9 @@ use super::auth::{Admin, Reader};
 use super::error::ApiError;
 use super::json::{Json, Path, Query};
 use super::request_id::RequestId;
-use super::{Access, AppState, RouteSpec, Routes};
+use super::{Access, RouteSpec, Routes};
 use crate::settings::{Actor, Precondition};
+use crate::state::AppState;
 
 const LIST: RouteSpec = RouteSpec {
     response: (200, Some("SsoSettingsList")),

@@ -12,8 +12,9 @@ use super::auth::{Admin, Reader};
 use super::error::ApiError;
 use super::json::{Json, Path, Query};
 use super::request_id::RequestId;
-use super::{Access, AppState, RouteSpec, Routes};
+use super::{Access, RouteSpec, Routes};
 use crate::identity::users::{self, CreateError};
+use crate::state::AppState;
 use crate::store::{LinkRow, Store, UserRow};
 
 /// The source API-made users and their memberships are recorded under.

@@ -43,7 +43,7 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use crate::api::request_id::RequestId;
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::{LoginEventRow, SamlRequestRow};
 use crate::web::{cookies, pages};
 use runtime::RuntimeError;
@@ -413,7 +413,7 @@ async fn acs_handler(
                 ))
                 .await;
             let mut resp = Redirect::to(&ok.redirect_to).into_response();
-            let max_age = state.session_timeouts.absolute.as_secs() as i64;
+            let max_age = state.sessions.timeouts.absolute.as_secs() as i64;
             resp.headers_mut().append(
                 header::SET_COOKIE,
                 cookies::set(

@@ -18,7 +18,7 @@ use super::resource::etag;
 use super::schema::{GROUPS, USERS};
 use super::{discovery, groups, users, BODY_LIMIT};
 use crate::api::request_id::RequestId;
-use crate::api::AppState;
+use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, ScimError>;
 

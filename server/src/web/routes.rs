@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::{console, cookies, pages};
 use crate::api::request_id::RequestId;
-use crate::api::AppState;
 use crate::identity::sessions;
+use crate::state::AppState;
 use crate::store::{SessionRow, UserRow};
 
 pub fn routes() -> Router<AppState> {
@@ -284,7 +284,7 @@ async fn local_login(
                 "break-glass local administrator signed in"
             );
             let mut resp = Redirect::to(&target).into_response();
-            let max_age = state.session_timeouts.absolute.as_secs() as i64;
+            let max_age = state.sessions.timeouts.absolute.as_secs() as i64;
             resp.headers_mut().append(
                 header::SET_COOKIE,
                 cookies::set(

@@ -20,7 +20,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::api::request_id::RequestId;
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::UserRow;
 use crate::web::cookies;
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::access::ConsoleUser;
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::{EventFilter, LoginEventRow};
 
 /// Most events one page lists.

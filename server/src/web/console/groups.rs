@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::access::{ConsoleUser, ConsoleWrite};
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
 use crate::groups::{self, GroupError};
+use crate::state::AppState;
 use crate::store::{GroupRow, MemberRow, Precondition};
 
 const MAX_MEMBERS_SHOWN: i64 = 1000;

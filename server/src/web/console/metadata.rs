@@ -16,9 +16,9 @@ use super::access::{ConsoleUser, ConsoleWrite};
 use super::certs::{self, CertInfo};
 use super::form::MAX_UPLOAD;
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
 use crate::saml::idp::{self, IdpEntity, POST, REDIRECT};
 use crate::settings::{Actor, Precondition, SettingsError};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "console/metadata.html")]

@@ -17,8 +17,8 @@ use super::access::{ConsoleUser, ConsoleWrite};
 use super::certs::{self, CertInfo};
 use super::form::{self, Section};
 use super::render::{page, Chrome, Nav};
-use crate::api::AppState;
 use crate::settings::{Actor, Precondition, SettingsError};
+use crate::state::AppState;
 use crate::store::LoginEventRow;
 
 /// One row of the provider list.

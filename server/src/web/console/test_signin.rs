@@ -14,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::access::{ConsoleUser, ConsoleWrite, NoFields, Refusal};
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
 use crate::identity::sessions::now_secs;
 use crate::saml::diagnose::{TestReport, TEST_RELAY_PREFIX};
 use crate::saml::login::{random_id, Outbound};
+use crate::state::AppState;
 use crate::store::{StoreError, TestSigninRow};
 
 /// How long a report stays readable.

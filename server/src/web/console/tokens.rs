@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::access::{ConsoleUser, ConsoleWrite, NoFields};
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::{Role, TokenRow};
 use crate::tokens::{self, TokenError};
 

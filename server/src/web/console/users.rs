@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::access::{ConsoleUser, ConsoleWrite, NoFields};
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
 use crate::identity::{sessions, users};
+use crate::state::AppState;
 use crate::store::{LinkRow, UserRow};
 
 const PAGE: i64 = 100;
