@@ -10,7 +10,6 @@ pub mod health;
 pub mod json;
 pub mod login_events;
 pub mod openapi;
-pub mod request_id;
 pub mod sso_settings;
 pub mod users;
 

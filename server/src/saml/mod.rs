@@ -39,12 +39,12 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::api::request_id::RequestId;
 use crate::state::AppState;
 use crate::store::{LoginEventRow, SamlRequestRow};
+use crate::web::request_id::CorrelationId;
 use crate::web::{cookies, pages};
 use runtime::RuntimeError;
 
@@ -84,7 +84,7 @@ fn provider_error(e: &RuntimeError, cid: &str) -> Response {
             )
         }
         other => {
-            tracing::error!(correlation_id = cid, error = %other, "SAML provider cannot be used");
+            tracing::error!(error = %other, "SAML provider cannot be used");
             pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sign-in is misconfigured or temporarily unavailable.",
@@ -114,11 +114,11 @@ async fn metadata_handler(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     _: Query<NoQuery>,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
 ) -> Response {
     let side = match state.saml.sp_side(&provider).await {
         Ok(side) => side,
-        Err(e) => return provider_error(&e, &cid.0),
+        Err(e) => return provider_error(&e, cid.as_str()),
     };
     match metadata::render(&side) {
         Ok(xml) => (
@@ -128,7 +128,6 @@ async fn metadata_handler(
             .into_response(),
         Err(e) => {
             tracing::error!(
-                correlation_id = cid.0,
                 provider,
                 error = %e,
                 "cannot render SP metadata"
@@ -136,7 +135,7 @@ async fn metadata_handler(
             pages::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Metadata could not be produced.",
-                &cid.0,
+                cid.as_str(),
             )
         }
     }
@@ -154,11 +153,11 @@ async fn login_handler(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     query: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
 ) -> Response {
     let rt = match state.saml.get(&provider).await {
         Ok(rt) => rt,
-        Err(e) => return provider_error(&e, &cid.0),
+        Err(e) => return provider_error(&e, cid.as_str()),
     };
     let redirect_to = query.map(|q| q.0.redirect_to).unwrap_or_default();
     let target = match relay::allowed_target(
@@ -168,16 +167,16 @@ async fn login_handler(
     ) {
         Ok(t) => t,
         Err(why) => {
-            tracing::warn!(correlation_id = cid.0, provider, reason = %why, "login refused: redirect_to");
+            tracing::warn!(provider, reason = %why, "login refused: redirect_to");
             let message = match why {
                 relay::Refused::TooLong => "The page to return to after sign-in is too long.",
                 relay::Refused::NotAllowed => "The page to return to after sign-in is not allowed.",
             };
-            return pages::error(StatusCode::BAD_REQUEST, message, &cid.0);
+            return pages::error(StatusCode::BAD_REQUEST, message, cid.as_str());
         }
     };
     let source = state.clients.key_of(peer.ip(), &headers);
-    match begin(&state, &rt, &headers, &source, target, &cid.0).await {
+    match begin(&state, &rt, &headers, &source, target, cid.as_str()).await {
         Ok((outbound, cookie)) => {
             let mut resp = outbound_response(outbound);
             resp.headers_mut().append(header::SET_COOKIE, cookie);
@@ -210,7 +209,7 @@ pub async fn begin(
         .unwrap_or_else(login::random_id);
     let id = login::random_id();
     let outbound = login::start(rt, &id, &id).map_err(|e| {
-        tracing::error!(correlation_id = cid, provider, error = %e, "cannot start SAML login");
+        tracing::error!(provider, error = %e, "cannot start SAML login");
         pages::error(
             StatusCode::SERVICE_UNAVAILABLE,
             "Sign-in is misconfigured or temporarily unavailable.",
@@ -236,7 +235,6 @@ pub async fn begin(
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(
-                correlation_id = cid,
                 provider,
                 client = source,
                 limit = state.clients.pending_per_address,
@@ -252,7 +250,7 @@ pub async fn begin(
             return Err(resp);
         }
         Err(e) => {
-            tracing::error!(correlation_id = cid, provider, error = %e, "cannot store the AuthnRequest");
+            tracing::error!(provider, error = %e, "cannot store the AuthnRequest");
             return Err(pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sign-in is temporarily unavailable.",
@@ -260,12 +258,7 @@ pub async fn begin(
             ));
         }
     }
-    tracing::info!(
-        correlation_id = cid,
-        provider,
-        request_id = id,
-        "SAML login started"
-    );
+    tracing::info!(provider, request_id = id, "SAML login started");
     let cookie = cookies::set(
         cookies::BROWSER,
         &browser,
@@ -310,7 +303,7 @@ async fn acs_handler(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Response {
     let browser = cookies::get(&headers, cookies::BROWSER);
@@ -343,7 +336,6 @@ async fn acs_handler(
             if browser.is_none() && cross_site && f.resubmitted.is_none() =>
         {
             tracing::info!(
-                correlation_id = cid.0,
                 provider,
                 "cross-site ACS POST without the browser cookie: resubmitting same-site"
             );
@@ -366,7 +358,9 @@ async fn acs_handler(
         }
     };
     let result = match result {
-        Ok(acs::Outcome::Test(report)) => return test_sign_in_done(&state, *report, &cid.0).await,
+        Ok(acs::Outcome::Test(report)) => {
+            return test_sign_in_done(&state, *report, cid.as_str()).await
+        }
         Ok(acs::Outcome::Login(ok)) => Ok(*ok),
         Err(e) => Err(e),
     };
@@ -377,7 +371,7 @@ async fn acs_handler(
         outcome: outcome.to_owned(),
         reason,
         login: login.to_owned(),
-        correlation_id: cid.0.clone(),
+        correlation_id: cid.as_str().to_owned(),
     };
     match result {
         Ok(ok) => {
@@ -388,17 +382,16 @@ async fn acs_handler(
             {
                 Ok(t) => t,
                 Err(e) => {
-                    tracing::error!(correlation_id = cid.0, provider, error = %e, "cannot create session");
+                    tracing::error!(provider, error = %e, "cannot create session");
                     return pages::error(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "Sign-in is temporarily unavailable.",
-                        &cid.0,
+                        cid.as_str(),
                     );
                 }
             };
             metrics::counter!("ssoplane_saml_logins_total", "provider" => provider.clone(), "outcome" => "success").increment(1);
             tracing::info!(
-                correlation_id = cid.0,
                 provider,
                 login = ok.user.login,
                 role = ok.decision.role,
@@ -428,7 +421,7 @@ async fn acs_handler(
         }
         Err(e) => {
             metrics::counter!("ssoplane_saml_logins_total", "provider" => provider.clone(), "outcome" => "failure", "check" => e.check()).increment(1);
-            tracing::warn!(correlation_id = cid.0, provider, check = e.check(), reason = %e, "SAML login refused");
+            tracing::warn!(provider, check = e.check(), reason = %e, "SAML login refused");
             let _ = state
                 .store
                 .insert_login_event(&event("failure", format!("{}: {e}", e.check()), ""))
@@ -441,7 +434,7 @@ async fn acs_handler(
                 acs::AcsError::Store(_) | acs::AcsError::Work(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::FORBIDDEN,
             };
-            pages::error(status, e.user_message(), &cid.0)
+            pages::error(status, e.user_message(), cid.as_str())
         }
     }
 }
@@ -465,7 +458,6 @@ async fn test_pending(state: &AppState, provider: &str, browser: Option<&str>) -
 /// the administrator's tab is sent to it.
 async fn test_sign_in_done(state: &AppState, report: diagnose::TestReport, cid: &str) -> Response {
     tracing::info!(
-        correlation_id = cid,
         provider = report.provider,
         outcome = report.outcome,
         check = report.check.as_deref().unwrap_or(""),
@@ -474,7 +466,7 @@ async fn test_sign_in_done(state: &AppState, report: diagnose::TestReport, cid: 
     match crate::web::console::save_test_report(state, &report).await {
         Ok(id) => Redirect::to(&format!("/admin/tests/{id}")).into_response(),
         Err(e) => {
-            tracing::error!(correlation_id = cid, error = %e, "cannot store a test sign-in report");
+            tracing::error!(error = %e, "cannot store a test sign-in report");
             pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The test sign-in finished but its report could not be stored.",
@@ -492,7 +484,7 @@ fn clear_session(mut resp: Response, secure: bool) -> Response {
 }
 
 fn slo_failed(e: &slo::SloError, provider: &str, cid: &str) -> Response {
-    tracing::warn!(correlation_id = cid, provider, reason = %e, "single logout refused");
+    tracing::warn!(provider, reason = %e, "single logout refused");
     pages::error(StatusCode::BAD_REQUEST, "The logout message could not be accepted; you may still be signed in at your identity provider.", cid)
 }
 
@@ -502,11 +494,11 @@ async fn slo_get_handler(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
 ) -> Response {
     let rt = match state.saml.get(&provider).await {
         Ok(rt) => rt,
-        Err(e) => return provider_error(&e, &cid.0),
+        Err(e) => return provider_error(&e, cid.as_str()),
     };
     let query = query.unwrap_or_default();
     let relay_state = slo::raw_param(&query, "RelayState")
@@ -517,17 +509,17 @@ async fn slo_get_handler(
         .find(|p| slo::raw_param(&query, p).is_some());
     let Some(param) = param else {
         let source = state.clients.key_of(peer.ip(), &headers);
-        return sp_initiated_logout(&state, &rt, &headers, &source, &cid.0).await;
+        return sp_initiated_logout(&state, &rt, &headers, &source, cid.as_str()).await;
     };
     // Nothing of a logout message is read unless single logout is on.
     if !rt.settings.single_logout {
-        return slo_failed(&slo::SloError::Disabled, &rt.provider, &cid.0);
+        return slo_failed(&slo::SloError::Disabled, &rt.provider, cid.as_str());
     }
     let msg = slo::Incoming::Redirect { query, param };
     if param == "SAMLRequest" {
-        idp_initiated_logout(&state, &rt, msg, &relay_state, &cid.0).await
+        idp_initiated_logout(&state, &rt, msg, &relay_state, cid.as_str()).await
     } else {
-        logout_response(&state, &rt, msg, &headers, &cid.0).await
+        logout_response(&state, &rt, msg, &headers, cid.as_str()).await
     }
 }
 
@@ -545,18 +537,18 @@ async fn slo_post_handler(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     form: Result<Form<SloForm>, FormRejection>,
 ) -> Response {
     let rt = match state.saml.get(&provider).await {
         Ok(rt) => rt,
-        Err(e) => return provider_error(&e, &cid.0),
+        Err(e) => return provider_error(&e, cid.as_str()),
     };
     if !rt.settings.single_logout {
-        return slo_failed(&slo::SloError::Disabled, &provider, &cid.0);
+        return slo_failed(&slo::SloError::Disabled, &provider, cid.as_str());
     }
     let Ok(Form(form)) = form else {
-        return slo_failed(&slo::SloError::Encoding, &provider, &cid.0);
+        return slo_failed(&slo::SloError::Encoding, &provider, cid.as_str());
     };
     match (form.saml_request, form.saml_response) {
         (Some(req), _) => {
@@ -565,14 +557,21 @@ async fn slo_post_handler(
                 &rt,
                 slo::Incoming::Post(req),
                 &form.relay_state,
-                &cid.0,
+                cid.as_str(),
             )
             .await
         }
         (None, Some(resp)) => {
-            logout_response(&state, &rt, slo::Incoming::Post(resp), &headers, &cid.0).await
+            logout_response(
+                &state,
+                &rt,
+                slo::Incoming::Post(resp),
+                &headers,
+                cid.as_str(),
+            )
+            .await
         }
-        (None, None) => slo_failed(&slo::SloError::Encoding, &provider, &cid.0),
+        (None, None) => slo_failed(&slo::SloError::Encoding, &provider, cid.as_str()),
     }
 }
 
@@ -607,7 +606,7 @@ async fn idp_initiated_logout(
     {
         Ok(n) => n,
         Err(e) => {
-            tracing::error!(correlation_id = cid, error = %e, "cannot end sessions");
+            tracing::error!(error = %e, "cannot end sessions");
             return pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Logout is temporarily unavailable.",
@@ -616,7 +615,6 @@ async fn idp_initiated_logout(
         }
     };
     tracing::info!(
-        correlation_id = cid,
         provider = rt.provider,
         sessions = ended,
         "IdP-initiated single logout"
@@ -669,7 +667,6 @@ async fn logout_response(
         return slo_failed(&slo::SloError::UnknownRequest, &rt.provider, cid);
     }
     tracing::info!(
-        correlation_id = cid,
         provider = rt.provider,
         "SP-initiated single logout completed"
     );
@@ -706,7 +703,7 @@ async fn sp_initiated_logout(
         );
     };
     if let Err(e) = state.sessions.end(&token).await {
-        tracing::error!(correlation_id = cid, error = %e, "cannot delete session");
+        tracing::error!(error = %e, "cannot delete session");
     }
     let (id, out) = match slo::request(rt, &session.name_id(), &session.session_index) {
         Ok(r) => r,
@@ -742,13 +739,12 @@ async fn sp_initiated_logout(
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(
-                correlation_id = cid,
                 client = source,
                 "LogoutRequest not remembered: too many pending requests from this client address"
             );
         }
         Err(e) => {
-            tracing::error!(correlation_id = cid, error = %e, "cannot store the LogoutRequest");
+            tracing::error!(error = %e, "cannot store the LogoutRequest");
         }
     }
     let mut resp = clear_session(outbound_response(out), state.secure_cookies);

@@ -328,7 +328,7 @@ pub async fn apply(
             &user.correlation_id,
         ),
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "cannot apply IdP metadata");
+            tracing::error!(error = %e, "cannot apply IdP metadata");
             refusal_page(StatusCode::SERVICE_UNAVAILABLE, "Not saved", "The settings could not be written.", &user.correlation_id)
         }
     }

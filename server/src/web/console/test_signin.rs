@@ -86,12 +86,7 @@ pub async fn start(
         Ok(x) => x,
         Err(page) => return page,
     };
-    tracing::info!(
-        correlation_id = user.correlation_id,
-        provider,
-        admin = user.user.login,
-        "test sign-in started"
-    );
+    tracing::info!(provider, admin = user.user.login, "test sign-in started");
     let mut resp = match outbound {
         Outbound::Redirect(url) => page(
             &user,
@@ -136,7 +131,7 @@ pub async fn result(
             )
         }
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "cannot read a test report");
+            tracing::error!(error = %e, "cannot read a test report");
             return refusal_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Report unavailable",
