@@ -375,12 +375,18 @@ async fn acs_handler(
     };
     match result {
         Ok(ok) => {
-            let token = match state
+            let cookie = match state
                 .sessions
-                .create(&ok.user, &provider, &ok.name_id, &ok.session_index)
+                .issue(
+                    &ok.user,
+                    &provider,
+                    &ok.name_id,
+                    &ok.session_index,
+                    state.secure_cookies,
+                )
                 .await
             {
-                Ok(t) => t,
+                Ok(c) => c,
                 Err(e) => {
                     tracing::error!(provider, error = %e, "cannot create session");
                     return pages::error(
@@ -406,17 +412,7 @@ async fn acs_handler(
                 ))
                 .await;
             let mut resp = Redirect::to(&ok.redirect_to).into_response();
-            let max_age = state.sessions.timeouts.absolute.as_secs() as i64;
-            resp.headers_mut().append(
-                header::SET_COOKIE,
-                cookies::set(
-                    cookies::SESSION,
-                    &token,
-                    max_age,
-                    state.secure_cookies,
-                    cookies::SameSite::Lax,
-                ),
-            );
+            resp.headers_mut().append(header::SET_COOKIE, cookie);
             resp
         }
         Err(e) => {
@@ -600,8 +596,8 @@ async fn idp_initiated_logout(
         Err(e) => return slo_failed(&e, &rt.provider, cid),
     };
     let ended = match state
-        .store
-        .delete_sessions_of(&rt.provider, &logout.name_id.value, &logout.session_indexes)
+        .sessions
+        .end_of_subject(&rt.provider, &logout.name_id.value, &logout.session_indexes)
         .await
     {
         Ok(n) => n,

@@ -263,12 +263,18 @@ async fn local_login(
     .await
     {
         Ok(user) => {
-            let token = match state
+            let cookie = match state
                 .sessions
-                .create(&user, local_admin::SOURCE, &Default::default(), "")
+                .issue(
+                    &user,
+                    local_admin::SOURCE,
+                    &Default::default(),
+                    "",
+                    state.secure_cookies,
+                )
                 .await
             {
-                Ok(t) => t,
+                Ok(c) => c,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot create session");
                     return pages::error(
@@ -283,17 +289,7 @@ async fn local_login(
                 "break-glass local administrator signed in"
             );
             let mut resp = Redirect::to(&target).into_response();
-            let max_age = state.sessions.timeouts.absolute.as_secs() as i64;
-            resp.headers_mut().append(
-                header::SET_COOKIE,
-                cookies::set(
-                    cookies::SESSION,
-                    &token,
-                    max_age,
-                    state.secure_cookies,
-                    cookies::SameSite::Lax,
-                ),
-            );
+            resp.headers_mut().append(header::SET_COOKIE, cookie);
             resp
         }
         Err(
