@@ -21,7 +21,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::session_cache::{Key, Principal, SessionCache};
-use crate::saml::assertion::NameId;
+use super::subject::NameId;
 use crate::store::{OrgMembership, SessionRow, Store, StoreError, UserRow};
 use crate::web::cookies;
 
@@ -122,6 +122,19 @@ fn principal(user: &UserRow, groups: &[String]) -> Principal {
         header_value(&user.role),
         header_value(&orgs_header(&user.organizations)),
     )
+}
+
+impl SessionRow {
+    /// The NameID this session was created for, as the IdP asserted it.
+    pub fn name_id(&self) -> NameId {
+        NameId {
+            value: self.name_id.clone(),
+            format: self.name_id_format.clone(),
+            name_qualifier: self.name_qualifier.clone(),
+            sp_name_qualifier: self.sp_name_qualifier.clone(),
+            sp_provided_id: self.sp_provided_id.clone(),
+        }
+    }
 }
 
 pub struct Sessions {

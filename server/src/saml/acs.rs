@@ -434,7 +434,7 @@ pub async fn accept(
             &rt, &admin, &verified,
         ))));
     }
-    let claims = attributes::claims(assertion)?;
+    let claims = assertion.claims()?;
     let identity = attributes::map(&rt.settings, &claims)?;
     let decision = authorize::authorize(&rt.settings, &identity)?;
     let user =
