@@ -148,7 +148,7 @@ pub async fn state_with_clock(
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     api::routes()
         .into_router()
-        .merge(crate::saml::routes())
+        .merge(crate::saml::http::routes())
         .merge(crate::scim::routes())
         .merge(crate::web::routes::routes())
         .merge(crate::web::console::routes())

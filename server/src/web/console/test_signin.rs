@@ -73,7 +73,7 @@ pub async fn start(
         }
     };
     let relay = format!("{TEST_RELAY_PREFIX}{}", user.user.id);
-    let (outbound, cookie) = match crate::saml::begin(
+    let (outbound, cookie) = match crate::saml::http::begin(
         &state,
         &rt,
         &headers,
@@ -97,7 +97,7 @@ pub async fn start(
                 url,
             },
         ),
-        post @ Outbound::Post { .. } => crate::saml::outbound_response(post),
+        post @ Outbound::Post { .. } => crate::saml::http::outbound_response(post),
     };
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     resp
