@@ -1,6 +1,6 @@
-//! The admin HTTP API. Routes are registered through [`Routes`], which keeps
-//! the description of every route beside its handler: the OpenAPI document
-//! in docs/ is generated from that list, so it cannot miss a route.
+//! The admin HTTP API. Its routes are registered through [`Routes`], which
+//! keeps each route's description beside its handler; the OpenAPI document
+//! in docs/ is generated from that list.
 
 pub mod audit;
 pub mod auth;
