@@ -84,6 +84,7 @@ pub struct ConsoleUser {
     pub level: Level,
     /// For the hidden `csrf` field of every form.
     pub csrf: String,
+    /// Shown on the console's error pages (logs get it from the request span).
     pub correlation_id: String,
     console_cookie: String,
     has_console_cookie: bool,
