@@ -5,22 +5,28 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::Router;
 use tokio::net::TcpListener;
+use tower::util::MapRequestLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
-use crate::api::{self, error::ApiError, AppState};
+use crate::api::{self, error::ApiError};
 use crate::config::Config;
 use crate::identity::sessions::{CacheLimits, Clock, Sessions, Timeouts};
 use crate::saml::runtime::Registry;
 use crate::secrets::{SecretBox, SecretError};
 use crate::settings::{system, SettingsService};
+use crate::state::AppState;
 use crate::store::{redact_url, Store, StoreError};
 use crate::telemetry;
 use crate::tokens::TokenService;
+use crate::web::request_id;
 
 /// Largest request body: IdP metadata inline (base64) may be a few MiB.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -127,7 +133,6 @@ pub async fn state_with_clock(
             limits,
             clock,
         )),
-        session_timeouts,
         secure_cookies: config.server.root_url().starts_with("https://"),
         local_login: config.server.local_login,
         local_throttle: Arc::default(),
@@ -143,15 +148,18 @@ pub async fn state_with_clock(
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     api::routes()
         .into_router()
-        .merge(crate::saml::routes())
+        .merge(crate::saml::http::routes())
         .merge(crate::scim::routes())
         .merge(crate::web::routes::routes())
         .merge(crate::web::console::routes())
         .merge(crate::web::assets::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        // Last added is outermost: request ids wrap everything, errors from
-        // the limit and timeout layers are rendered like ours.
+        // Last added is outermost. From the outside in: the client's request
+        // id screened, then taken or made; the request span; API/SCIM error
+        // rendering (reads the id the propagation layer put on the
+        // response); metrics; then the limit and timeout layers, whose
+        // errors are rendered like ours.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
@@ -159,8 +167,22 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(middleware::from_fn(telemetry::record))
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
         .layer(middleware::from_fn(api::error::render))
-        .layer(middleware::from_fn(api::request_id::assign))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_id::span::<Body>)
+                .on_request(())
+                .on_response(())
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::new(
+            request_id::HEADER,
+            request_id::MakeUuid,
+        ))
+        .layer(MapRequestLayer::new(request_id::screen::<Body>))
         .with_state(state)
 }
 

@@ -1,6 +1,6 @@
 //! ssoplane server: the admin API, the settings store, the SAML
-//! service-provider endpoints, sessions and forward auth, and the admin
-//! console. `main.rs` is only the command line.
+//! service-provider endpoints, sessions and forward auth, SCIM 2.0, and the
+//! admin console. `main.rs` is only the command line.
 
 // A panic on input is a denial of service: production code returns errors
 // (tests may unwrap).
@@ -16,6 +16,7 @@ pub mod saml;
 pub mod scim;
 pub mod secrets;
 pub mod settings;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

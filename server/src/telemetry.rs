@@ -1,6 +1,7 @@
 //! Logs (tracing; text or JSON) and metrics (Prometheus), and the middleware
-//! that records each request. Request logs carry method, route, status and the
-//! correlation id, never headers, so tokens cannot reach the logs.
+//! that records each request. Log lines inside a request carry its span
+//! (method, route and correlation id: `web::request_id`), never headers, so
+//! tokens cannot reach the logs.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -11,7 +12,6 @@ use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
-use crate::api::request_id::RequestId;
 use crate::config::LogFormat;
 
 pub fn init_logging(format: LogFormat, level: &str) {
@@ -24,7 +24,9 @@ pub fn init_logging(format: LogFormat, level: &str) {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            // The request span (method, route, correlation id) on every line.
+            .with_current_span(true)
+            .with_span_list(false)
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
@@ -79,11 +81,6 @@ pub async fn record(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
-    let cid = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
     let resp = next.run(req).await;
     let elapsed = started.elapsed();
     let status = resp.status().as_u16();
@@ -91,6 +88,6 @@ pub async fn record(req: Request, next: Next) -> Response {
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method.clone(), "route" => route.clone())
         .record(elapsed.as_secs_f64());
-    tracing::debug!(correlation_id = %cid, method, route, status, micros = elapsed.as_micros() as u64, "request");
+    tracing::debug!(status, micros = elapsed.as_micros() as u64, "request");
     resp
 }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::auth::Reader;
 use super::error::ApiError;
 use super::json::Query;
-use super::{AppState, RouteSpec, Routes};
+use super::{RouteSpec, Routes};
+use crate::state::AppState;
 
 const LIST: RouteSpec = RouteSpec {
     response: (200, Some("AuditList")),

@@ -8,7 +8,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
-use super::AppState;
+use crate::state::AppState;
 use crate::store::Role;
 use crate::tokens::Caller;
 

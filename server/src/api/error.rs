@@ -1,6 +1,7 @@
 //! API errors: one type for every failure a handler can return, rendered as
-//! `{"error", "message", "errors", "correlation_id"}` and logged with the same
-//! correlation id. Server-side causes are logged, never sent to the client.
+//! `{"error", "message", "errors", "correlation_id"}` and logged inside the
+//! request's span, which carries the same correlation id. Server-side causes
+//! are logged, never sent to the client.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::Request;
@@ -10,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use ssoplane_schema::api::ErrorBody;
 use ssoplane_schema::FieldError;
 
-use super::request_id::RequestId;
 use crate::settings::SettingsError;
+use crate::web::request_id::CorrelationId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -192,18 +193,13 @@ fn rendered(e: ApiError) -> Rendered {
         })
 }
 
-/// Renders `ApiError`s with the request's correlation id and logs them.
+/// Renders `ApiError`s with the request's correlation id (from the response,
+/// where `PropagateRequestIdLayer` put it) and logs them.
 pub async fn render(req: Request, next: Next) -> Response {
-    let cid = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let scim = crate::scim::is_scim_path(req.uri().path());
     let mut resp = next.run(req).await;
-    if crate::scim::is_scim_path(&path) {
-        return crate::scim::error::finish(resp, &cid, &method, &path);
+    if scim {
+        return crate::scim::error::finish(resp);
     }
     let Rendered { mut body, detail } = match resp.extensions_mut().remove::<Rendered>() {
         Some(r) => r,
@@ -214,13 +210,18 @@ pub async fn render(req: Request, next: Next) -> Response {
         }
         None => return resp,
     };
-    body.correlation_id = cid.clone();
+    body.correlation_id = CorrelationId::of(resp.extensions()).as_str().to_owned();
     let status = resp.status();
     let fields: Vec<&str> = body.errors.iter().map(|e| e.field.as_str()).collect();
     if status.is_server_error() {
-        tracing::error!(correlation_id = %cid, %method, path, status = status.as_u16(), code = body.error, detail = detail.as_deref().unwrap_or(""), "request failed");
+        tracing::error!(
+            status = status.as_u16(),
+            code = body.error,
+            detail = detail.as_deref().unwrap_or(""),
+            "request failed"
+        );
     } else {
-        tracing::warn!(correlation_id = %cid, %method, path, status = status.as_u16(), code = body.error, fields = ?fields, message = body.message, "request refused");
+        tracing::warn!(status = status.as_u16(), code = body.error, fields = ?fields, message = body.message, "request refused");
     }
     let json = serde_json::to_vec(&body).unwrap_or_default();
     let mut out = (status, json).into_response();

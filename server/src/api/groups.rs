@@ -7,16 +7,15 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Extension;
 use ssoplane_schema::api::{GroupDoc, PutGroup};
 
 use super::auth::{Admin, Reader};
 use super::error::ApiError;
 use super::json::{Json, Path};
-use super::request_id::RequestId;
 use super::sso_settings::{managed_by, precondition};
-use super::{Access, AppState, RouteSpec, Routes};
+use super::{Access, RouteSpec, Routes};
 use crate::groups::{self, GroupError};
+use crate::state::AppState;
 use crate::store::{GroupRow, Precondition};
 
 const LIST: RouteSpec = RouteSpec {
@@ -128,7 +127,6 @@ async fn get_one(
 async fn put(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Extension(cid): Extension<RequestId>,
     Path(name): Path<String>,
     headers: HeaderMap,
     Json(body): Json<PutGroup>,
@@ -140,7 +138,13 @@ async fn put(
         managed_by: &managed_by,
     };
     let (created, g) = groups::put(&state.store, &name, &body.description, pre, &by).await?;
-    tracing::info!(correlation_id = %cid.0, group = name, created, version = g.version, actor = caller.name, "group written");
+    tracing::info!(
+        group = name,
+        created,
+        version = g.version,
+        actor = caller.name,
+        "group written"
+    );
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -152,7 +156,6 @@ async fn put(
 async fn delete(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Extension(cid): Extension<RequestId>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -163,6 +166,6 @@ async fn delete(
         ));
     }
     groups::delete(&state.store, &name, pre).await?;
-    tracing::info!(correlation_id = %cid.0, group = name, actor = caller.name, "group deleted");
+    tracing::info!(group = name, actor = caller.name, "group deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -10,7 +10,8 @@ use ssoplane_schema::api::ServerInfo;
 
 use super::auth::Reader;
 use super::error::ApiError;
-use super::{Access, AppState, RouteSpec, Routes};
+use super::{Access, RouteSpec, Routes};
+use crate::state::AppState;
 
 const HEALTHZ: RouteSpec = RouteSpec {
     access: Access::Public,

@@ -1,6 +1,6 @@
-//! The admin HTTP API. Routes are registered through [`Routes`], which keeps
-//! the description of every route beside its handler: the OpenAPI document
-//! in docs/ is generated from that list, so it cannot miss a route.
+//! The admin HTTP API. Its routes are registered through [`Routes`], which
+//! keeps each route's description beside its handler; the OpenAPI document
+//! in docs/ is generated from that list.
 
 pub mod audit;
 pub mod auth;
@@ -10,40 +10,13 @@ pub mod health;
 pub mod json;
 pub mod login_events;
 pub mod openapi;
-pub mod request_id;
 pub mod sso_settings;
 pub mod users;
 
-use std::sync::Arc;
-
 use axum::routing::MethodRouter;
 use axum::Router;
-use metrics_exporter_prometheus::PrometheusHandle;
 
-use crate::settings::SettingsService;
-use crate::store::Store;
-use crate::tokens::TokenService;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub saml: Arc<crate::saml::runtime::Registry>,
-    /// Login sessions and the forward-auth cache.
-    pub sessions: Arc<crate::identity::sessions::Sessions>,
-    pub session_timeouts: crate::identity::sessions::Timeouts,
-    /// `Secure` cookies: the public root URL is https.
-    pub secure_cookies: bool,
-    /// Break-glass local administrator login enabled.
-    pub local_login: bool,
-    pub local_throttle: Arc<crate::identity::local_admin::Throttle>,
-    /// Trusted proxies and the bounds on what one unauthenticated client stores.
-    pub clients: Arc<crate::web::client::Clients>,
-    /// Groups whose members may read the admin console (`console_reader_groups`).
-    pub console_reader_groups: Arc<Vec<String>>,
-    pub settings: Arc<SettingsService>,
-    pub tokens: Arc<TokenService>,
-    pub metrics: PrometheusHandle,
-}
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

@@ -5,16 +5,16 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Extension;
 use serde::Deserialize;
 use ssoplane_schema::api::{PutSsoSettings, SsoSettingsDoc, MANAGED_BY_HEADER};
 
 use super::auth::{Admin, Reader};
 use super::error::ApiError;
 use super::json::{Json, Path, Query};
-use super::request_id::RequestId;
-use super::{Access, AppState, RouteSpec, Routes};
+use super::{Access, RouteSpec, Routes};
 use crate::settings::{Actor, Precondition};
+use crate::state::AppState;
+use crate::web::request_id::CorrelationId;
 
 const LIST: RouteSpec = RouteSpec {
     response: (200, Some("SsoSettingsList")),
@@ -179,7 +179,7 @@ async fn get_one(
 async fn put(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(provider): Path<String>,
     headers: HeaderMap,
     Json(body): Json<PutSsoSettings>,
@@ -193,21 +193,26 @@ async fn put(
     let managed_by = managed_by(&headers)?;
     let actor = Actor {
         name: &caller.name,
-        correlation_id: &cid.0,
+        correlation_id: cid.as_str(),
         managed_by: &managed_by,
     };
     let doc = state
         .settings
         .put(&provider, &body.settings, pre, &actor)
         .await?;
-    tracing::info!(correlation_id = %cid.0, provider, version = doc.version, actor = caller.name, "sso settings written");
+    tracing::info!(
+        provider,
+        version = doc.version,
+        actor = caller.name,
+        "sso settings written"
+    );
     Ok(with_etag(doc))
 }
 
 async fn delete(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(provider): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -224,12 +229,16 @@ async fn delete(
             pre,
             &Actor {
                 name: &caller.name,
-                correlation_id: &cid.0,
+                correlation_id: cid.as_str(),
                 managed_by: "",
             },
         )
         .await?;
-    tracing::info!(correlation_id = %cid.0, provider, actor = caller.name, "sso settings deleted; falling back to file/env/defaults");
+    tracing::info!(
+        provider,
+        actor = caller.name,
+        "sso settings deleted; falling back to file/env/defaults"
+    );
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

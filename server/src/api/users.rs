@@ -4,16 +4,15 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Extension;
 use serde::Deserialize;
 use ssoplane_schema::api::{CreateUser, PatchUser, UserDoc, UserLink};
 
 use super::auth::{Admin, Reader};
 use super::error::ApiError;
 use super::json::{Json, Path, Query};
-use super::request_id::RequestId;
-use super::{Access, AppState, RouteSpec, Routes};
+use super::{Access, RouteSpec, Routes};
 use crate::identity::users::{self, CreateError};
+use crate::state::AppState;
 use crate::store::{LinkRow, Store, UserRow};
 
 /// The source API-made users and their memberships are recorded under.
@@ -147,7 +146,6 @@ async fn get_one(
 async fn create(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Extension(cid): Extension<RequestId>,
     Json(body): Json<CreateUser>,
 ) -> Result<Response, ApiError> {
     let user = users::create(&state.store, &body, SOURCE, &caller.name)
@@ -157,7 +155,12 @@ async fn create(
             CreateError::Store(e) => ApiError::from(e),
             conflict => ApiError::Conflict(conflict.to_string()),
         })?;
-    tracing::info!(correlation_id = %cid.0, user = user.id, login = user.login, actor = caller.name, "user created");
+    tracing::info!(
+        user = user.id,
+        login = user.login,
+        actor = caller.name,
+        "user created"
+    );
     Ok((
         axum::http::StatusCode::CREATED,
         axum::Json(doc(&state.store, user).await?),
@@ -168,13 +171,17 @@ async fn create(
 async fn patch(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    Extension(cid): Extension<RequestId>,
     Path(id): Path<String>,
     Json(body): Json<PatchUser>,
 ) -> Result<Response, ApiError> {
     let u = users::set_disabled(&state.store, &id, body.disabled)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("user {id:?} does not exist")))?;
-    tracing::info!(correlation_id = %cid.0, user = id, disabled = body.disabled, actor = caller.name, "user updated");
+    tracing::info!(
+        user = id,
+        disabled = body.disabled,
+        actor = caller.name,
+        "user updated"
+    );
     Ok(axum::Json(doc(&state.store, u).await?).into_response())
 }

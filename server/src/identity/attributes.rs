@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use super::subject;
+use super::subject::{self, NameId};
 use super::values::{self, ValueError, ValueKind};
-use crate::saml::assertion::{Assertion, NameId};
 use ssoplane_schema::SamlSettings;
 
 /// Longest display name accepted, in characters.
@@ -57,6 +56,15 @@ fn check_name_id(n: &NameId) -> Result<(), MappingError> {
         }
     }
     Ok(())
+}
+
+/// An asserted attribute: its `Name`, `FriendlyName` and text values.
+#[derive(Debug, Clone, Default)]
+pub struct Attribute {
+    pub name: String,
+    pub friendly_name: Option<String>,
+    /// Text values; complex (element) values are not text and are skipped.
+    pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -111,12 +119,18 @@ const EXTERNAL_UID_DEFAULTS: &[&str] = &[
     "userUID",
 ];
 
-pub fn claims(assertion: &Assertion) -> Result<Claims, MappingError> {
-    let name_id = assertion.name_id.clone().ok_or(MappingError::NoNameId)?;
+/// The claims of a verified assertion: its NameID (checked as signed), its
+/// SessionIndex and its attributes by Name and by FriendlyName.
+pub fn claims(
+    name_id: Option<&NameId>,
+    session_index: Option<&str>,
+    asserted: &[Attribute],
+) -> Result<Claims, MappingError> {
+    let name_id = name_id.cloned().ok_or(MappingError::NoNameId)?;
     check_name_id(&name_id)?;
-    let session_index = assertion.session_index.clone().unwrap_or_default();
+    let session_index = session_index.unwrap_or_default().to_owned();
     let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for attr in &assertion.attributes {
+    for attr in asserted {
         for key in std::iter::once(&attr.name).chain(attr.friendly_name.as_ref()) {
             attributes
                 .entry(key.clone())
@@ -413,28 +427,28 @@ mod tests {
         ));
     }
 
-    fn assertion(name_id: NameId, attrs: &[(&str, &[&str])]) -> Assertion {
-        Assertion {
-            id: "a-1".into(),
-            version: Some("2.0".into()),
-            issue_instant: chrono::Utc::now(),
-            issuer: None,
-            name_id: Some(name_id),
-            confirmations: Vec::new(),
-            not_before: None,
-            not_on_or_after: None,
-            audience_restrictions: None,
-            unknown_conditions: Vec::new(),
-            session_index: None,
+    /// What a verified assertion asserts: a NameID and attributes.
+    struct Asserted {
+        name_id: NameId,
+        attributes: Vec<Attribute>,
+    }
+
+    fn assertion(name_id: NameId, attrs: &[(&str, &[&str])]) -> Asserted {
+        Asserted {
+            name_id,
             attributes: attrs
                 .iter()
-                .map(|(n, v)| crate::saml::assertion::Attribute {
+                .map(|(n, v)| Attribute {
                     name: (*n).into(),
                     friendly_name: None,
                     values: v.iter().map(|s| s.to_string()).collect(),
                 })
                 .collect(),
         }
+    }
+
+    fn claims(a: &Asserted) -> Result<Claims, MappingError> {
+        super::claims(Some(&a.name_id), None, &a.attributes)
     }
 
     fn persistent(value: &str) -> NameId {

@@ -4,6 +4,10 @@
 //! answered from the session cache when it can be; the idle timeout slides
 //! without a write per request: a session's last use reaches the store at
 //! most once a minute, in batches written in the background.
+//!
+//! Sessions begin in one place, [`Sessions::issue`] (a SAML login, the
+//! break-glass login), and end in one place: [`Sessions::end`],
+//! [`Sessions::end_of_subject`] (single logout), [`end_all_for_user`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -17,8 +21,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::session_cache::{Key, Principal, SessionCache};
-use crate::saml::assertion::NameId;
+use super::subject::NameId;
 use crate::store::{OrgMembership, SessionRow, Store, StoreError, UserRow};
+use crate::web::cookies;
 
 /// A session's last use is written at most this often.
 pub const TOUCH_EVERY_SECS: i64 = 60;
@@ -119,6 +124,19 @@ fn principal(user: &UserRow, groups: &[String]) -> Principal {
     )
 }
 
+impl SessionRow {
+    /// The NameID this session was created for, as the IdP asserted it.
+    pub fn name_id(&self) -> NameId {
+        NameId {
+            value: self.name_id.clone(),
+            format: self.name_id_format.clone(),
+            name_qualifier: self.name_qualifier.clone(),
+            sp_name_qualifier: self.sp_name_qualifier.clone(),
+            sp_provided_id: self.sp_provided_id.clone(),
+        }
+    }
+}
+
 pub struct Sessions {
     store: Store,
     cache: Arc<SessionCache>,
@@ -150,8 +168,33 @@ impl Sessions {
         &self.cache
     }
 
-    /// Creates a session; returns the cookie value. `name_id` is the asserted
-    /// NameID (empty for sessions no SAML assertion made).
+    /// Signs `user` in: creates the session and returns the `Set-Cookie`
+    /// that gives the browser its id (`HttpOnly`, `SameSite=Lax`, `Secure`
+    /// when `secure`, kept as long as the absolute timeout). `name_id` and
+    /// `session_index` are the assertion's, for single logout (empty when no
+    /// SAML assertion made the session).
+    pub async fn issue(
+        &self,
+        user: &UserRow,
+        provider: &str,
+        name_id: &NameId,
+        session_index: &str,
+        secure: bool,
+    ) -> Result<HeaderValue, StoreError> {
+        let token = self.create(user, provider, name_id, session_index).await?;
+        let max_age = i64::try_from(self.timeouts.absolute.as_secs()).unwrap_or(i64::MAX);
+        Ok(cookies::set(
+            cookies::SESSION,
+            &token,
+            max_age,
+            secure,
+            cookies::SameSite::Lax,
+        ))
+    }
+
+    /// Creates a session; returns the cookie value ([`Sessions::issue`] wraps
+    /// it in the cookie). `name_id` is the asserted NameID (empty for
+    /// sessions no SAML assertion made).
     pub async fn create(
         &self,
         user: &UserRow,
@@ -331,6 +374,20 @@ impl Sessions {
             self.store.touch_sessions(chunk).await?;
         }
         Ok(batch.len())
+    }
+
+    /// Single logout: ends the sessions of `provider`'s subject `name_id`
+    /// whose SessionIndex is in `session_indexes` (all of its sessions when
+    /// the list is empty), here and on every replica. Returns how many ended.
+    pub async fn end_of_subject(
+        &self,
+        provider: &str,
+        name_id: &str,
+        session_indexes: &[String],
+    ) -> Result<u64, StoreError> {
+        self.store
+            .delete_sessions_of(provider, name_id, session_indexes)
+            .await
     }
 
     /// Ends the session named by a cookie value, here and on every replica.

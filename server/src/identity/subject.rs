@@ -5,12 +5,23 @@
 use std::fmt;
 
 use super::attributes::Identity;
-use crate::saml::assertion::NameId;
 
 /// SAML core 8.3.8: a new value at every login, identifying nobody later.
 pub const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 /// SAML core 2.2.2: an omitted `Format` means this one.
 pub const UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+
+/// The subject's `NameID`: its text and the attributes that qualify it
+/// (SAML core 2.2.2), kept as asserted so they can be stored with the
+/// session and echoed exactly in a LogoutRequest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameId {
+    pub value: String,
+    pub format: Option<String>,
+    pub name_qualifier: Option<String>,
+    pub sp_name_qualifier: Option<String>,
+    pub sp_provided_id: Option<String>,
+}
 
 /// Ordered weakest first, so `a > b` reads "a is stronger than b".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

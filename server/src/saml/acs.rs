@@ -1,8 +1,10 @@
-//! The assertion consumer service: `POST /saml/{provider}/acs`. Every rule of
-//! DESIGN.md's "SAML rules the ACS enforces" is checked here: signatures in
-//! `dsig`, protocol rules in `validate`, the browser binding and replay
-//! memory below; any failure ends with an error page carrying
-//! a correlation id, a precise log line and login event, and no session.
+//! The assertion consumer service's checklist: a posted SAMLResponse goes
+//! through every rule docs/saml.md lists under "What the ACS checks"
+//! (signatures in `dsig`, protocol rules in `validate`, the browser binding
+//! and replay memory here), then `identity::` maps, authorizes and
+//! provisions the user. Any failure is an [`AcsError`] naming the check;
+//! the handler (`http::acs`) shows a generic page with the correlation id,
+//! and records a log line and a login event; no session is made.
 
 use std::sync::Arc;
 
@@ -434,7 +436,7 @@ pub async fn accept(
             &rt, &admin, &verified,
         ))));
     }
-    let claims = attributes::claims(assertion)?;
+    let claims = assertion.claims()?;
     let identity = attributes::map(&rt.settings, &claims)?;
     let decision = authorize::authorize(&rt.settings, &identity)?;
     let user =

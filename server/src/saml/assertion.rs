@@ -6,6 +6,9 @@
 use chrono::{DateTime, Utc};
 
 use super::xml::El;
+use crate::identity::attributes::{self, Attribute, Claims, MappingError};
+/// The asserted subject: identity's type, read here from the verified element.
+pub use crate::identity::subject::NameId;
 
 use super::ns::ASSERTION as SAML;
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -35,38 +38,16 @@ pub struct ConfirmationData {
     pub in_response_to: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct Attribute {
-    pub name: String,
-    pub friendly_name: Option<String>,
-    /// Text values; complex (element) values are not text and are skipped.
-    pub values: Vec<String>,
-}
-
-/// The subject's `NameID`: its text and the attributes that qualify it
-/// (SAML core 2.2.2), kept as asserted so they can be stored with the
-/// session and echoed exactly in a LogoutRequest.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NameId {
-    pub value: String,
-    pub format: Option<String>,
-    pub name_qualifier: Option<String>,
-    pub sp_name_qualifier: Option<String>,
-    pub sp_provided_id: Option<String>,
-}
-
-impl NameId {
-    /// Reads a `saml:NameID` element (text only: markup inside a NameID
-    /// would let a reader and the signer see different values).
-    pub fn read(el: El<'_>) -> Result<NameId, AssertionError> {
-        Ok(NameId {
-            value: simple(el, "NameID")?,
-            format: el.attr("Format"),
-            name_qualifier: el.attr("NameQualifier"),
-            sp_name_qualifier: el.attr("SPNameQualifier"),
-            sp_provided_id: el.attr("SPProvidedID"),
-        })
-    }
+/// Reads a `saml:NameID` element (text only: markup inside a NameID would
+/// let a reader and the signer see different values).
+pub fn read_name_id(el: El<'_>) -> Result<NameId, AssertionError> {
+    Ok(NameId {
+        value: simple(el, "NameID")?,
+        format: el.attr("Format"),
+        name_qualifier: el.attr("NameQualifier"),
+        sp_name_qualifier: el.attr("SPNameQualifier"),
+        sp_provided_id: el.attr("SPProvidedID"),
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +93,15 @@ fn simple(el: El<'_>, what: &'static str) -> Result<String, AssertionError> {
 }
 
 impl Assertion {
+    /// The claims identity maps to a user (NameID, SessionIndex, attributes).
+    pub fn claims(&self) -> Result<Claims, MappingError> {
+        attributes::claims(
+            self.name_id.as_ref(),
+            self.session_index.as_deref(),
+            &self.attributes,
+        )
+    }
+
     pub fn read(el: El<'_>) -> Result<Assertion, AssertionError> {
         let id = el.attr("ID").ok_or(AssertionError::Missing("ID"))?;
         let issue_instant = time(el.attr("IssueInstant"), "IssueInstant")?
@@ -139,7 +129,7 @@ impl Assertion {
             out.name_id = subject
                 .child(SAML, "NameID")
                 .or_else(|| subject.child(SAML, "EncryptedID")?.child(SAML, "NameID"))
-                .map(NameId::read)
+                .map(read_name_id)
                 .transpose()?;
             for c in subject
                 .children()

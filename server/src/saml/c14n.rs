@@ -3,10 +3,11 @@
 //!
 //! Written by hand, deliberately: libxml2's `xmlC14NExecute` allocates a
 //! list per element and a string per escaped value, and was 30% of an ACS
-//! validation. Only the case SAML IdPs use is ours (exclusive c14n of a
-//! document with no comments, processing instructions or entity references,
-//! which the markup guard guarantees; anything else is refused); inclusive
-//! c14n 1.0/1.1 still goes through libxml2. The tests below hold this to
+//! validation. Only the case SAML IdPs use is ours: exclusive c14n without
+//! comments (a comment renders as nothing, as that mode says; the markup
+//! guard refuses comments before this runs) of content without
+//! processing instructions or entity references (refused: [`Unsupported`]);
+//! inclusive c14n 1.0/1.1 goes through libxml2. The tests below hold this to
 //! libxml2's output on generated documents, namespace corner cases included.
 
 use std::ffi::CString;

@@ -126,7 +126,7 @@ impl TestReport {
                 values: x.values.clone(),
             })
             .collect();
-        let identity = attributes::claims(a).and_then(|c| attributes::map(&rt.settings, &c));
+        let identity = a.claims().and_then(|c| attributes::map(&rt.settings, &c));
         let identity = match identity {
             Ok(i) => i,
             Err(e) => {

@@ -49,6 +49,67 @@ pub async fn remember(
     store.insert_saml_request(&row, bounds).await
 }
 
+/// Why a login could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum BeginError {
+    #[error(transparent)]
+    Login(#[from] LoginError),
+    #[error("too many unfinished sign-ins from this client address")]
+    Crowded,
+    #[error("cannot store the AuthnRequest: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A started login: how to send the browser to the IdP, and the id its
+/// browser-binding cookie must carry.
+pub struct Begun {
+    pub outbound: Outbound,
+    pub browser: String,
+}
+
+/// Starts an SP-initiated login in the browser whose binding cookie holds
+/// `browser` (a fresh id when it has none or a malformed one): the
+/// AuthnRequest and the pending request stored with `relay` (where to go
+/// afterwards, or a test sign-in's marker) and `source` (the client's
+/// address key, `web::client`), within the bounds per browser and per
+/// address ([`remember`]).
+pub async fn begin(
+    store: &Store,
+    clients: &Clients,
+    now: i64,
+    rt: &Runtime,
+    browser: Option<&str>,
+    source: &str,
+    relay: String,
+) -> Result<Begun, BeginError> {
+    let browser = browser
+        .filter(|b| {
+            (20..=64).contains(&b.len())
+                && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(random_id);
+    let id = random_id();
+    let outbound = start(rt, &id, &id)?;
+    let row = SamlRequestRow {
+        id: id.clone(),
+        provider: rt.provider.clone(),
+        browser: browser.clone(),
+        relay_state: relay,
+        expires_at: 0,
+        source: source.to_owned(),
+    };
+    if !remember(store, clients, row, now).await? {
+        return Err(BeginError::Crowded);
+    }
+    tracing::info!(
+        provider = rt.provider,
+        request_id = id,
+        "SAML login started"
+    );
+    Ok(Begun { outbound, browser })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("the IdP has no single sign-on endpoint for the {0} binding")]

@@ -290,7 +290,9 @@ pub fn check_request(rt: &Runtime, msg: &Message) -> Result<IdpLogout, SloError>
         .child(ASSERTION, "NameID")
         .or_else(|| encrypted_id(root)?.child(ASSERTION, "NameID"))
         .ok_or_else(|| SloError::Malformed("no NameID".into()))
-        .and_then(|el| NameId::read(el).map_err(|e| SloError::Malformed(e.to_string())))?;
+        .and_then(|el| {
+            super::assertion::read_name_id(el).map_err(|e| SloError::Malformed(e.to_string()))
+        })?;
     if name_id.value.is_empty() {
         return Err(SloError::Malformed("the NameID is empty".into()));
     }

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 
 use super::error::ScimError;
 use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::Role;
 
 /// An authenticated SCIM client.

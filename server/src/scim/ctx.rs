@@ -82,7 +82,6 @@ impl Ctx<'_> {
         })
         .await?;
         tracing::info!(
-            correlation_id = self.correlation_id,
             actor = self.client.token,
             provider = self.client.provider,
             action,

@@ -202,22 +202,22 @@ pub fn rewrite_foreign(resp: Response, body_limit: usize) -> Response {
 }
 
 /// The last step of every `/scim/` response: errors from outside the SCIM
-/// handlers rewritten as SCIM errors, and every error logged with the
-/// correlation id (server-side causes only in the log).
-pub fn finish(
-    resp: Response,
-    correlation_id: &str,
-    method: &axum::http::Method,
-    path: &str,
-) -> Response {
+/// handlers rewritten as SCIM errors, and every error logged (inside the
+/// request's span, with its correlation id; server-side causes only in the
+/// log).
+pub fn finish(resp: Response) -> Response {
     let mut resp = rewrite_foreign(resp, super::BODY_LIMIT);
     if let Some(Logged(e)) = resp.extensions_mut().remove::<Logged>() {
         let status = e.status.as_u16();
         let scim_type = e.scim_type.map(ScimType::as_str).unwrap_or("");
         if e.status.is_server_error() {
-            tracing::error!(correlation_id, %method, path, status, cause = e.cause.as_deref().unwrap_or(""), "scim request failed");
+            tracing::error!(
+                status,
+                cause = e.cause.as_deref().unwrap_or(""),
+                "scim request failed"
+            );
         } else {
-            tracing::warn!(correlation_id, %method, path, status, scim_type, detail = e.detail, "scim request refused");
+            tracing::warn!(status, scim_type, detail = e.detail, "scim request refused");
         }
     }
     resp

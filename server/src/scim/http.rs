@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use serde_json::Value;
 
 use super::auth::ScimClient;
@@ -17,8 +16,8 @@ use super::list::{self, ListQuery, Projection};
 use super::resource::etag;
 use super::schema::{GROUPS, USERS};
 use super::{discovery, groups, users, BODY_LIMIT};
-use crate::api::request_id::RequestId;
-use crate::api::AppState;
+use crate::state::AppState;
+use crate::web::request_id::CorrelationId;
 
 type Result<T> = std::result::Result<T, ScimError>;
 
@@ -134,7 +133,7 @@ macro_rules! ctx {
         Ctx {
             store: &$state.store,
             client: &$client,
-            correlation_id: &$cid.0,
+            correlation_id: $cid.as_str(),
             base: &$base,
         }
     };
@@ -187,7 +186,7 @@ pub async fn schema(
 pub async fn users_list(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
     let q = ListQuery::from_query(&USERS, query.as_deref())?;
@@ -197,7 +196,7 @@ pub async fn users_list(
 pub async fn users_search(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -208,7 +207,7 @@ pub async fn users_search(
 async fn user_page(
     state: &AppState,
     client: &ScimClient,
-    cid: &RequestId,
+    cid: &CorrelationId,
     q: &ListQuery,
 ) -> Result<Response> {
     let base = base(state);
@@ -230,7 +229,7 @@ async fn user_page(
 pub async fn users_create(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
@@ -256,7 +255,7 @@ fn user_response(
 pub async fn user_get(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -273,7 +272,7 @@ pub async fn user_get(
 pub async fn user_put(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -290,7 +289,7 @@ pub async fn user_put(
 pub async fn user_patch(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -307,7 +306,7 @@ pub async fn user_patch(
 pub async fn user_delete(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {
@@ -320,7 +319,7 @@ pub async fn user_delete(
 pub async fn groups_list(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
     let q = ListQuery::from_query(&GROUPS, query.as_deref())?;
@@ -330,7 +329,7 @@ pub async fn groups_list(
 pub async fn groups_search(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -341,7 +340,7 @@ pub async fn groups_search(
 async fn group_page(
     state: &AppState,
     client: &ScimClient,
-    cid: &RequestId,
+    cid: &CorrelationId,
     q: &ListQuery,
 ) -> Result<Response> {
     let base = base(state);
@@ -376,7 +375,7 @@ fn group_response(
 pub async fn groups_create(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
@@ -396,7 +395,7 @@ pub async fn groups_create(
 pub async fn group_get(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -418,7 +417,7 @@ pub async fn group_get(
 pub async fn group_put(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -435,7 +434,7 @@ pub async fn group_put(
 pub async fn group_patch(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -469,7 +468,7 @@ pub async fn group_patch(
 pub async fn group_delete(
     State(state): State<AppState>,
     client: ScimClient,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {

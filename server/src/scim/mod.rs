@@ -24,7 +24,7 @@ pub mod users;
 use axum::routing::{any, get, post};
 use axum::Router;
 
-use crate::api::AppState;
+use crate::state::AppState;
 
 pub const PREFIX: &str = "/scim/v2";
 /// Largest SCIM request body (the admin API allows more, for metadata).

@@ -258,12 +258,7 @@ async fn commit(ctx: &Ctx<'_>, tx: Tx, id: &str, disabled: bool) -> Result<(), S
     tx.commit().await.map_err(raced)?;
     if disabled {
         let ended = sessions::end_all_for_user(ctx.store, id).await?;
-        tracing::info!(
-            correlation_id = ctx.correlation_id,
-            user = id,
-            ended,
-            "user deprovisioned: sessions ended"
-        );
+        tracing::info!(user = id, ended, "user deprovisioned: sessions ended");
     }
     Ok(())
 }

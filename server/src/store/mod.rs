@@ -262,7 +262,8 @@ pub struct SessionRow {
     pub user_id: String,
     pub provider: String,
     /// The asserted NameID's value and, beside it, its attributes as
-    /// asserted (`None`: absent), for single logout.
+    /// asserted (`None`: absent), for single logout
+    /// (`identity::subject::NameId` from `SessionRow::name_id`).
     pub name_id: String,
     pub name_id_format: Option<String>,
     pub name_qualifier: Option<String>,
@@ -272,19 +273,6 @@ pub struct SessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
-}
-
-impl SessionRow {
-    /// The NameID this session was created for, as the IdP asserted it.
-    pub fn name_id(&self) -> crate::saml::assertion::NameId {
-        crate::saml::assertion::NameId {
-            value: self.name_id.clone(),
-            format: self.name_id_format.clone(),
-            name_qualifier: self.name_qualifier.clone(),
-            sp_name_qualifier: self.sp_name_qualifier.clone(),
-            sp_provided_id: self.sp_provided_id.clone(),
-        }
-    }
 }
 
 /// Most SessionIndex values one single-logout call may name.

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::api::AppState;
+use crate::state::AppState;
 
 pub const STYLESHEET: &str = "/assets/ssoplane.css";
 pub const CONSOLE_SCRIPT: &str = "/assets/console.js";

@@ -8,4 +8,5 @@ pub mod client;
 pub mod console;
 pub mod cookies;
 pub mod pages;
+pub mod request_id;
 pub mod routes;

@@ -5,15 +5,15 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
+use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{console, cookies, pages};
-use crate::api::request_id::RequestId;
-use crate::api::AppState;
 use crate::identity::sessions;
+use crate::state::AppState;
 use crate::store::{SessionRow, UserRow};
+use crate::web::request_id::CorrelationId;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,7 +49,7 @@ struct LoginQuery {
 async fn login_page(
     State(state): State<AppState>,
     q: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
 ) -> Response {
     let q = q.map(|q| q.0).unwrap_or_default();
     if q.no_sso.is_some() {
@@ -57,7 +57,7 @@ async fn login_page(
             return pages::error(
                 StatusCode::NOT_FOUND,
                 "Local sign-in is not enabled on this server.",
-                &cid.0,
+                cid.as_str(),
             );
         }
         return pages::local_login(&q.redirect_to, None);
@@ -65,11 +65,11 @@ async fn login_page(
     let providers = match state.saml.enabled().await {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!(correlation_id = cid.0, error = %e, "cannot list providers");
+            tracing::error!(error = %e, "cannot list providers");
             return pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sign-in is temporarily unavailable.",
-                &cid.0,
+                cid.as_str(),
             );
         }
     };
@@ -223,7 +223,7 @@ struct LocalLoginForm {
 /// `POST /login/local`: the break-glass administrator.
 async fn local_login(
     State(state): State<AppState>,
-    Extension(cid): Extension<RequestId>,
+    cid: CorrelationId,
     headers: HeaderMap,
     form: Result<axum::Form<LocalLoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -232,7 +232,7 @@ async fn local_login(
         return pages::error(
             StatusCode::NOT_FOUND,
             "Local sign-in is not enabled on this server.",
-            &cid.0,
+            cid.as_str(),
         );
     }
     // Cross-site form posts are refused (login CSRF).
@@ -244,7 +244,7 @@ async fn local_login(
             return pages::error(
                 StatusCode::FORBIDDEN,
                 "This sign-in form must be posted from this server.",
-                &cid.0,
+                cid.as_str(),
             );
         }
     }
@@ -263,44 +263,39 @@ async fn local_login(
     .await
     {
         Ok(user) => {
-            let token = match state
+            let cookie = match state
                 .sessions
-                .create(&user, local_admin::SOURCE, &Default::default(), "")
+                .issue(
+                    &user,
+                    local_admin::SOURCE,
+                    &Default::default(),
+                    "",
+                    state.secure_cookies,
+                )
                 .await
             {
-                Ok(t) => t,
+                Ok(c) => c,
                 Err(e) => {
-                    tracing::error!(correlation_id = cid.0, error = %e, "cannot create session");
+                    tracing::error!(error = %e, "cannot create session");
                     return pages::error(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "Sign-in is temporarily unavailable.",
-                        &cid.0,
+                        cid.as_str(),
                     );
                 }
             };
             tracing::warn!(
-                correlation_id = cid.0,
                 login = user.login,
                 "break-glass local administrator signed in"
             );
             let mut resp = Redirect::to(&target).into_response();
-            let max_age = state.session_timeouts.absolute.as_secs() as i64;
-            resp.headers_mut().append(
-                header::SET_COOKIE,
-                cookies::set(
-                    cookies::SESSION,
-                    &token,
-                    max_age,
-                    state.secure_cookies,
-                    cookies::SameSite::Lax,
-                ),
-            );
+            resp.headers_mut().append(header::SET_COOKIE, cookie);
             resp
         }
         Err(
             e @ (LocalAdminError::Denied | LocalAdminError::Throttled | LocalAdminError::NotSet),
         ) => {
-            tracing::warn!(correlation_id = cid.0, reason = %e, "break-glass sign-in refused");
+            tracing::warn!(reason = %e, "break-glass sign-in refused");
             let shown = if matches!(e, LocalAdminError::Throttled) {
                 e.to_string()
             } else {
@@ -309,11 +304,11 @@ async fn local_login(
             pages::local_login(&form.redirect_to, Some(&shown))
         }
         Err(e) => {
-            tracing::error!(correlation_id = cid.0, error = %e, "break-glass sign-in failed");
+            tracing::error!(error = %e, "break-glass sign-in failed");
             pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sign-in is temporarily unavailable.",
-                &cid.0,
+                cid.as_str(),
             )
         }
     }

@@ -19,10 +19,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::api::request_id::RequestId;
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::UserRow;
 use crate::web::cookies;
+use crate::web::request_id::CorrelationId;
 
 /// The console's own cookie, scoped to `/admin`, `SameSite=Strict`.
 pub const CONSOLE_COOKIE: &str = "ssoplane_console";
@@ -84,6 +84,7 @@ pub struct ConsoleUser {
     pub level: Level,
     /// For the hidden `csrf` field of every form.
     pub csrf: String,
+    /// Shown on the console's error pages (logs get it from the request span).
     pub correlation_id: String,
     console_cookie: String,
     has_console_cookie: bool,
@@ -179,7 +180,7 @@ impl Refusal {
                 correlation_id,
             ),
             Refusal::Csrf(why) => {
-                tracing::warn!(correlation_id, reason = why, "console write refused (CSRF)");
+                tracing::warn!(reason = why, "console write refused (CSRF)");
                 super::render::refusal_page(
                     StatusCode::FORBIDDEN,
                     "Request refused",
@@ -201,11 +202,7 @@ impl FromRequestParts<AppState> for ConsoleUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let cid = parts
-            .extensions
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
+        let cid = CorrelationId::of(&parts.extensions).as_str().to_owned();
         let back = parts
             .uri
             .path_and_query()
@@ -216,18 +213,14 @@ impl FromRequestParts<AppState> for ConsoleUser {
             .ok_or_else(|| refuse(Refusal::SignIn(back.clone())))?
             .to_owned();
         let found = state.sessions.lookup(&token).await.map_err(|e| {
-            tracing::error!(correlation_id = cid, error = %e, "console session lookup failed");
+            tracing::error!(error = %e, "console session lookup failed");
             refuse(Refusal::Unavailable)
         })?;
         let Some((_, user)) = found else {
             return Err(refuse(Refusal::SignIn(back)));
         };
         let Some(level) = level(state, &user).await else {
-            tracing::warn!(
-                correlation_id = cid,
-                login = user.login,
-                "console access refused"
-            );
+            tracing::warn!(login = user.login, "console access refused");
             return Err(refuse(Refusal::Forbidden));
         };
         let console_cookie = derived("cookie", &token);
@@ -274,11 +267,7 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for ConsoleWrite<T> {
         let (mut parts, body) = req.into_parts();
         let user = ConsoleUser::from_request_parts(&mut parts, state).await?;
         let bad_form = |why: &str| {
-            tracing::warn!(
-                correlation_id = user.correlation_id,
-                reason = why,
-                "console form refused"
-            );
+            tracing::warn!(reason = why, "console form refused");
             super::render::refusal_page(
                 StatusCode::BAD_REQUEST,
                 "Unreadable form",

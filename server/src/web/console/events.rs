@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::access::ConsoleUser;
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::{EventFilter, LoginEventRow};
 
 /// Most events one page lists.
@@ -76,7 +76,7 @@ pub async fn list(
     let (events, error) = match state.store.find_login_events(&filter, PAGE).await {
         Ok(e) => (e.into_iter().map(EventView::from).collect(), None),
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "cannot read login events");
+            tracing::error!(error = %e, "cannot read login events");
             (
                 Vec::new(),
                 Some("The login events could not be read.".to_owned()),
@@ -133,7 +133,7 @@ pub async fn show(
             &user.correlation_id,
         ),
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "cannot read a login event");
+            tracing::error!(error = %e, "cannot read a login event");
             refusal_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Event unavailable",

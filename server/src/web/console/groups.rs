@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::access::{ConsoleUser, ConsoleWrite};
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
 use crate::groups::{self, GroupError};
+use crate::state::AppState;
 use crate::store::{GroupRow, MemberRow, Precondition};
 
 const MAX_MEMBERS_SHOWN: i64 = 1000;
@@ -37,7 +37,7 @@ fn failed(user: &ConsoleUser, e: &GroupError) -> Response {
             &user.correlation_id,
         ),
         other => {
-            tracing::error!(correlation_id = user.correlation_id, error = %other, "console: group operation failed");
+            tracing::error!(error = %other, "console: group operation failed");
             refusal_page(StatusCode::SERVICE_UNAVAILABLE, "Groups unavailable", "The groups could not be read or changed.", &user.correlation_id)
         }
     }
@@ -183,7 +183,6 @@ pub async fn delete(
     match groups::delete(&state.store, &name, Precondition::Version(f.version)).await {
         Ok(()) => {
             tracing::info!(
-                correlation_id = user.correlation_id,
                 group = name,
                 actor = user.actor(),
                 "group deleted from the console"

@@ -16,9 +16,9 @@ use super::access::{ConsoleUser, ConsoleWrite};
 use super::certs::{self, CertInfo};
 use super::form::MAX_UPLOAD;
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
 use crate::saml::idp::{self, IdpEntity, POST, REDIRECT};
 use crate::settings::{Actor, Precondition, SettingsError};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "console/metadata.html")]
@@ -328,7 +328,7 @@ pub async fn apply(
             &user.correlation_id,
         ),
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "cannot apply IdP metadata");
+            tracing::error!(error = %e, "cannot apply IdP metadata");
             refusal_page(StatusCode::SERVICE_UNAVAILABLE, "Not saved", "The settings could not be written.", &user.correlation_id)
         }
     }

@@ -21,7 +21,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 
-use crate::api::AppState;
+use crate::state::AppState;
 
 pub use test_signin::save as save_test_report;
 

@@ -17,8 +17,8 @@ use super::access::{ConsoleUser, ConsoleWrite};
 use super::certs::{self, CertInfo};
 use super::form::{self, Section};
 use super::render::{page, Chrome, Nav};
-use crate::api::AppState;
 use crate::settings::{Actor, Precondition, SettingsError};
+use crate::state::AppState;
 use crate::store::LoginEventRow;
 
 /// One row of the provider list.
@@ -108,7 +108,7 @@ pub async fn list(State(state): State<AppState>, user: ConsoleUser) -> Response 
     let (docs, error) = match state.settings.list().await {
         Ok(d) => (d, None),
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "cannot list providers");
+            tracing::error!(error = %e, "cannot list providers");
             (
                 Vec::new(),
                 Some("The providers could not be read.".to_owned()),
@@ -314,7 +314,7 @@ fn settings_error(user: &ConsoleUser, e: &SettingsError) -> Response {
             &user.correlation_id,
         ),
         other => {
-            tracing::error!(correlation_id = user.correlation_id, error = %other, "console settings error");
+            tracing::error!(error = %other, "console settings error");
             super::render::refusal_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Settings unavailable",
@@ -418,7 +418,6 @@ async fn save(
     {
         Ok(doc) => {
             tracing::info!(
-                correlation_id = user.correlation_id,
                 provider = slug,
                 version = doc.version,
                 actor = actor_name,

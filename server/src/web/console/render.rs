@@ -66,7 +66,7 @@ pub fn page(user: &ConsoleUser, status: StatusCode, template: &impl Template) ->
     match template.render() {
         Ok(html) => user.with_cookie(secure_html((status, html).into_response(), CONSOLE_CSP)),
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "console page failed to render");
+            tracing::error!(error = %e, "console page failed to render");
             refusal_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Page unavailable",

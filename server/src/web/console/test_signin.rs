@@ -14,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::access::{ConsoleUser, ConsoleWrite, NoFields, Refusal};
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
 use crate::identity::sessions::now_secs;
 use crate::saml::diagnose::{TestReport, TEST_RELAY_PREFIX};
 use crate::saml::login::{random_id, Outbound};
+use crate::state::AppState;
 use crate::store::{StoreError, TestSigninRow};
 
 /// How long a report stays readable.
@@ -73,7 +73,7 @@ pub async fn start(
         }
     };
     let relay = format!("{TEST_RELAY_PREFIX}{}", user.user.id);
-    let (outbound, cookie) = match crate::saml::begin(
+    let (outbound, cookie) = match crate::saml::http::begin(
         &state,
         &rt,
         &headers,
@@ -86,12 +86,7 @@ pub async fn start(
         Ok(x) => x,
         Err(page) => return page,
     };
-    tracing::info!(
-        correlation_id = user.correlation_id,
-        provider,
-        admin = user.user.login,
-        "test sign-in started"
-    );
+    tracing::info!(provider, admin = user.user.login, "test sign-in started");
     let mut resp = match outbound {
         Outbound::Redirect(url) => page(
             &user,
@@ -102,7 +97,7 @@ pub async fn start(
                 url,
             },
         ),
-        post @ Outbound::Post { .. } => crate::saml::outbound_response(post),
+        post @ Outbound::Post { .. } => crate::saml::http::outbound_response(post),
     };
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     resp
@@ -136,7 +131,7 @@ pub async fn result(
             )
         }
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "cannot read a test report");
+            tracing::error!(error = %e, "cannot read a test report");
             return refusal_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Report unavailable",

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::access::{ConsoleUser, ConsoleWrite, NoFields};
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::{Role, TokenRow};
 use crate::tokens::{self, TokenError};
 
@@ -48,7 +48,7 @@ async fn list_page(
             },
         ),
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "console: tokens unavailable");
+            tracing::error!(error = %e, "console: tokens unavailable");
             refusal_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Tokens unavailable",
@@ -91,7 +91,6 @@ pub async fn create(
     match tokens::create(&state.store, &f.name, role).await {
         Ok(token) => {
             tracing::info!(
-                correlation_id = user.correlation_id,
                 token = f.name,
                 role = role.as_str(),
                 actor = user.actor(),
@@ -127,7 +126,7 @@ pub async fn create(
             .await
         }
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "console: cannot create a token");
+            tracing::error!(error = %e, "console: cannot create a token");
             refusal_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Not created",
@@ -150,7 +149,6 @@ pub async fn revoke(
     {
         Ok(true) => {
             tracing::info!(
-                correlation_id = user.correlation_id,
                 token = name,
                 actor = user.actor(),
                 "API token revoked from the console"
@@ -164,7 +162,7 @@ pub async fn revoke(
             &user.correlation_id,
         ),
         Err(e) => {
-            tracing::error!(correlation_id = user.correlation_id, error = %e, "console: cannot revoke a token");
+            tracing::error!(error = %e, "console: cannot revoke a token");
             refusal_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Not revoked",

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::access::{ConsoleUser, ConsoleWrite, NoFields};
 use super::render::{page, refusal_page, Chrome, Nav};
-use crate::api::AppState;
 use crate::identity::{sessions, users};
+use crate::state::AppState;
 use crate::store::{LinkRow, UserRow};
 
 const PAGE: i64 = 100;
@@ -32,7 +32,7 @@ struct ListPage {
 }
 
 fn unavailable(user: &ConsoleUser, e: &dyn std::fmt::Display) -> Response {
-    tracing::error!(correlation_id = user.correlation_id, error = %e, "console: users unavailable");
+    tracing::error!(error = %e, "console: users unavailable");
     refusal_page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Users unavailable",
@@ -140,7 +140,6 @@ pub async fn set_disabled(
     match users::set_disabled(&state.store, &id, disabled).await {
         Ok(Some(_)) => {
             tracing::info!(
-                correlation_id = user.correlation_id,
                 user = id,
                 disabled,
                 actor = user.actor(),
@@ -167,7 +166,6 @@ pub async fn end_sessions(
     match sessions::end_all_for_user(&state.store, &id).await {
         Ok(n) => {
             tracing::info!(
-                correlation_id = user.correlation_id,
                 user = id,
                 sessions = n,
                 actor = user.actor(),
