@@ -1,5 +1,8 @@
 //! The admin API's JSON documents, shared by the server (which produces them)
-//! and the Terraform provider (which consumes them).
+//! and the Terraform provider (which consumes them). With the `openapi`
+//! feature each derives its JSON Schema (schemars), from which the server's
+//! OpenAPI document takes its component schemas; the doc comments of the
+//! types and fields are their descriptions there.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -7,6 +10,7 @@ use serde_json::Value;
 use crate::validate::Settings;
 
 /// Where a provider's effective settings come from.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
@@ -17,6 +21,7 @@ pub enum Source {
 }
 
 /// One failing field of a request: `{"field": "saml.idp_metadata_url", "message": "..."}`.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
@@ -25,18 +30,23 @@ pub struct FieldError {
 
 /// Every error response: a stable machine code, a human message, the failing
 /// fields when the input was invalid, and the correlation id found in the logs.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Error"))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// Stable machine-readable code.
     pub error: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Also in the X-Request-Id header and the server's log lines.
     pub correlation_id: String,
 }
 
 /// The SP's own URLs for a provider. They follow from `root_url` and the
 /// provider name alone, so they are known before anything is created (an
 /// infrastructure repo feeds them to the IdP in the same apply).
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpEndpoints {
     pub entity_id: String,
@@ -66,14 +76,21 @@ impl SpEndpoints {
     }
 }
 
-/// `GET /api/v1/sso-settings/{provider}`.
+/// One provider's settings (`GET /api/v1/sso-settings/{provider}`).
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "SsoSettings"))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SsoSettingsDoc {
     pub provider: String,
     pub source: Source,
-    /// 0 while the provider only exists in file/env; increases by one with every API write.
+    /// 0 while the provider only exists in file/env; increases by one with
+    /// every API write. Also the ETag.
     pub version: i64,
     /// Every setting, defaults filled in; secrets masked with `*_fingerprint` beside them.
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(with = "crate::openapi::SamlSettingsSchema")
+    )]
     pub settings: Settings,
     pub sp: SpEndpoints,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,7 +98,7 @@ pub struct SsoSettingsDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
     /// `terraform` when the last write came from the Terraform provider
-    /// (header [`MANAGED_BY_HEADER`]); absent for writes by other clients.
+    /// (header `X-Ssoplane-Managed-By`); absent after writes by other clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
 }
@@ -93,20 +110,27 @@ pub const MANAGED_BY_HEADER: &str = "x-ssoplane-managed-by";
 pub const MANAGED_BY_TERRAFORM: &str = "terraform";
 
 /// `PUT /api/v1/sso-settings/{provider}`: a full replace of the provider's settings.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PutSsoSettings {
     /// Optional; when present it must equal the provider in the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(with = "crate::openapi::SamlSettingsSchema")
+    )]
     pub settings: Settings,
 }
 
 /// One entry of `GET /api/v1/sso-settings/{provider}/history`.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub version: i64,
     /// `put` or `delete`.
+    #[cfg_attr(feature = "openapi", schemars(extend("enum" = ["put", "delete"])))]
     pub action: String,
     /// The name of the API token that made the change.
     pub actor: String,
@@ -116,6 +140,8 @@ pub struct HistoryEntry {
     pub changes: Vec<FieldChange>,
 }
 
+/// One setting a write changed, with its old and new value.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub field: String,
@@ -123,7 +149,9 @@ pub struct FieldChange {
     pub new: Value,
 }
 
-/// `GET/PUT /api/v1/groups/{name}`.
+/// A group logins may join (`GET/PUT /api/v1/groups/{name}`).
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Group"))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupDoc {
     pub name: String,
@@ -138,11 +166,14 @@ pub struct GroupDoc {
     /// The API token that made the last write (empty before versions existed).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub updated_by: String,
-    /// Like [`SsoSettingsDoc::managed_by`].
+    /// `terraform` when the last write came from the Terraform provider
+    /// (header `X-Ssoplane-Managed-By`); absent after writes by other clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
 }
 
+/// `PUT /api/v1/groups/{name}`: create or update a group.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PutGroup {
@@ -150,7 +181,9 @@ pub struct PutGroup {
     pub description: String,
 }
 
-/// `GET /api/v1/users/{id}`.
+/// A user (`GET /api/v1/users/{id}`).
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "User"))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserDoc {
     pub id: String,
@@ -186,10 +219,12 @@ pub struct UserDoc {
 
 /// One identity of a user: a login through `provider` asserting `subject`
 /// (of `kind` `external_uid`, `name_id` or `login`) signs in as this user.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserLink {
     /// A provider slug, or `local` for the break-glass administrator.
     pub provider: String,
+    #[cfg_attr(feature = "openapi", schemars(extend("enum" = ["external_uid", "name_id", "login"])))]
     pub kind: String,
     /// For `name_id`: the JSON array `[Format, NameQualifier, SPNameQualifier, value]`.
     pub subject: String,
@@ -201,6 +236,7 @@ pub struct UserLink {
 /// or format characters). With `external_uid`, `provider` names the one
 /// provider whose assertion of it signs the user in; otherwise only a
 /// provider's `link_existing_users` can link the user.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
@@ -209,8 +245,11 @@ pub struct CreateUser {
     pub email: String,
     #[serde(default)]
     pub name: String,
+    /// Linked at once to `provider`: that provider's first login asserting
+    /// it signs the user in.
     #[serde(default)]
     pub external_uid: String,
+    /// Required with `external_uid`, used only with it.
     #[serde(default)]
     pub provider: String,
     /// Existing groups the user joins (as granted by `api`).
@@ -220,6 +259,7 @@ pub struct CreateUser {
 
 /// A user's membership in an organization, with the role they hold there
 /// (`admin`, `editor`, `viewer`, `none`).
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMembership {
     pub name: String,
@@ -227,21 +267,95 @@ pub struct OrgMembership {
 }
 
 /// `GET /api/v1/info`: who the server is and who the token is.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServerInfo {
     pub version: String,
-    /// Public base URL; SP URLs derive from it with [`SpEndpoints::derive`].
+    /// Public base URL; the SP's URLs derive from it.
     pub root_url: String,
     pub token_name: String,
     /// `admin` or `reader`.
+    #[cfg_attr(feature = "openapi", schemars(extend("enum" = ["admin", "reader"])))]
     pub token_role: String,
 }
 
-/// `PATCH /api/v1/users/{id}`.
+/// `PATCH /api/v1/users/{id}`: disable or re-enable a user.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUser {
     pub disabled: bool,
+}
+
+/// `GET /api/v1/me`: the user signed in with the session cookie.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Me {
+    pub id: String,
+    pub login: String,
+    pub email: String,
+    pub name: String,
+    /// Effective role: the highest any source grants.
+    pub role: String,
+    /// True when any source makes the user an admin.
+    pub is_admin: bool,
+    /// Effective groups: the union of every source's memberships.
+    pub groups: Vec<String>,
+    /// The provider this session signed in through.
+    pub provider: String,
+    /// Organization memberships, the union over sources with the highest
+    /// role per organization.
+    pub organizations: Vec<OrgMembership>,
+    /// Every identity that signs this user in.
+    pub links: Vec<UserLink>,
+}
+
+/// One login, succeeded or failed (`GET /api/v1/login-events`).
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginEvent {
+    pub provider: String,
+    pub at: String,
+    #[cfg_attr(feature = "openapi", schemars(extend("enum" = ["success", "failure"])))]
+    pub outcome: String,
+    /// `<check>: <detail>` for failures (check: xml_guard, validation,
+    /// in_response_to, replay, unsolicited, audience, encryption,
+    /// relay_state, mapping, authorization, identity_collision,
+    /// provisioning, ...).
+    pub reason: String,
+    pub login: String,
+    pub correlation_id: String,
+}
+
+/// One change a SCIM client made to a user or group (`GET /api/v1/audit`).
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: String,
+    /// The name of the scim token that made the change.
+    pub actor: String,
+    /// The provider the token is bound to.
+    pub provider: String,
+    pub correlation_id: String,
+    #[cfg_attr(feature = "openapi", schemars(extend("enum" = ["create", "replace", "patch", "delete"])))]
+    pub action: String,
+    #[cfg_attr(feature = "openapi", schemars(extend("enum" = ["User", "Group"])))]
+    pub resource_type: String,
+    pub resource_id: String,
+    pub version: i64,
+    /// `attributes` changed (names, not values); for groups
+    /// `members_added` and `members_removed` (user ids).
+    pub changes: Value,
+}
+
+/// `/healthz` and `/readyz`: `ok` or `ready`, and the store's backend.
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status {
+    pub status: String,
+    /// `sqlite` or `postgres` (`/readyz` only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub store: String,
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ pub mod durations;
 pub mod fields;
 pub mod form;
 pub mod group;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod org_mapping;
 pub mod pem;
 pub mod saml;

@@ -147,7 +147,7 @@ pub async fn state_with_clock(
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     api::routes()
-        .into_router()
+        .into_router(&state)
         .merge(crate::saml::http::routes())
         .merge(crate::scim::routes())
         .merge(crate::web::routes::routes())

@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "local administrator {username:?} set; enable it with server.local_login = true"
             );
         }
-        Command::Openapi => print!("{}", api::openapi::render(api::routes().specs())),
+        Command::Openapi => print!("{}", api::openapi::render(api::routes().specs())?),
         Command::CheckConfig { common } => {
             let config = load(&common, None, None)?;
             let providers = settings::system::load(&config.saml).await?;

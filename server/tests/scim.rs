@@ -116,7 +116,8 @@ async fn every_other_role_is_refused(b: Backend) {
     r.assert_error(403, None);
     // A scim token reaches nothing else: every route of the admin API that
     // takes a token (the route registry, as docs/openapi.json lists it)
-    // refuses it, and nothing is written.
+    // refuses it, every route that takes a session cookie finds none in it,
+    // and nothing is written.
     let before = s
         .admin(Method::GET, &format!("/api/v1/users/{id}"))
         .send()
@@ -143,6 +144,14 @@ async fn every_other_role_is_refused(b: Backend) {
                 .send()
                 .await
                 .unwrap();
+            if op["security"] == json!([{"session": []}]) {
+                assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+                let e: Value = r.json().await.unwrap();
+                assert_eq!(e["error"], "unauthenticated", "{method} {path}");
+                refused += 1;
+                continue;
+            }
+            assert_eq!(op["security"], json!([{"bearer": []}]), "{method} {path}");
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
             let e: Value = r.json().await.unwrap();
             assert_eq!(e["error"], "forbidden", "{method} {path}");

@@ -5,17 +5,17 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use ssoplane_schema::api::AuditEntry;
 
-use super::auth::Reader;
 use super::error::ApiError;
 use super::json::Query;
-use super::{RouteSpec, Routes};
+use super::{body, RouteSpec, Routes};
 use crate::state::AppState;
 
 const LIST: RouteSpec = RouteSpec {
-    response: (200, Some("AuditList")),
-    errors: &[400, 401, 403],
+    response: (200, Some(body::<Vec<AuditEntry>>)),
+    errors: &[400],
     query: &[
         (
             "resource_id",
@@ -46,22 +46,8 @@ struct Filter {
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct Entry {
-    at: String,
-    actor: String,
-    provider: String,
-    correlation_id: String,
-    action: String,
-    resource_type: String,
-    resource_id: String,
-    version: i64,
-    changes: serde_json::Value,
-}
-
 async fn list(
     State(state): State<AppState>,
-    _: Reader,
     Query(f): Query<Filter>,
 ) -> Result<Response, ApiError> {
     let limit = f.limit.unwrap_or(100);
@@ -74,7 +60,7 @@ async fn list(
     for e in state.store.scim_audit(&f.resource_id, limit).await? {
         let changes = serde_json::from_str(&e.changes_json)
             .map_err(|err| ApiError::Internal(format!("scim_audit {}: {err}", e.id)))?;
-        out.push(Entry {
+        out.push(AuditEntry {
             at: e.at,
             actor: e.actor,
             provider: e.provider,

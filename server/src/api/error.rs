@@ -24,6 +24,8 @@ pub enum ApiError {
     Unauthenticated,
     #[error("the token is unknown or revoked")]
     BadToken,
+    #[error("no valid session: sign in first")]
+    NoSession,
     #[error("this token has the reader role; writing needs an admin token")]
     Forbidden,
     #[error("this token has the scim role, which reaches /scim/v2 only")]
@@ -50,7 +52,9 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated | ApiError::BadToken => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated | ApiError::BadToken | ApiError::NoSession => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden | ApiError::ScimOnly => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -68,7 +72,7 @@ impl ApiError {
         match self {
             ApiError::Invalid(_) => "invalid",
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::Unauthenticated | ApiError::NoSession => "unauthenticated",
             ApiError::BadToken => "bad_token",
             ApiError::Forbidden | ApiError::ScimOnly => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -95,6 +99,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let code = self.code().to_owned();
+        // A session cookie is no bearer token: no Bearer challenge for it.
+        let bearer = status == StatusCode::UNAUTHORIZED && !matches!(self, ApiError::NoSession);
         let message = match &self {
             ApiError::Invalid(errors) => format!(
                 "{} invalid field{}: {}",
@@ -121,7 +127,7 @@ impl IntoResponse for ApiError {
             correlation_id: String::new(),
         };
         let mut resp = status.into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        if bearer {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"ssoplane\""),

@@ -9,18 +9,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use ssoplane_schema::api::{GroupDoc, PutGroup};
 
-use super::auth::{Admin, Reader};
+use super::auth::Authorized;
 use super::error::ApiError;
 use super::json::{Json, Path};
 use super::sso_settings::{managed_by, precondition};
-use super::{Access, RouteSpec, Routes};
+use super::{body, Access, RouteSpec, Routes};
 use crate::groups::{self, GroupError};
 use crate::state::AppState;
 use crate::store::{GroupRow, Precondition};
 
 const LIST: RouteSpec = RouteSpec {
-    response: (200, Some("GroupList")),
-    errors: &[401],
+    response: (200, Some(body::<Vec<GroupDoc>>)),
     ..RouteSpec::new(
         "get",
         "/api/v1/groups",
@@ -29,16 +28,16 @@ const LIST: RouteSpec = RouteSpec {
     )
 };
 const GET: RouteSpec = RouteSpec {
-    response: (200, Some("Group")),
-    errors: &[400, 401, 404],
+    response: (200, Some(body::<GroupDoc>)),
+    errors: &[400, 404],
     versioned: true,
     ..RouteSpec::new("get", "/api/v1/groups/{name}", "getGroup", "Get one group")
 };
 const PUT: RouteSpec = RouteSpec {
     access: Access::Admin,
-    request: Some("PutGroup"),
-    response: (200, Some("Group")),
-    errors: &[400, 401, 403, 409, 412],
+    request: Some(body::<PutGroup>),
+    response: (200, Some(body::<GroupDoc>)),
+    errors: &[400, 409, 412],
     versioned: true,
     ..RouteSpec::new(
         "put",
@@ -50,7 +49,7 @@ const PUT: RouteSpec = RouteSpec {
 const DELETE: RouteSpec = RouteSpec {
     access: Access::Admin,
     response: (204, None),
-    errors: &[400, 401, 403, 404, 412],
+    errors: &[400, 404, 412],
     versioned: true,
     ..RouteSpec::new(
         "delete",
@@ -101,7 +100,7 @@ impl From<GroupError> for ApiError {
     }
 }
 
-async fn list(State(state): State<AppState>, _: Reader) -> Result<Response, ApiError> {
+async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     let groups: Vec<GroupDoc> = state
         .store
         .list_groups()
@@ -114,7 +113,6 @@ async fn list(State(state): State<AppState>, _: Reader) -> Result<Response, ApiE
 
 async fn get_one(
     State(state): State<AppState>,
-    _: Reader,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     groups::check_name(&name)?;
@@ -126,7 +124,7 @@ async fn get_one(
 
 async fn put(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    Authorized(caller): Authorized,
     Path(name): Path<String>,
     headers: HeaderMap,
     Json(body): Json<PutGroup>,
@@ -155,7 +153,7 @@ async fn put(
 
 async fn delete(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    Authorized(caller): Authorized,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -5,17 +5,16 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::json;
-use ssoplane_schema::api::ServerInfo;
+use ssoplane_schema::api::{ServerInfo, Status};
 
-use super::auth::Reader;
+use super::auth::Authorized;
 use super::error::ApiError;
-use super::{Access, RouteSpec, Routes};
+use super::{body, Access, RouteSpec, Routes};
 use crate::state::AppState;
 
 const HEALTHZ: RouteSpec = RouteSpec {
     access: Access::Public,
-    response: (200, Some("Status")),
+    response: (200, Some(body::<Status>)),
     ..RouteSpec::new(
         "get",
         "/healthz",
@@ -25,7 +24,7 @@ const HEALTHZ: RouteSpec = RouteSpec {
 };
 const READYZ: RouteSpec = RouteSpec {
     access: Access::Public,
-    response: (200, Some("Status")),
+    response: (200, Some(body::<Status>)),
     errors: &[503],
     ..RouteSpec::new(
         "get",
@@ -35,8 +34,7 @@ const READYZ: RouteSpec = RouteSpec {
     )
 };
 const INFO: RouteSpec = RouteSpec {
-    response: (200, Some("ServerInfo")),
-    errors: &[401],
+    response: (200, Some(body::<ServerInfo>)),
     ..RouteSpec::new(
         "get",
         "/api/v1/info",
@@ -63,7 +61,11 @@ pub fn register(r: Routes) -> Routes {
 }
 
 async fn healthz() -> Response {
-    axum::Json(json!({"status": "ok"})).into_response()
+    axum::Json(Status {
+        status: "ok".into(),
+        store: String::new(),
+    })
+    .into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -72,12 +74,16 @@ async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
         .ping()
         .await
         .map_err(|e| ApiError::Unavailable(format!("store unreachable: {e}")))?;
-    Ok(axum::Json(json!({"status": "ready", "store": state.store.backend()})).into_response())
+    Ok(axum::Json(Status {
+        status: "ready".into(),
+        store: state.store.backend().to_owned(),
+    })
+    .into_response())
 }
 
 /// Lets clients (the Terraform provider) derive SP URLs before anything exists,
 /// and check the token at configuration time.
-async fn info(State(state): State<AppState>, Reader(caller): Reader) -> Response {
+async fn info(State(state): State<AppState>, Authorized(caller): Authorized) -> Response {
     axum::Json(ServerInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         root_url: state.settings.root_url().to_owned(),

@@ -4,17 +4,17 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use ssoplane_schema::api::LoginEvent;
 
-use super::auth::Reader;
 use super::error::ApiError;
 use super::json::Query;
-use super::{RouteSpec, Routes};
+use super::{body, RouteSpec, Routes};
 use crate::state::AppState;
 
 const LIST: RouteSpec = RouteSpec {
-    response: (200, Some("LoginEventList")),
-    errors: &[400, 401],
+    response: (200, Some(body::<Vec<LoginEvent>>)),
+    errors: &[400],
     query: &[
         ("provider", "Only this provider's events (default: all)."),
         (
@@ -42,19 +42,8 @@ struct Filter {
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct LoginEvent {
-    provider: String,
-    at: String,
-    outcome: String,
-    reason: String,
-    login: String,
-    correlation_id: String,
-}
-
 async fn list(
     State(state): State<AppState>,
-    _: Reader,
     Query(f): Query<Filter>,
 ) -> Result<Response, ApiError> {
     let limit = f.limit.unwrap_or(100);

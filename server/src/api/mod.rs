@@ -1,6 +1,10 @@
-//! The admin HTTP API. Its routes are registered through [`Routes`], which
-//! keeps each route's description beside its handler; the OpenAPI document
-//! in docs/ is generated from that list.
+//! The admin HTTP API. Every route under `/api/v1` (and the health and
+//! metrics endpoints) is registered through [`Routes`], which keeps the
+//! description of each route beside its handler and puts the access check
+//! its spec declares in front of it (`auth::enforce`): the OpenAPI document
+//! in docs/ is generated from the same list, with request and response
+//! schemas derived from the types in `ssoplane_schema::api`. A test checks
+//! that nothing under `/api/` is served outside the registry.
 
 pub mod audit;
 pub mod auth;
@@ -9,23 +13,42 @@ pub mod groups;
 pub mod health;
 pub mod json;
 pub mod login_events;
+pub mod me;
 pub mod openapi;
 pub mod sso_settings;
 pub mod users;
 
 use axum::routing::MethodRouter;
-use axum::Router;
+use axum::{middleware, Router};
+use ssoplane_schema::openapi::schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::state::AppState;
 
+/// Who may call a route. The registry enforces it (`auth::enforce`) and the
+/// OpenAPI document states it (`x-required-role`, `security`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// Anyone: probes and scrapers.
     Public,
+    /// A reader or admin token.
     Reader,
+    /// An admin token.
     Admin,
+    /// A signed-in user's session cookie (what the browser holds after a login).
+    Session,
 }
 
-/// The documentation of one route; see `openapi.rs`.
+/// The JSON Schema of a request or response body: [`body::<T>`] for a type
+/// deriving `JsonSchema` (a reference to its component schema, or an array
+/// of them).
+pub type BodySchema = fn(&mut SchemaGenerator) -> Schema;
+
+/// The [`BodySchema`] of `T`.
+pub fn body<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// The documentation and access of one route; see `openapi.rs`.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteSpec {
     pub method: &'static str,
@@ -34,10 +57,12 @@ pub struct RouteSpec {
     pub operation_id: &'static str,
     pub summary: &'static str,
     pub access: Access,
-    /// Component schema of the JSON request body.
-    pub request: Option<&'static str>,
-    /// Success status and the component schema of its JSON body (None: no body or not JSON).
-    pub response: (u16, Option<&'static str>),
+    /// Schema of the JSON request body.
+    pub request: Option<BodySchema>,
+    /// Success status and the schema of its JSON body (None: no body or not JSON).
+    pub response: (u16, Option<BodySchema>),
+    /// Error statuses of the handler; those of the access check (401, 403)
+    /// follow from `access` ([`RouteSpec::error_statuses`]).
     pub errors: &'static [u16],
     /// Query parameters: (name, description).
     pub query: &'static [(&'static str, &'static str)],
@@ -46,6 +71,22 @@ pub struct RouteSpec {
 }
 
 impl RouteSpec {
+    /// Every error status the route may answer: the handler's and those of
+    /// the check its access puts in front of it.
+    pub fn error_statuses(&self) -> Vec<u16> {
+        let checked: &[u16] = match self.access {
+            Access::Public => &[],
+            // no token or an unknown one; a role that may not (a reader
+            // writing, any scim token)
+            Access::Reader | Access::Admin => &[401, 403],
+            Access::Session => &[401],
+        };
+        let mut all: Vec<u16> = self.errors.iter().chain(checked).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
     pub const fn new(
         method: &'static str,
         path: &'static str,
@@ -67,22 +108,23 @@ impl RouteSpec {
     }
 }
 
+/// The route registry: each route's spec beside its handler.
 pub struct Routes {
-    router: Router<AppState>,
     specs: Vec<RouteSpec>,
+    handlers: Vec<MethodRouter<AppState>>,
 }
 
 impl Routes {
     fn new() -> Self {
         Routes {
-            router: Router::new(),
             specs: Vec::new(),
+            handlers: Vec::new(),
         }
     }
 
     fn add(mut self, spec: RouteSpec, handler: MethodRouter<AppState>) -> Self {
-        self.router = self.router.route(spec.path, handler);
         self.specs.push(spec);
+        self.handlers.push(handler);
         self
     }
 
@@ -90,8 +132,23 @@ impl Routes {
         &self.specs
     }
 
-    pub fn into_router(self) -> Router<AppState> {
-        self.router
+    /// The router, each handler behind the check of its spec's access.
+    pub fn into_router(self, state: &AppState) -> Router<AppState> {
+        let mut router = Router::new();
+        for (spec, handler) in self.specs.into_iter().zip(self.handlers) {
+            let handler = match spec.access {
+                Access::Public => handler,
+                access => handler.route_layer(middleware::from_fn_with_state(
+                    auth::Guard {
+                        state: state.clone(),
+                        access,
+                    },
+                    auth::enforce,
+                )),
+            };
+            router = router.route(spec.path, handler);
+        }
+        router
     }
 }
 
@@ -103,5 +160,6 @@ pub fn routes() -> Routes {
     let r = users::register(r);
     let r = login_events::register(r);
     let r = audit::register(r);
+    let r = me::register(r);
     health::register(r)
 }

@@ -6,19 +6,18 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use ssoplane_schema::api::{PutSsoSettings, SsoSettingsDoc, MANAGED_BY_HEADER};
+use ssoplane_schema::api::{HistoryEntry, PutSsoSettings, SsoSettingsDoc, MANAGED_BY_HEADER};
 
-use super::auth::{Admin, Reader};
+use super::auth::Authorized;
 use super::error::ApiError;
 use super::json::{Json, Path, Query};
-use super::{Access, RouteSpec, Routes};
+use super::{body, Access, RouteSpec, Routes};
 use crate::settings::{Actor, Precondition};
 use crate::state::AppState;
 use crate::web::request_id::CorrelationId;
 
 const LIST: RouteSpec = RouteSpec {
-    response: (200, Some("SsoSettingsList")),
-    errors: &[401],
+    response: (200, Some(body::<Vec<SsoSettingsDoc>>)),
     ..RouteSpec::new(
         "get",
         "/api/v1/sso-settings",
@@ -27,8 +26,8 @@ const LIST: RouteSpec = RouteSpec {
     )
 };
 const GET: RouteSpec = RouteSpec {
-    response: (200, Some("SsoSettings")),
-    errors: &[400, 401, 404],
+    response: (200, Some(body::<SsoSettingsDoc>)),
+    errors: &[400, 404],
     versioned: true,
     ..RouteSpec::new(
         "get",
@@ -39,9 +38,9 @@ const GET: RouteSpec = RouteSpec {
 };
 const PUT: RouteSpec = RouteSpec {
     access: Access::Admin,
-    request: Some("PutSsoSettings"),
-    response: (200, Some("SsoSettings")),
-    errors: &[400, 401, 403, 409, 412, 413],
+    request: Some(body::<PutSsoSettings>),
+    response: (200, Some(body::<SsoSettingsDoc>)),
+    errors: &[400, 409, 412, 413],
     versioned: true,
     ..RouteSpec::new(
         "put",
@@ -53,7 +52,7 @@ const PUT: RouteSpec = RouteSpec {
 const DELETE: RouteSpec = RouteSpec {
     access: Access::Admin,
     response: (204, None),
-    errors: &[400, 401, 403, 404, 409, 412],
+    errors: &[400, 404, 409, 412],
     versioned: true,
     ..RouteSpec::new(
         "delete",
@@ -63,8 +62,8 @@ const DELETE: RouteSpec = RouteSpec {
     )
 };
 const HISTORY: RouteSpec = RouteSpec {
-    response: (200, Some("HistoryList")),
-    errors: &[400, 401, 404],
+    response: (200, Some(body::<Vec<HistoryEntry>>)),
+    errors: &[400, 404],
     query: &[(
         "limit",
         "Most recent entries to return (1-1000, default 100).",
@@ -164,13 +163,12 @@ fn truncate(t: &str) -> String {
     t.chars().take(64).collect()
 }
 
-async fn list(State(state): State<AppState>, _: Reader) -> Result<Response, ApiError> {
+async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(axum::Json(state.settings.list().await?).into_response())
 }
 
 async fn get_one(
     State(state): State<AppState>,
-    _: Reader,
     Path(provider): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(with_etag(state.settings.get(&provider).await?))
@@ -178,7 +176,7 @@ async fn get_one(
 
 async fn put(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    Authorized(caller): Authorized,
     cid: CorrelationId,
     Path(provider): Path<String>,
     headers: HeaderMap,
@@ -211,7 +209,7 @@ async fn put(
 
 async fn delete(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    Authorized(caller): Authorized,
     cid: CorrelationId,
     Path(provider): Path<String>,
     headers: HeaderMap,
@@ -250,7 +248,6 @@ struct HistoryQuery {
 
 async fn history(
     State(state): State<AppState>,
-    _: Reader,
     Path(provider): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {

@@ -7,10 +7,10 @@ use axum::routing::get;
 use serde::Deserialize;
 use ssoplane_schema::api::{CreateUser, PatchUser, UserDoc, UserLink};
 
-use super::auth::{Admin, Reader};
+use super::auth::Authorized;
 use super::error::ApiError;
 use super::json::{Json, Path, Query};
-use super::{Access, RouteSpec, Routes};
+use super::{body, Access, RouteSpec, Routes};
 use crate::identity::users::{self, CreateError};
 use crate::state::AppState;
 use crate::store::{LinkRow, Store, UserRow};
@@ -19,8 +19,8 @@ use crate::store::{LinkRow, Store, UserRow};
 pub const SOURCE: &str = "api";
 
 const LIST: RouteSpec = RouteSpec {
-    response: (200, Some("UserList")),
-    errors: &[400, 401],
+    response: (200, Some(body::<Vec<UserDoc>>)),
+    errors: &[400],
     query: &[
         ("limit", "Page size (1-1000, default 100)."),
         ("offset", "Users to skip (default 0)."),
@@ -33,8 +33,8 @@ const LIST: RouteSpec = RouteSpec {
     )
 };
 const GET: RouteSpec = RouteSpec {
-    response: (200, Some("User")),
-    errors: &[401, 404],
+    response: (200, Some(body::<UserDoc>)),
+    errors: &[404],
     ..RouteSpec::new(
         "get",
         "/api/v1/users/{id}",
@@ -44,9 +44,9 @@ const GET: RouteSpec = RouteSpec {
 };
 const CREATE: RouteSpec = RouteSpec {
     access: Access::Admin,
-    request: Some("CreateUser"),
-    response: (201, Some("User")),
-    errors: &[400, 401, 403, 409],
+    request: Some(body::<CreateUser>),
+    response: (201, Some(body::<UserDoc>)),
+    errors: &[400, 409],
     ..RouteSpec::new(
         "post",
         "/api/v1/users",
@@ -56,9 +56,9 @@ const CREATE: RouteSpec = RouteSpec {
 };
 const PATCH: RouteSpec = RouteSpec {
     access: Access::Admin,
-    request: Some("PatchUser"),
-    response: (200, Some("User")),
-    errors: &[400, 401, 403, 404],
+    request: Some(body::<PatchUser>),
+    response: (200, Some(body::<UserDoc>)),
+    errors: &[400, 404],
     ..RouteSpec::new(
         "patch",
         "/api/v1/users/{id}",
@@ -115,7 +115,6 @@ struct Page {
 
 async fn list(
     State(state): State<AppState>,
-    _: Reader,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
     let limit = page.limit.unwrap_or(100);
@@ -134,7 +133,6 @@ async fn list(
 
 async fn get_one(
     State(state): State<AppState>,
-    _: Reader,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     match state.store.get_user(&id).await? {
@@ -145,7 +143,7 @@ async fn get_one(
 
 async fn create(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    Authorized(caller): Authorized,
     Json(body): Json<CreateUser>,
 ) -> Result<Response, ApiError> {
     let user = users::create(&state.store, &body, SOURCE, &caller.name)
@@ -170,7 +168,7 @@ async fn create(
 
 async fn patch(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    Authorized(caller): Authorized,
     Path(id): Path<String>,
     Json(body): Json<PatchUser>,
 ) -> Result<Response, ApiError> {

@@ -1,5 +1,6 @@
-//! Browser-facing routes outside the SAML protocol: the login page, logout,
-//! forward auth for reverse proxies (`/auth/verify`) and `/api/v1/me`.
+//! Browser-facing routes outside the SAML protocol: the login page, logout
+//! and forward auth for reverse proxies (`/auth/verify`). (`/api/v1/me` is
+//! in the admin API's route registry, `api/me.rs`.)
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -7,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{console, cookies, pages};
 use crate::identity::sessions;
@@ -21,7 +21,6 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", get(logout).post(logout))
         .route("/login/local", axum::routing::post(local_login))
         .route("/auth/verify", get(verify))
-        .route("/api/v1/me", get(me))
         .route("/", get(home))
 }
 
@@ -167,39 +166,6 @@ async fn verify(State(state): State<AppState>, headers: HeaderMap) -> Response {
     h.insert("x-auth-role", p.role.clone());
     h.insert("x-auth-orgs", p.orgs.clone());
     resp
-}
-
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some((session, user)) = current(&state, &headers).await else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({"error": "unauthenticated", "message": "no valid session"})),
-        )
-            .into_response();
-    };
-    let (groups, links) = match tokio::try_join!(
-        state.store.user_groups(&user.id),
-        state.store.links_of(&user.id)
-    ) {
-        Ok(found) => found,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the user's groups and links");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({"error": "unavailable", "message": "try again later"})),
-            )
-                .into_response();
-        }
-    };
-    let links: Vec<_> = links.into_iter().map(crate::api::users::link_doc).collect();
-    // `provider` is the one this session signed in through; `links` every
-    // identity that signs this user in.
-    axum::Json(json!({
-        "id": user.id, "login": user.login, "email": user.email, "name": user.name,
-        "role": user.role, "is_admin": user.is_admin, "groups": groups, "provider": session.provider,
-        "organizations": user.organizations, "links": links,
-    }))
-    .into_response()
 }
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
