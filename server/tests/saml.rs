@@ -343,7 +343,8 @@ async fn expired_responses_are_refused() {
     .await;
     let st = env.start("/").await;
     let resp = env.response(Some(&st.request_id), json!({}));
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Past max_issue_delay: the clock moves, nobody waits.
+    env.s.clock.advance(3);
     env.assert_refused(
         env.post_acs(&resp, "", Some(&st.browser)).await,
         "validation",
@@ -1022,7 +1023,8 @@ async fn sessions_expire_when_idle() {
     };
     let session = login(&env).await;
     assert_eq!(verify_status(&env, &session).await, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Past the idle timeout: the clock moves, nobody waits.
+    env.s.clock.advance(3);
     assert_eq!(
         verify_status(&env, &session).await,
         StatusCode::UNAUTHORIZED

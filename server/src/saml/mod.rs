@@ -359,7 +359,7 @@ async fn acs_handler(
                     relay_state: &f.relay_state,
                     browser,
                 },
-                state.sessions.clock().now(),
+                state.sessions.clock(),
                 tests_only,
             )
             .await

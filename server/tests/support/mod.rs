@@ -1,6 +1,6 @@
-//! Test harness: a real ssoplane server (in this process, on a loopback port)
-//! over a real SQLite file or a real PostgreSQL database, with an admin and a
-//! reader token.
+//! Test harness: a real ssoplane server (in this process, on a loopback port,
+//! on a clock the test can move forward) over a real SQLite file or a real
+//! PostgreSQL database, with an admin and a reader token.
 
 #![allow(dead_code)]
 
@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use reqwest::{Method, RequestBuilder};
 use ssoplane_server::config::{Config, ServerConfig};
+use ssoplane_server::identity::sessions::Clock;
 use ssoplane_server::store::{Role, Store};
 use ssoplane_server::{app, tokens};
 use tokio::sync::oneshot;
@@ -34,8 +35,11 @@ pub struct TestServer {
     pub database_url: String,
     pub config: Config,
     pub dir: tempfile::TempDir,
+    /// The server's clock: the system's time, moved forward by
+    /// [`Clock::advance`] where a test needs time to pass.
+    pub clock: Clock,
     shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), app::StartError>>>,
+    task: Option<ServeTask>,
 }
 
 pub async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
@@ -77,14 +81,8 @@ impl TestServer {
             .await
             .unwrap();
         store.close().await;
-        let (tx, rx) = oneshot::channel();
-        let cfg = config.clone();
-        let task = tokio::spawn(async move {
-            app::serve(&cfg, listener, async {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let clock = Clock::shifted();
+        let (tx, task) = serve(&config, listener, &clock);
         let server = TestServer {
             url: format!("http://{addr}"),
             admin,
@@ -93,6 +91,7 @@ impl TestServer {
             database_url,
             config,
             dir,
+            clock,
             shutdown: Some(tx),
             task: Some(task),
         };
@@ -100,20 +99,14 @@ impl TestServer {
         server
     }
 
-    /// A second server on the same database (another replica), sharing the tokens.
+    /// A second server on the same database (another replica), sharing the
+    /// tokens and the clock.
     pub async fn replica(&self) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = self.config.clone();
         config.server.listen = addr.to_string();
-        let (tx, rx) = oneshot::channel();
-        let cfg = config.clone();
-        let task = tokio::spawn(async move {
-            app::serve(&cfg, listener, async {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let (tx, task) = serve(&config, listener, &self.clock);
         let server = TestServer {
             url: format!("http://{addr}"),
             admin: self.admin.clone(),
@@ -122,6 +115,7 @@ impl TestServer {
             database_url: self.database_url.clone(),
             config,
             dir: tempfile::tempdir().unwrap(),
+            clock: self.clock.clone(),
             shutdown: Some(tx),
             task: Some(task),
         };
@@ -173,6 +167,31 @@ impl TestServer {
             task.await.unwrap().unwrap();
         }
     }
+}
+
+type ServeTask = tokio::task::JoinHandle<Result<(), app::StartError>>;
+
+/// Serves `config` on `listener` with `clock` until the sender is used.
+fn serve(
+    config: &Config,
+    listener: tokio::net::TcpListener,
+    clock: &Clock,
+) -> (oneshot::Sender<()>, ServeTask) {
+    let (tx, rx) = oneshot::channel();
+    let cfg = config.clone();
+    let clock = clock.clone();
+    let task = tokio::spawn(async move {
+        app::serve_with_clock(
+            &cfg,
+            listener,
+            async {
+                let _ = rx.await;
+            },
+            clock,
+        )
+        .await
+    });
+    (tx, task)
 }
 
 /// Runs each named `async fn(Backend)` against SQLite and PostgreSQL.
