@@ -1035,7 +1035,7 @@ async fn sessions_expire_when_idle() {
 /// The example nginx config in examples/nginx protects an app with /auth/verify, for real.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_forward_auth_example_protects_an_app() {
-    let Some(nginx) = support::nginx::binary() else {
+    let Some(nginx) = ssoplane_testkit::nginx::binary() else {
         return;
     };
     let env = Env::new(Backend::Sqlite, json!({})).await;
@@ -1075,7 +1075,7 @@ async fn nginx_forward_auth_example_protects_an_app() {
         .replace("127.0.0.1:8080", env.s.url.trim_start_matches("http://"))
         .replace("127.0.0.1:3000", &app_addr.to_string())
         .replace("127.0.0.1:8443", &format!("127.0.0.1:{port}"));
-    let _nginx = support::nginx::Nginx::start(nginx, &site, port).await;
+    let _nginx = ssoplane_testkit::nginx::Nginx::start(nginx, &site, port);
     let base = format!("http://127.0.0.1:{port}");
     let client = no_redirects();
 

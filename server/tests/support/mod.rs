@@ -1,14 +1,13 @@
-//! Test harness: a real ssoplane server (in this process, on a loopback port,
-//! on a clock the test can move forward) over a real SQLite file or a real
-//! PostgreSQL database, with an admin and a reader token.
+//! Test harness of the server's tests: a real ssoplane server (in this
+//! process, on a loopback port, on a clock the test can move forward) over a
+//! real SQLite file or a real PostgreSQL database, with an admin and a reader
+//! token; the parts that are not the server (PostgreSQL, nginx, Chromium,
+//! pysaml2, test PKI) come from `ssoplane_testkit`.
 
 #![allow(dead_code)]
 
-pub mod browser;
 pub mod idp;
 pub mod idp_front;
-pub mod nginx;
-pub mod postgres;
 pub mod responses;
 pub mod scim;
 
@@ -45,7 +44,7 @@ pub struct TestServer {
 pub async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.join("ssoplane.db").display()),
-        Backend::Postgres => postgres::fresh_database().await,
+        Backend::Postgres => ssoplane_testkit::postgres::fresh_database().await,
     }
 }
 
@@ -219,21 +218,11 @@ macro_rules! on_both_backends {
 
 /// Test PKI made at run time: an RSA key with its self-signed certificate.
 pub fn key_and_cert() -> (String, String) {
-    ssoplane_schema::pem::testdata::key_and_cert("ssoplane test SP")
+    ssoplane_testkit::pki::key_and_cert("ssoplane test SP")
 }
 
 pub fn idp_metadata_b64() -> String {
     use base64::Engine;
     let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#;
     base64::engine::general_purpose::STANDARD.encode(xml)
-}
-
-/// SIGTERM to a child process (a graceful stop), by kill(1) rather than an
-/// `unsafe` libc call.
-pub fn sigterm(child: &std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill(1)");
-    assert!(status.success(), "kill -TERM {}", child.id());
 }
