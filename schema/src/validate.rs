@@ -696,8 +696,8 @@ fn mapping_rules(v: &View<'_>, errors: &mut Vec<FieldError>) {
 #[cfg(all(test, feature = "metadata-xml"))]
 mod tests {
     use super::*;
-    use crate::pem::testdata::*;
     use serde_json::json;
+    use ssoplane_testkit::pki::*;
 
     fn settings(v: Value) -> Settings {
         v.as_object().cloned().unwrap()

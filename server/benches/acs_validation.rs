@@ -9,7 +9,7 @@
 //!   response carries two RSA-2048 signatures, so the ceiling is half of it).
 //!
 //! The responses come from a real, independent IdP: pysaml2 through
-//! `tests/idp/pysaml2_idp.py`, generated in one Python process.
+//! `testkit/idp/pysaml2_idp.py`, generated in one Python process.
 //!
 //! Run: `cargo bench -p ssoplane-server --bench acs_validation` (needs python3
 //! with pysaml2 and the xmlsec1 binary; python3-saml for the peer row, else
@@ -23,8 +23,8 @@ use std::time::Instant;
 
 use base64::Engine;
 use serde_json::{json, Value};
-use ssoplane_schema::pem::testdata::key_and_cert;
 use ssoplane_server::saml::{acs, idp::MetadataCache, metadata, runtime};
+use ssoplane_testkit::pki::key_and_cert;
 
 const PROVIDER: &str = "bench";
 const ROOT: &str = "https://sso.example.com";

@@ -9,13 +9,14 @@
 //! Options via env: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 32).
 
 mod common;
-#[path = "../tests/support/postgres.rs"]
-mod postgres;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{free_port, peak_rss_mib, wait_ready, wrk, Measure};
+use common::{peak_rss_mib, wrk, Measure};
+use ssoplane_testkit::ports::free_port;
+use ssoplane_testkit::postgres;
+use ssoplane_testkit::server::Process;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
 
@@ -77,12 +78,8 @@ fn run_backend(
     for (k, v) in &env {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_ready(&url, &mut child);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let server = Process::start(cmd, &url, None);
 
     let body = settings_body();
     let body_file = work.join("body.json");
@@ -129,9 +126,8 @@ fn run_backend(
         seconds,
         connections,
     );
-    let rss = peak_rss_mib(child.id());
-    let _ = child.kill();
-    let _ = child.wait();
+    let rss = peak_rss_mib(server.pid());
+    drop(server);
     Row {
         backend,
         healthz,

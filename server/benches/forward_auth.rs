@@ -15,15 +15,13 @@
 //! Options via env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default
 //! 32), BENCH_SESSIONS (largest step, default 100000).
 
-#[path = "../tests/support/postgres.rs"]
-mod postgres;
-
 mod common;
 
 use std::path::Path;
 
 use common::{env_or, seed, Measure, Server};
 use ssoplane_server::store::Store;
+use ssoplane_testkit::postgres;
 
 /// A wrk script over `n` sessions: random picks, or (`once`) each session
 /// exactly once in order, stopping after the n-th answer.

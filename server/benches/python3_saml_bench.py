@@ -5,7 +5,7 @@ Usage: python3_saml_bench.py COMMAND < request.json > answer.json
 
 Commands:
   generate  issue COUNT distinct signed SAML Responses with pysaml2, in one
-            process, through tests/idp/pysaml2_idp.py's `response`
+            process, through testkit/idp/pysaml2_idp.py's `response`
             in: the `response` input of pysaml2_idp.py plus "count"
             out: {"responses": [base64, ...]}
   validate  the peer: python3-saml (OneLogin) validating the same responses,
@@ -25,7 +25,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-IDP_SCRIPT = os.path.join(HERE, "..", "tests", "idp", "pysaml2_idp.py")
+IDP_SCRIPT = os.path.join(HERE, "..", "..", "testkit", "idp", "pysaml2_idp.py")
 
 
 def generate(req):

@@ -33,7 +33,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn runtime(idp: &TestIdp, with_decryption: bool) -> Runtime {
-    let (sp_key, sp_cert) = ssoplane_schema::pem::testdata::key_and_cert("bench sp");
+    let (sp_key, sp_cert) = ssoplane_testkit::pki::key_and_cert("bench sp");
     let mut s = SamlSettings {
         enabled: true,
         idp_entity_id: IDP.into(),

@@ -14,15 +14,15 @@
 //! BENCH_USERS (default 10000; groups = users / 100), BENCH_CONNECTIONS
 //! (default 16), BENCH_LOOKUPS (default 2000).
 
-#[path = "../tests/support/postgres.rs"]
-mod postgres;
-
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use ssoplane_testkit::ports::free_port;
+use ssoplane_testkit::postgres;
+use ssoplane_testkit::server::Process;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -38,14 +38,6 @@ fn env_or(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Throughput and latency of one phase.
@@ -70,7 +62,7 @@ fn measure(mut latencies: Vec<Duration>, items: usize, wall: Duration) -> Measur
 }
 
 struct Server {
-    child: Child,
+    _process: Process,
     url: String,
     database_url: String,
     scim: String,
@@ -119,41 +111,17 @@ impl Server {
         let admin = token(&["token", "create", "--name", "bench", "--role", "admin"]);
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
-        let mut child = cli(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let ok = Command::new("curl")
-                .args(["-sf", &format!("{url}/readyz")])
-                .stdout(Stdio::null())
-                .status();
-            if ok.map(|s| s.success()).unwrap_or(false) {
-                break;
-            }
-            if let Ok(Some(s)) = child.try_wait() {
-                panic!("server exited: {s}");
-            }
-            assert!(Instant::now() < deadline, "server not ready");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let mut serve = cli(&["serve", "--listen", &format!("127.0.0.1:{port}")]);
+        serve.stdout(Stdio::null()).stderr(Stdio::null());
+        let process = Process::start(serve, &url, None);
         Server {
-            child,
+            _process: process,
             url,
             database_url,
             scim,
             admin,
             _dir: dir,
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

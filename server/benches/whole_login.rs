@@ -13,49 +13,22 @@
 //! Options via env: BENCH_LOGINS (per measurement, default 1000),
 //! BENCH_STORED (default 100000), BENCH_CONCURRENCY (default 16).
 
-#[path = "../tests/support/postgres.rs"]
-mod postgres;
-
 mod common;
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Read;
 use std::time::Instant;
 
 use base64::Engine;
 use common::{env_or, seed, Server};
 use serde_json::{json, Value};
-use ssoplane_schema::pem::testdata::key_and_cert;
 use ssoplane_server::saml::{acs, idp::MetadataCache, runtime};
 use ssoplane_server::store::Store;
+use ssoplane_testkit::idp::pysaml2;
+use ssoplane_testkit::pki::key_and_cert;
+use ssoplane_testkit::postgres;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/idp/pysaml2_idp.py");
 const IDP: &str = "https://idp.example.com";
 const PROVIDER: &str = "bench";
-
-fn pysaml2(command: &str, input: &Value) -> Value {
-    let mut child = Command::new("python3")
-        .arg(SCRIPT)
-        .arg(command)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 with pysaml2");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "pysaml2 {command}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 struct Keys {
     idp_key: String,
@@ -172,8 +145,7 @@ async fn measure(
             })
         })
         .collect();
-    let responses: Vec<String> = pysaml2("responses", &json!({ "requests": requests }))
-        ["responses"]
+    let responses: Vec<String> = pysaml2("responses", json!({ "requests": requests }))["responses"]
         .as_array()
         .unwrap()
         .iter()

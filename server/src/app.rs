@@ -91,7 +91,8 @@ pub async fn state(config: &Config, store: Store) -> Result<AppState, StartError
     state_with_clock(config, store, Clock::system()).await
 }
 
-/// [`state`] with the clock sessions are timed by (tests move it by hand).
+/// [`state`] with the clock sessions, logins and the token cache are timed
+/// by (tests move it by hand).
 pub async fn state_with_clock(
     config: &Config,
     store: Store,
@@ -131,14 +132,14 @@ pub async fn state_with_clock(
             store.clone(),
             session_timeouts,
             limits,
-            clock,
+            clock.clone(),
         )),
         secure_cookies: config.server.root_url().starts_with("https://"),
         local_login: config.server.local_login,
         local_throttle: Arc::default(),
         clients: Arc::new(clients),
         console_reader_groups: Arc::new(config.server.console_reader_groups.clone()),
-        tokens: Arc::new(TokenService::new(store.clone())),
+        tokens: Arc::new(TokenService::new(store.clone(), clock)),
         settings,
         store,
         metrics: telemetry::metrics_handle(),

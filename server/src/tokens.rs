@@ -12,6 +12,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::identity::sessions::Clock;
 use crate::store::{Role, Store, StoreError, TokenRow};
 
 pub const PREFIX: &str = "ssp_";
@@ -100,13 +101,16 @@ pub async fn create_bound(
 pub struct TokenService {
     store: Store,
     cache: Mutex<HashMap<String, (Caller, Instant)>>,
+    /// Ages cache entries (the sessions' clock, so tests can move it).
+    clock: Clock,
 }
 
 impl TokenService {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, clock: Clock) -> Self {
         TokenService {
             store,
             cache: Mutex::new(HashMap::new()),
+            clock,
         }
     }
 
@@ -118,7 +122,7 @@ impl TokenService {
         let key = hash(token);
         if let Ok(cache) = self.cache.lock() {
             if let Some((caller, at)) = cache.get(&key) {
-                if at.elapsed() < CACHE_TTL {
+                if self.clock.instant().saturating_duration_since(*at) < CACHE_TTL {
                     return Ok(Some(caller.clone()));
                 }
             }
@@ -135,10 +139,11 @@ impl TokenService {
             provider: row.provider,
         };
         if let Ok(mut cache) = self.cache.lock() {
+            let now = self.clock.instant();
             if cache.len() >= CACHE_MAX {
-                cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+                cache.retain(|_, (_, at)| now.saturating_duration_since(*at) < CACHE_TTL);
             }
-            cache.insert(key, (caller.clone(), Instant::now()));
+            cache.insert(key, (caller.clone(), now));
         }
         Ok(Some(caller))
     }

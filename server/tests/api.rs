@@ -718,8 +718,8 @@ async fn tokens_and_roles(b: Backend) {
         .await
         .unwrap();
     store.close().await;
-    tokio::time::sleep(ssoplane_server::tokens::CACHE_TTL + std::time::Duration::from_millis(200))
-        .await;
+    s.clock
+        .advance(ssoplane_server::tokens::CACHE_TTL.as_secs() as i64 + 1);
     let r = s
         .reader(Method::GET, "/api/v1/sso-settings")
         .send()

@@ -10,17 +10,10 @@ mod support;
 
 use reqwest::Method;
 use serde_json::json;
-use support::browser::{self, Browser};
+use ssoplane_testkit::browser::{self, Browser};
+use ssoplane_testkit::ports::free_port;
 use support::idp_front::IdpFront;
 use support::{key_and_cert, Backend, TestServer};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// SP at `root_url`, IdP front at http://idp.test:{port}; logs in through
 /// the browser and returns the page the browser ends on.
@@ -94,7 +87,7 @@ async fn sp_initiated_login_over_https_in_a_real_browser() {
     if !browser::available() {
         return;
     }
-    let Some(nginx) = support::nginx::binary() else {
+    let Some(nginx) = ssoplane_testkit::nginx::binary() else {
         return;
     };
     let tls_port = free_port();
@@ -114,7 +107,7 @@ async fn sp_initiated_login_over_https_in_a_real_browser() {
         "server {{ listen 127.0.0.1:{tls_port} ssl; ssl_certificate {d}/cert.pem; ssl_certificate_key {d}/key.pem;\n\
          location / {{ proxy_pass http://{upstream}; proxy_set_header Host $host:$server_port; }} }}\n"
     );
-    let _proxy = support::nginx::Nginx::start(nginx, &site, tls_port).await;
+    let _proxy = ssoplane_testkit::nginx::Nginx::start(nginx, &site, tls_port);
     let browser = Browser::start(&["sp.test", "idp.test"]).await;
     let page = login_through(root_url, &server, &browser).await;
     assert!(page.contains("You are signed in as ada"), "{page}");

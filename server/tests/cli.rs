@@ -5,30 +5,25 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use ssoplane_testkit::ports::free_port;
+use ssoplane_testkit::server::Process;
 use support::key_and_cert;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
+/// The server as a child process in `cwd`, its stderr appended to `server.log`.
 struct Server {
-    child: Child,
+    process: Process,
     url: String,
     log: PathBuf,
 }
 
 impl Server {
-    fn spawn(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Child {
+    fn command(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         let log = cwd.join("server.log");
         let mut cmd = Command::new(BIN);
         cmd.current_dir(cwd)
@@ -46,7 +41,7 @@ impl Server {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.spawn().unwrap()
+        cmd
     }
 
     fn start(cwd: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
@@ -54,62 +49,14 @@ impl Server {
         let listen = format!("127.0.0.1:{port}");
         let mut args = vec!["serve", "--listen", &listen];
         args.extend_from_slice(extra);
-        let child = Self::spawn(cwd, &args, env);
-        let mut s = Server {
-            child,
-            url: format!("http://{listen}"),
-            log: cwd.join("server.log"),
-        };
-        s.wait_ready();
-        s
+        let url = format!("http://{listen}");
+        let log = cwd.join("server.log");
+        let process = Process::start(Self::command(cwd, &args, env), &url, Some(log.clone()));
+        Server { process, url, log }
     }
 
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = reqwest::blocking_get(&format!("{}/readyz", self.url)) {
-                if r == 200 {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "server exited with {status}: {}",
-                    std::fs::read_to_string(&self.log).unwrap_or_default()
-                );
-            }
-            assert!(Instant::now() < deadline, "server not ready");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        support::sigterm(&self.child);
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A tiny blocking GET so the helpers above need no runtime.
-mod reqwest {
-    pub fn blocking_get(url: &str) -> std::io::Result<u16> {
-        use std::io::{Read, Write};
-        let rest = url.trim_start_matches("http://");
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let mut s = std::net::TcpStream::connect(host)?;
-        write!(
-            s,
-            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )?;
-        let mut buf = String::new();
-        s.read_to_string(&mut buf)?;
-        Ok(buf.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0))
+    fn terminate(self) -> std::process::ExitStatus {
+        self.process.terminate()
     }
 }
 
@@ -311,7 +258,7 @@ async fn config_file_and_environment_precedence() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_by_flag_requires_a_shared_key() {
     let dir = tempfile::tempdir().unwrap();
-    let url = support::postgres::fresh_database().await;
+    let url = ssoplane_testkit::postgres::fresh_database().await;
     let out = cli(
         dir.path(),
         &[
@@ -366,15 +313,18 @@ async fn graceful_shutdown_finishes_in_flight_writes_without_tearing() {
     let url = server.url.clone();
     let c = client();
     let mut tasks = Vec::new();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for i in 0..200 {
         let req = c
             .put(format!("{url}/api/v1/sso-settings/okta"))
             .bearer_auth(&admin)
             .json(&json!({"settings": {"name": format!("write {i}")}}));
+        let done = std::sync::Arc::clone(&done);
         tasks.push(tokio::spawn(async move {
             match req.send().await {
                 Ok(r) if r.status() == 200 => {
                     let v: Value = r.json().await.unwrap();
+                    done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     Some((
                         v["version"].as_i64().unwrap(),
                         v["settings"]["name"].as_str().unwrap().to_owned(),
@@ -384,7 +334,15 @@ async fn graceful_shutdown_finishes_in_flight_writes_without_tearing() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // SIGTERM once the first write is acknowledged, the others in flight.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while done.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no write acknowledged"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let status = tokio::task::spawn_blocking(move || server.terminate())
         .await
         .unwrap();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::browser::{self, Browser};
+use ssoplane_testkit::browser::{self, Browser};
 use support::idp_front::IdpFront;
 use support::{Backend, TestServer};
 

@@ -40,7 +40,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn runtime(idp: &TestIdp) -> Runtime {
-    let (sp_key, sp_cert) = ssoplane_schema::pem::testdata::key_and_cert("fuzz sp");
+    let (sp_key, sp_cert) = ssoplane_testkit::pki::key_and_cert("fuzz sp");
     let s = SamlSettings {
         enabled: true,
         idp_entity_id: IDP.into(),

@@ -343,7 +343,8 @@ async fn expired_responses_are_refused() {
     .await;
     let st = env.start("/").await;
     let resp = env.response(Some(&st.request_id), json!({}));
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Past max_issue_delay: the clock moves, nobody waits.
+    env.s.clock.advance(3);
     env.assert_refused(
         env.post_acs(&resp, "", Some(&st.browser)).await,
         "validation",
@@ -1022,7 +1023,8 @@ async fn sessions_expire_when_idle() {
     };
     let session = login(&env).await;
     assert_eq!(verify_status(&env, &session).await, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Past the idle timeout: the clock moves, nobody waits.
+    env.s.clock.advance(3);
     assert_eq!(
         verify_status(&env, &session).await,
         StatusCode::UNAUTHORIZED
@@ -1033,7 +1035,7 @@ async fn sessions_expire_when_idle() {
 /// The example nginx config in examples/nginx protects an app with /auth/verify, for real.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_forward_auth_example_protects_an_app() {
-    let Some(nginx) = support::nginx::binary() else {
+    let Some(nginx) = ssoplane_testkit::nginx::binary() else {
         return;
     };
     let env = Env::new(Backend::Sqlite, json!({})).await;
@@ -1073,7 +1075,7 @@ async fn nginx_forward_auth_example_protects_an_app() {
         .replace("127.0.0.1:8080", env.s.url.trim_start_matches("http://"))
         .replace("127.0.0.1:3000", &app_addr.to_string())
         .replace("127.0.0.1:8443", &format!("127.0.0.1:{port}"));
-    let _nginx = support::nginx::Nginx::start(nginx, &site, port).await;
+    let _nginx = ssoplane_testkit::nginx::Nginx::start(nginx, &site, port);
     let base = format!("http://127.0.0.1:{port}");
     let client = no_redirects();
 

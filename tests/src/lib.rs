@@ -1,13 +1,15 @@
 //! End-to-end harness: a real `ssoplane` server on a loopback port with its
 //! own data dir and tokens, the real `terraform` CLI with a dev_overrides
 //! CLI config pointing at `terraform-provider-ssoplane` (no `terraform
-//! init`, offline), fresh work dirs, and test keys generated at run time.
+//! init`, offline), fresh work dirs, and test keys generated at run time;
+//! ports, the server process and the keys come from `ssoplane_testkit`.
 #![forbid(unsafe_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+
+use ssoplane_testkit::ports::free_port;
+use ssoplane_testkit::server::Process;
 
 /// `target/debug`, found from the test executable (`target/debug/deps/…`).
 pub fn target_dir() -> PathBuf {
@@ -45,28 +47,15 @@ pub fn terraform() -> Option<PathBuf> {
                     .find(|p| p.exists())
             })
         });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("SSOPLANE_FULL_SUITE").is_none(),
-            "terraform CLI not found in CI (set TERRAFORM)"
-        );
-        eprintln!("SKIPPED: terraform CLI not found (set TERRAFORM)");
-    }
+    ssoplane_testkit::required(found.is_some(), "the terraform CLI (set TERRAFORM)");
     found
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 pub const ROOT_URL: &str = "https://sso.example.com";
 
-/// A running server; SIGTERM on drop.
+/// A running server; killed on drop.
 pub struct Server {
-    child: Child,
+    _process: Process,
     _dir: tempfile::TempDir,
     pub url: String,
     pub admin_token: String,
@@ -127,32 +116,21 @@ impl Server {
             std::fs::write(&file, text).expect("write config file");
             cmd.arg("--config").arg(file);
         }
-        let child = cmd
-            .stdin(Stdio::null())
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn ssoplane serve");
-        let server = Server {
-            child,
+            .stderr(Stdio::null());
+        let url = format!("http://127.0.0.1:{port}");
+        Server {
+            _process: Process::start(cmd, &url, None),
             _dir: dir,
-            url: format!("http://127.0.0.1:{port}"),
+            url,
             admin_token,
             reader_token,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if server.http("GET", "/readyz", None, &server.admin_token).0 == 200 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "server did not become ready");
-            std::thread::sleep(Duration::from_millis(100));
         }
-        server
     }
 
-    /// Minimal blocking HTTP/1.1 (Connection: close) so the harness needs
-    /// no HTTP client: returns (status, body).
+    /// One blocking request with `token` as bearer and a JSON content
+    /// type: returns (status, body), status 0 when unreachable.
     pub fn http(
         &self,
         method: &str,
@@ -160,37 +138,18 @@ impl Server {
         body: Option<&serde_json::Value>,
         token: &str,
     ) -> (u16, String) {
-        use std::io::{Read, Write};
-        let addr = self.url.trim_start_matches("http://");
-        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
-            return (0, String::new());
-        };
+        let bearer = format!("Bearer {token}");
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        if s.write_all(req.as_bytes()).is_err() {
-            return (0, String::new());
-        }
-        let mut resp = Vec::new();
-        let _ = s.read_to_end(&mut resp);
-        let text = String::from_utf8_lossy(&resp).to_string();
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(rest)
-        } else {
-            rest.to_string()
-        };
-        (status, body)
+        ssoplane_testkit::server::http(
+            &self.url,
+            method,
+            path,
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&body),
+        )
     }
 
     /// GET a JSON document with the admin token.
@@ -200,38 +159,6 @@ impl Server {
             status,
             serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
         )
-    }
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -425,7 +352,7 @@ impl Workspace {
 /// A self-signed certificate and its RSA private key (PEM), made now:
 /// `(certificate, key)`.
 pub fn key_pair(cn: &str) -> (String, String) {
-    let (key, cert) = ssoplane_schema::pem::testdata::key_and_cert(cn);
+    let (key, cert) = ssoplane_testkit::pki::key_and_cert(cn);
     (cert, key)
 }
 

@@ -1,12 +1,15 @@
-//! What the load benchmarks share: the release server as a child process on
-//! SQLite or a fresh PostgreSQL database, `wrk` as the load generator (a
-//! second process), nginx serving a static file as the HTTP peer, and the
-//! server's memory and CPU read from /proc.
+//! What the load benchmarks share beyond `ssoplane_testkit`: the release
+//! server as a child process on SQLite or a fresh PostgreSQL database, `wrk`
+//! as the load generator (a second process), nginx serving a static file as
+//! the HTTP peer, the server's memory and CPU read from /proc, and stored
+//! rows to seed.
 #![allow(dead_code)] // each bench uses its own part
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+
+use ssoplane_testkit::ports::free_port;
+use ssoplane_testkit::server::Process;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
 
@@ -22,14 +25,6 @@ pub struct Measure {
     pub rps: f64,
     pub p99_ms: f64,
     pub requests: u64,
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn parse_ms(text: &str) -> f64 {
@@ -134,7 +129,7 @@ pub fn cpu_secs(pid: u32) -> f64 {
 pub struct Server {
     pub url: String,
     pub database_url: String,
-    pub child: Child,
+    pub process: Process,
     pub dir: tempfile::TempDir,
     pub env: Vec<(String, String)>,
 }
@@ -174,16 +169,12 @@ impl Server {
         for (k, v) in &env {
             cmd.env(k, v);
         }
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_ready(&url, &mut child);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let process = Process::start(cmd, &url, None);
         Server {
             url,
             database_url,
-            child,
+            process,
             dir,
             env,
         }
@@ -213,31 +204,11 @@ impl Server {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
-    pub fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn wait_ready(url: &str, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let ok = Command::new("curl")
-            .args(["-sf", &format!("{url}/readyz")])
-            .stdout(Stdio::null())
-            .status();
-        if ok.map(|s| s.success()).unwrap_or(false) {
-            return;
-        }
-        if let Ok(Some(s)) = child.try_wait() {
-            panic!("server exited: {s}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("server not ready");
+    /// Kills the server (dropping it does the same).
+    pub fn stop(self) {}
 }
 
 /// nginx serving `body` as a static file under `name`, loaded like the
@@ -249,49 +220,23 @@ pub fn nginx_static(
     name: &str,
     body: &str,
 ) -> Option<Measure> {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())?;
+    let nginx = ssoplane_testkit::nginx::find()?;
     let root = work.join("www");
-    std::fs::create_dir_all(root.join("tmp")).ok()?;
+    std::fs::create_dir_all(&root).ok()?;
     std::fs::write(root.join(name), body).ok()?;
     let port = free_port();
-    let conf = work.join("nginx.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "worker_processes 1;\ndaemon off;\nerror_log {dir}/error.log;\npid {dir}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
-             http {{ access_log off; client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp; uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;\n\
-             server {{ listen 127.0.0.1:{port}; root {dir}; location / {{ default_type application/json; }} }} }}\n",
-            dir = root.display()
-        ),
-    )
-    .ok()?;
-    let child = Command::new(nginx)
-        .args(["-c", conf.to_str()?, "-p", root.to_str()?])
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    std::thread::sleep(Duration::from_millis(500));
-    let m = wrk(
+    let site = format!(
+        "server {{ listen 127.0.0.1:{port}; root {}; location / {{ default_type application/json; }} }}\n",
+        root.display()
+    );
+    let _nginx = ssoplane_testkit::nginx::Nginx::start(nginx, &site, port);
+    Some(wrk(
         &format!("http://127.0.0.1:{port}/{name}"),
         None,
         &[],
         seconds,
         connections,
-    );
-    sigterm(&child);
-    let mut child = child;
-    let _ = child.wait();
-    Some(m)
-}
-
-/// SIGTERM by kill(1), so the benches need no `unsafe` (the nginx master
-/// must take its worker down with it, which SIGKILL would not).
-pub fn sigterm(child: &Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    ))
 }
 
 /// Stored rows for the benches, written through the store's own methods.

@@ -51,10 +51,21 @@ pub fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Unix time in seconds: the system's, or a hand-moved one for tests.
+/// The server's time: the system's, or for tests a hand-moved one that
+/// stands still ([`Clock::manual`]) or the system's moved forward by hand
+/// ([`Clock::shifted`]). Only Rust code can make a test clock (no setting or
+/// request does), so a release build always runs on the system's.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    manual: Option<Arc<AtomicI64>>,
+    test: Option<Arc<TestTime>>,
+}
+
+#[derive(Debug)]
+struct TestTime {
+    /// Where a manual clock stands before any advance; None: the system's time.
+    start: Option<i64>,
+    /// Seconds moved forward by [`Clock::advance`].
+    advanced: AtomicI64,
 }
 
 impl Clock {
@@ -64,22 +75,57 @@ impl Clock {
 
     /// A clock that stands at `start` until [`Clock::advance`]d.
     pub fn manual(start: i64) -> Clock {
+        Clock::test(Some(start))
+    }
+
+    /// The system's time plus however far [`Clock::advance`] moved it: for
+    /// tests that run against real parts (an IdP signing with the real time)
+    /// and need time to pass without waiting for it.
+    pub fn shifted() -> Clock {
+        Clock::test(None)
+    }
+
+    fn test(start: Option<i64>) -> Clock {
         Clock {
-            manual: Some(Arc::new(AtomicI64::new(start))),
+            test: Some(Arc::new(TestTime {
+                start,
+                advanced: AtomicI64::new(0),
+            })),
         }
     }
 
+    fn advanced(&self) -> i64 {
+        self.test
+            .as_ref()
+            .map_or(0, |t| t.advanced.load(Ordering::Relaxed))
+    }
+
+    /// Unix time in seconds.
     pub fn now(&self) -> i64 {
-        match &self.manual {
-            Some(t) => t.load(Ordering::Relaxed),
-            None => now_secs(),
+        match self.test.as_ref().and_then(|t| t.start) {
+            Some(start) => start + self.advanced(),
+            None => now_secs() + self.advanced(),
         }
     }
 
-    /// Moves a manual clock on (no effect on the system clock).
+    /// The time to the sub-second (whole seconds on a manual clock).
+    pub fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
+        match self.test.as_ref().and_then(|t| t.start) {
+            Some(_) => chrono::DateTime::from_timestamp(self.now(), 0).unwrap_or_default(),
+            None => chrono::Utc::now() + chrono::Duration::seconds(self.advanced()),
+        }
+    }
+
+    /// A monotonic instant for measuring ages (caches), moved forward with
+    /// the clock.
+    pub fn instant(&self) -> std::time::Instant {
+        std::time::Instant::now() + Duration::from_secs(self.advanced().max(0) as u64)
+    }
+
+    /// Moves a test clock on (no effect on the system clock).
     pub fn advance(&self, secs: i64) {
-        if let Some(t) = &self.manual {
-            t.fetch_add(secs, Ordering::Relaxed);
+        if let Some(t) = &self.test {
+            t.advanced.fetch_add(secs, Ordering::Relaxed);
         }
     }
 }

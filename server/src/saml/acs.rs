@@ -19,6 +19,7 @@ use super::xml::{Doc, El};
 use crate::identity::attributes::{self, Identity};
 use crate::identity::authorize::{self, Decision};
 use crate::identity::provision::{self, ProvisionError};
+use crate::identity::sessions::Clock;
 use crate::store::{Store, StoreError, UserRow};
 
 use super::ns::ASSERTION as ASSERTION_NS;
@@ -184,8 +185,18 @@ pub enum Outcome {
 /// are the requests this browser started. Pure CPU (libxml2 + OpenSSL): run
 /// it off the async workers.
 pub fn verify(rt: &Runtime, xml: &str, pending: &[String]) -> Result<Verified, Refused> {
+    verify_at(rt, xml, pending, chrono::Utc::now())
+}
+
+/// [`verify`] with the time windows judged at `now`.
+pub fn verify_at(
+    rt: &Runtime,
+    xml: &str,
+    pending: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Verified, Refused> {
     let mut answers = None;
-    verify_answering(rt, xml, pending, &mut answers).map_err(|error| Refused {
+    verify_answering(rt, xml, pending, now, &mut answers).map_err(|error| Refused {
         error,
         in_response_to: answers,
     })
@@ -195,6 +206,7 @@ fn verify_answering(
     rt: &Runtime,
     xml: &str,
     pending: &[String],
+    now: chrono::DateTime<chrono::Utc>,
     answers: &mut Option<String>,
 ) -> Result<Verified, AcsError> {
     guard::check_markup(xml)?;
@@ -281,7 +293,7 @@ fn verify_answering(
         // Strict mode wants an AudienceRestriction naming us, so an
         // assertion addressed to any SP is not enough.
         require_audience: s.strict,
-        now: chrono::Utc::now(),
+        now,
     };
     expect.response(&response, response_signed)?;
     expect.assertion(&assertion, response.in_response_to.as_deref())?;
@@ -332,13 +344,14 @@ pub struct Posted<'a> {
 /// through its settings service, the server's public root (the base an
 /// IdP-initiated RelayState may point under). `tests_only` is set for a
 /// disabled provider: only an administrator's test sign-in may be answered
-/// then.
+/// then. `clock` is the sessions' clock: pending requests and the
+/// response's time windows are judged by it.
 pub async fn accept(
     store: &Store,
     saml: &super::runtime::Registry,
     rt: Arc<Runtime>,
     posted: Posted<'_>,
-    now: i64,
+    clock: &Clock,
     tests_only: bool,
 ) -> Result<Outcome, AcsError> {
     let Posted {
@@ -356,6 +369,7 @@ pub async fn accept(
     let xml = decode(saml_response)?;
     // `now` is the clock the purge uses, so a request is either pending here
     // or gone, never judged by two clocks.
+    let (now, at) = (clock.now(), clock.now_utc());
     let mut requests = match browser {
         Some(b) => store.pending_saml_requests(&rt.provider, b, now).await?,
         None => Vec::new(),
@@ -377,7 +391,7 @@ pub async fn accept(
     let verified = {
         let rt = Arc::clone(&rt);
         saml.workers
-            .run(move || verify(&rt, &xml, &pending))
+            .run(move || verify_at(&rt, &xml, &pending, at))
             .await?
     };
     let verified = match verified {

@@ -561,7 +561,7 @@ mod tests {
     use super::*;
 
     fn cert_b64() -> String {
-        let (_, pem) = ssoplane_schema::pem::testdata::key_and_cert("idp");
+        let (_, pem) = ssoplane_testkit::pki::key_and_cert("idp");
         let der = X509::from_pem(pem.as_bytes()).unwrap().to_der().unwrap();
         base64::engine::general_purpose::STANDARD.encode(der)
     }

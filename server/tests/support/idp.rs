@@ -1,46 +1,21 @@
 //! The pysaml2 bridge and a provider wired to it: an independent IdP
 //! (pysaml2, signing and encrypting with xmlsec1) that issues real responses
-//! for the server under test, plus helpers to drive logins through the ACS.
-
-use std::io::Write;
-use std::process::{Command, Stdio};
+//! for the server under test (through `ssoplane_testkit::idp`), plus helpers
+//! to drive logins through the ACS.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+pub use ssoplane_testkit::idp::pysaml2;
+
 use super::{key_and_cert, Backend, TestServer};
 
 pub const IDP: &str = "https://idp.test";
-pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/idp/pysaml2_idp.py");
 
 #[derive(Clone)]
 pub struct Idp {
     pub key: String,
     pub cert: String,
-}
-
-pub fn pysaml2(command: &str, input: Value) -> Value {
-    let mut child = Command::new("python3")
-        .arg(SCRIPT)
-        .arg(command)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 with pysaml2 (pip install pysaml2)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "pysaml2 {command} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 pub struct Env {

@@ -1,14 +1,13 @@
-//! Test harness: a real ssoplane server (in this process, on a loopback port)
-//! over a real SQLite file or a real PostgreSQL database, with an admin and a
-//! reader token.
+//! Test harness of the server's tests: a real ssoplane server (in this
+//! process, on a loopback port, on a clock the test can move forward) over a
+//! real SQLite file or a real PostgreSQL database, with an admin and a reader
+//! token; the parts that are not the server (PostgreSQL, nginx, Chromium,
+//! pysaml2, test PKI) come from `ssoplane_testkit`.
 
 #![allow(dead_code)]
 
-pub mod browser;
 pub mod idp;
 pub mod idp_front;
-pub mod nginx;
-pub mod postgres;
 pub mod responses;
 pub mod scim;
 
@@ -16,6 +15,7 @@ use std::path::PathBuf;
 
 use reqwest::{Method, RequestBuilder};
 use ssoplane_server::config::{Config, ServerConfig};
+use ssoplane_server::identity::sessions::Clock;
 use ssoplane_server::store::{Role, Store};
 use ssoplane_server::{app, tokens};
 use tokio::sync::oneshot;
@@ -34,14 +34,17 @@ pub struct TestServer {
     pub database_url: String,
     pub config: Config,
     pub dir: tempfile::TempDir,
+    /// The server's clock: the system's time, moved forward by
+    /// [`Clock::advance`] where a test needs time to pass.
+    pub clock: Clock,
     shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), app::StartError>>>,
+    task: Option<ServeTask>,
 }
 
 pub async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.join("ssoplane.db").display()),
-        Backend::Postgres => postgres::fresh_database().await,
+        Backend::Postgres => ssoplane_testkit::postgres::fresh_database().await,
     }
 }
 
@@ -77,14 +80,8 @@ impl TestServer {
             .await
             .unwrap();
         store.close().await;
-        let (tx, rx) = oneshot::channel();
-        let cfg = config.clone();
-        let task = tokio::spawn(async move {
-            app::serve(&cfg, listener, async {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let clock = Clock::shifted();
+        let (tx, task) = serve(&config, listener, &clock);
         let server = TestServer {
             url: format!("http://{addr}"),
             admin,
@@ -93,6 +90,7 @@ impl TestServer {
             database_url,
             config,
             dir,
+            clock,
             shutdown: Some(tx),
             task: Some(task),
         };
@@ -100,20 +98,14 @@ impl TestServer {
         server
     }
 
-    /// A second server on the same database (another replica), sharing the tokens.
+    /// A second server on the same database (another replica), sharing the
+    /// tokens and the clock.
     pub async fn replica(&self) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = self.config.clone();
         config.server.listen = addr.to_string();
-        let (tx, rx) = oneshot::channel();
-        let cfg = config.clone();
-        let task = tokio::spawn(async move {
-            app::serve(&cfg, listener, async {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let (tx, task) = serve(&config, listener, &self.clock);
         let server = TestServer {
             url: format!("http://{addr}"),
             admin: self.admin.clone(),
@@ -122,6 +114,7 @@ impl TestServer {
             database_url: self.database_url.clone(),
             config,
             dir: tempfile::tempdir().unwrap(),
+            clock: self.clock.clone(),
             shutdown: Some(tx),
             task: Some(task),
         };
@@ -175,6 +168,31 @@ impl TestServer {
     }
 }
 
+type ServeTask = tokio::task::JoinHandle<Result<(), app::StartError>>;
+
+/// Serves `config` on `listener` with `clock` until the sender is used.
+fn serve(
+    config: &Config,
+    listener: tokio::net::TcpListener,
+    clock: &Clock,
+) -> (oneshot::Sender<()>, ServeTask) {
+    let (tx, rx) = oneshot::channel();
+    let cfg = config.clone();
+    let clock = clock.clone();
+    let task = tokio::spawn(async move {
+        app::serve_with_clock(
+            &cfg,
+            listener,
+            async {
+                let _ = rx.await;
+            },
+            clock,
+        )
+        .await
+    });
+    (tx, task)
+}
+
 /// Runs each named `async fn(Backend)` against SQLite and PostgreSQL.
 #[macro_export]
 macro_rules! on_both_backends {
@@ -200,21 +218,11 @@ macro_rules! on_both_backends {
 
 /// Test PKI made at run time: an RSA key with its self-signed certificate.
 pub fn key_and_cert() -> (String, String) {
-    ssoplane_schema::pem::testdata::key_and_cert("ssoplane test SP")
+    ssoplane_testkit::pki::key_and_cert("ssoplane test SP")
 }
 
 pub fn idp_metadata_b64() -> String {
     use base64::Engine;
     let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#;
     base64::engine::general_purpose::STANDARD.encode(xml)
-}
-
-/// SIGTERM to a child process (a graceful stop), by kill(1) rather than an
-/// `unsafe` libc call.
-pub fn sigterm(child: &std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill(1)");
-    assert!(status.success(), "kill -TERM {}", child.id());
 }

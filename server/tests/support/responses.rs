@@ -28,7 +28,7 @@ pub struct TestIdp {
 
 impl TestIdp {
     pub fn new() -> TestIdp {
-        let (key_pem, cert_pem) = ssoplane_schema::pem::testdata::key_and_cert("test idp");
+        let (key_pem, cert_pem) = ssoplane_testkit::pki::key_and_cert("test idp");
         TestIdp {
             key: PKey::private_key_from_pem(key_pem.as_bytes()).expect("test key"),
             cert: X509::from_pem(cert_pem.as_bytes()).expect("test cert"),

@@ -100,7 +100,7 @@ pub(super) async fn acs(
                     relay_state: &f.relay_state,
                     browser,
                 },
-                state.sessions.clock().now(),
+                state.sessions.clock(),
                 tests_only,
             )
             .await

@@ -1,23 +1,48 @@
-//! A real PostgreSQL for tests: one throw-away cluster per test process on a
-//! free loopback port (initdb + postgres from PATH), one fresh database per
-//! test. `SSOPLANE_TEST_POSTGRES_URL` points the tests at an existing server
+//! A real PostgreSQL for tests: one throw-away cluster per test process
+//! (`initdb` + `postgres` in a temporary directory, on a free loopback
+//! port), one fresh database per test. The server binaries are found on PATH
+//! or under Debian's `/usr/lib/postgresql/<version>/bin` (the newest).
+//! `SSOPLANE_TEST_POSTGRES_URL` points the tests at an existing server
 //! instead. As root, postgres runs as the `postgres` user (it refuses root).
-
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::ports::{free_port, wait_for_port};
+
 static BASE_URL: OnceLock<String> = OnceLock::new();
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The directory holding `initdb` and `postgres`: PATH first, then the
+/// newest `/usr/lib/postgresql/*/bin`.
+pub fn bin_dir() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p).find(|d| d.join("initdb").exists() && d.join("postgres").exists())
+    });
+    on_path.or_else(|| {
+        let mut dirs: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let version = e
+                    .file_name()
+                    .to_str()?
+                    .split('.')
+                    .map(|n| n.parse().ok())
+                    .collect::<Option<Vec<u32>>>()?;
+                let bin = e.path().join("bin");
+                bin.join("initdb").exists().then_some((version, bin))
+            })
+            .collect();
+        dirs.sort();
+        dirs.pop().map(|(_, bin)| bin)
+    })
+}
+
+/// Whether PostgreSQL can be used: a server to point at, or binaries to start one.
+pub fn is_available() -> bool {
+    std::env::var_os("SSOPLANE_TEST_POSTGRES_URL").is_some() || bin_dir().is_some()
 }
 
 fn postgres_user() -> Option<(u32, u32)> {
@@ -35,7 +60,7 @@ fn postgres_user() -> Option<(u32, u32)> {
 /// `program` run as the postgres user (when we are root) and, when
 /// `die_with_parent`, stopped by SIGINT when the spawning thread ends: both
 /// through util-linux's setpriv, so this harness needs no `unsafe`.
-fn postgres_command(program: &str, ids: Option<(u32, u32)>, die_with_parent: bool) -> Command {
+fn postgres_command(program: &Path, ids: Option<(u32, u32)>, die_with_parent: bool) -> Command {
     let mut cmd = Command::new("setpriv");
     if let Some((uid, gid)) = ids {
         cmd.arg(format!("--reuid={uid}"))
@@ -50,6 +75,9 @@ fn postgres_command(program: &str, ids: Option<(u32, u32)>, die_with_parent: boo
 }
 
 fn start_cluster() -> String {
+    let bin = bin_dir().expect(
+        "PostgreSQL server binaries (initdb, postgres) on PATH or under /usr/lib/postgresql",
+    );
     let ids = postgres_user();
     let dir: PathBuf = tempfile::Builder::new()
         .prefix("ssoplane-pg-")
@@ -60,7 +88,7 @@ fn start_cluster() -> String {
     if let Some((uid, gid)) = ids {
         std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap();
     }
-    let mut initdb = postgres_command("initdb", ids, false);
+    let mut initdb = postgres_command(&bin.join("initdb"), ids, false);
     initdb.args([
         "-D",
         data.to_str().unwrap(),
@@ -74,16 +102,17 @@ fn start_cluster() -> String {
     initdb.stdout(Stdio::null()).stderr(Stdio::null());
     let status = initdb
         .status()
-        .expect("initdb on PATH (PostgreSQL server binaries)");
+        .expect("initdb (PostgreSQL server binaries)");
     assert!(status.success(), "initdb failed");
     let port = free_port();
     let (tx, rx) = std::sync::mpsc::channel();
     let data_s = data.to_str().unwrap().to_owned();
     let sock = dir.to_str().unwrap().to_owned();
+    let postgres = bin.join("postgres");
     // PR_SET_PDEATHSIG fires when the spawning *thread* ends, so spawn from a
     // thread that lives as long as the test process: postgres stops with it.
     std::thread::spawn(move || {
-        let mut pg = postgres_command("postgres", ids, true);
+        let mut pg = postgres_command(&postgres, ids, true);
         pg.args([
             "-D",
             &data_s,
@@ -99,18 +128,17 @@ fn start_cluster() -> String {
             "max_connections=200",
         ]);
         pg.stdout(Stdio::null()).stderr(Stdio::null());
-        let mut child = pg.spawn().expect("postgres on PATH");
+        let mut child = pg.spawn().expect("postgres");
         tx.send(child.id()).unwrap();
         let _ = child.wait();
     });
     rx.recv().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "postgres did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // Accepting TCP is not yet accepting logins; wait for the startup to finish.
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        wait_for_port(port, Duration::from_secs(30)),
+        "postgres did not start"
+    );
+    // Accepting TCP is not yet accepting logins: `fresh_database` retries
+    // its connection until the start-up has finished.
     format!("postgres://postgres@127.0.0.1:{port}")
 }
 
@@ -125,14 +153,13 @@ pub async fn fresh_database() -> String {
     use sqlx::Connection;
     let base = base_url().trim_end_matches('/').to_owned();
     let admin_url = format!("{base}/postgres");
-    let name = format!("t_{}", uuid_like());
+    let name = format!("t_{}", unique());
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut conn = loop {
         match sqlx::PgConnection::connect(&admin_url).await {
             Ok(c) => break c,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(100)).await;
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
             Err(e) => panic!("cannot reach test postgres: {e}"),
         }
@@ -144,7 +171,7 @@ pub async fn fresh_database() -> String {
     format!("{base}/{name}")
 }
 
-fn uuid_like() -> String {
+fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     format!(
@@ -152,13 +179,4 @@ fn uuid_like() -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-pub fn is_available() -> bool {
-    Path::new("/usr/lib/postgresql").exists() || which("initdb")
-}
-
-fn which(bin: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).exists()))
 }

@@ -1,33 +1,34 @@
-//! A real nginx started for one test: a site configuration in a temporary
-//! prefix, stopped with SIGTERM (so its workers go with the master).
+//! A real nginx: a site configuration in a temporary prefix, started in the
+//! foreground and stopped with SIGTERM (so its workers go with the master).
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::ports::wait_for_port;
+use crate::server::sigterm;
 
 pub struct Nginx {
     child: Child,
     pub dir: tempfile::TempDir,
 }
 
+/// The nginx binary, if installed.
+pub fn find() -> Option<&'static str> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+}
+
 /// The nginx binary, or None (skipped outside the full suite, fatal in it).
 pub fn binary() -> Option<&'static str> {
-    let found = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("SSOPLANE_FULL_SUITE").is_none(),
-            "nginx is required by the full suite (scripts/test)"
-        );
-        eprintln!("SKIPPED: nginx not installed");
-    }
-    found
+    let found = find();
+    crate::required(found.is_some(), "nginx").then_some(found?)
 }
 
 impl Nginx {
     /// Starts nginx with `site` (an http-block fragment; `{dir}` in it is
     /// replaced by the prefix directory) and waits until `port` accepts.
-    pub async fn start(binary: &str, site: &str, port: u16) -> Nginx {
+    pub fn start(binary: &str, site: &str, port: u16) -> Nginx {
         let dir = tempfile::tempdir().expect("nginx prefix");
         let d = dir.path().display().to_string();
         std::fs::create_dir_all(dir.path().join("tmp")).expect("tmp dir");
@@ -35,7 +36,7 @@ impl Nginx {
         std::fs::write(
             dir.path().join("nginx.conf"),
             format!(
-                "worker_processes 1; daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
+                "worker_processes 1; daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\nevents {{ worker_connections 1024; }}\n\
                  http {{ access_log off; client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp; uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;\n\
                  include {d}/site.conf; }}\n"
             ),
@@ -46,23 +47,20 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .expect("nginx");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nginx did not start: {}",
-                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Nginx { child, dir }
+        let nginx = Nginx { child, dir };
+        assert!(
+            wait_for_port(port, Duration::from_secs(10)),
+            "nginx did not start: {}",
+            std::fs::read_to_string(nginx.dir.path().join("error.log")).unwrap_or_default()
+        );
+        nginx
     }
 }
 
 impl Drop for Nginx {
     fn drop(&mut self) {
         // SIGTERM, not SIGKILL: the master must take its worker down with it.
-        super::sigterm(&self.child);
+        sigterm(&self.child);
         let _ = self.child.wait();
     }
 }

@@ -9,17 +9,12 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 
+use crate::ports::free_port;
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// The chromium and chromedriver binaries, or None (the test is then
@@ -28,14 +23,7 @@ pub fn available() -> bool {
     let found = ["/usr/bin/chromium", "/usr/bin/chromedriver"]
         .iter()
         .all(|p| std::path::Path::new(p).exists());
-    if !found {
-        assert!(
-            std::env::var_os("SSOPLANE_FULL_SUITE").is_none(),
-            "chromium and chromium-driver are required by the full suite (scripts/test)"
-        );
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-    }
-    found
+    crate::required(found, "chromium and chromium-driver")
 }
 
 impl Browser {
@@ -48,11 +36,10 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        assert!(
+            crate::ports::wait_for_port(port, Duration::from_secs(20)),
+            "chromedriver did not start"
+        );
         let profile = tempfile::tempdir().expect("profile dir");
         let rules: Vec<String> = hosts.iter().map(|h| format!("MAP {h} 127.0.0.1")).collect();
         let args = vec![
@@ -186,7 +173,7 @@ impl Browser {
     pub async fn accessibility_violations(&self) -> Vec<String> {
         let axe = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/browser/node_modules/axe-core/axe.min.js"
+            "/browser/node_modules/axe-core/axe.min.js"
         ))
         .expect("axe-core (scripts/install-test-deps installs it)");
         self.client
