@@ -188,7 +188,10 @@ fn main() {
                 s.rss
             );
         }
-        println!("| {} | peak RSS | | | {:.1} MiB | | | | |", r.backend, r.peak);
+        println!(
+            "| {} | peak RSS | | | {:.1} MiB | | | | |",
+            r.backend, r.peak
+        );
     }
     if let Some(n) = nginx {
         println!(
