@@ -23,29 +23,48 @@ use common::{env_or, seed, Measure, Server};
 use ssoplane_server::store::Store;
 use ssoplane_testkit::postgres;
 
-/// A wrk script over `n` sessions: random picks, or (`once`) each session
-/// exactly once in order, stopping after the n-th answer.
-fn script(work: &Path, name: &str, n: usize, once: bool) -> std::path::PathBuf {
-    let pick = if once {
-        "i = (i + 1) % n"
-    } else {
-        "i = math.random(0, n - 1)"
-    };
-    let stop = if once {
-        "local answered = 0\nresponse = function()\n  answered = answered + 1\n  if answered >= n then wrk.thread:stop() end\nend\n"
-    } else {
-        ""
-    };
+/// A wrk script picking one of `n` sessions at random per request.
+fn script(work: &Path, name: &str, n: usize) -> std::path::PathBuf {
     let path = work.join(name);
     std::fs::write(
         &path,
         format!(
-            "local n = {n}\nlocal i = -1\nmath.randomseed(7)\n\
-             request = function()\n  {pick}\n  return wrk.format(\"GET\", \"/auth/verify\", {{[\"Cookie\"] = \"ssoplane_session=\" .. string.format(\"bench%06d\", i)}})\nend\n{stop}"
+            "local n = {n}\nmath.randomseed(7)\n\
+             request = function()\n  local i = math.random(0, n - 1)\n  return wrk.format(\"GET\", \"/auth/verify\", {{[\"Cookie\"] = \"ssoplane_session=\" .. string.format(\"bench%06d\", i)}})\nend\n"
         ),
     )
     .unwrap();
     path
+}
+
+/// Visits each of sessions `0..n` exactly once, `connections` at a time
+/// (wrk cannot stop after a number of requests: its main thread always
+/// waits out the duration).
+async fn visit_each(url: &str, n: usize, connections: usize) {
+    let client = reqwest::Client::new();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..connections {
+        let (client, next, url) = (client.clone(), next.clone(), format!("{url}/auth/verify"));
+        set.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    return;
+                }
+                let r = client
+                    .get(&url)
+                    .header("cookie", format!("ssoplane_session={}", seed::token(i)))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "session {i}");
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
 }
 
 /// The server's `ssoplane_session_cache_entries` gauge.
@@ -106,18 +125,10 @@ fn run_backend(
             async move { s.insert_session(&row).await.unwrap() }
         }));
         stored = n;
-        // One visit of each session (the cache fills; wrk stops after the
-        // n-th answer), then the measurement.
-        let warm = script(work, &format!("warm{n}.lua"), n, true);
-        common::wrk(
-            &format!("{}/auth/verify", server.url),
-            Some(&warm),
-            &[],
-            600,
-            connections,
-        );
+        // One visit of each session (the cache fills), then the measurement.
+        rt.block_on(visit_each(&server.url, n, connections as usize));
         let cached = cached_sessions(&server.url);
-        let random = script(work, &format!("random{n}.lua"), n, false);
+        let random = script(work, &format!("random{n}.lua"), n);
         let verify = common::wrk(
             &format!("{}/auth/verify", server.url),
             Some(&random),
