@@ -171,7 +171,17 @@ async fn get_one(
     State(state): State<AppState>,
     Path(provider): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(state.settings.get(&provider).await?))
+    let (version, json) = state.settings.get_json(&provider).await?;
+    let mut resp = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        axum::body::Bytes::from_owner(json),
+    )
+        .into_response();
+    resp.headers_mut().insert(header::ETAG, etag(version));
+    Ok(resp)
 }
 
 async fn put(
