@@ -74,6 +74,9 @@ struct Cached {
 
 const CACHE_MAX: usize = 10_000;
 
+/// A stored row and its API document, serialized.
+type Rendered = (Arc<SettingsRow>, Arc<[u8]>);
+
 pub struct SettingsService {
     store: Store,
     cache: Arc<std::sync::RwLock<HashMap<String, Cached>>>,
@@ -84,7 +87,7 @@ pub struct SettingsService {
     write_locks: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// The API document of a stored row, serialized, with the very row it
     /// was made from: see [`SettingsService::get_json`].
-    rendered: std::sync::Mutex<HashMap<String, (Arc<SettingsRow>, Arc<[u8]>)>>,
+    rendered: std::sync::Mutex<HashMap<String, Rendered>>,
     system: BTreeMap<String, Settings>,
     root_url: String,
     secrets: Arc<SecretBox>,
