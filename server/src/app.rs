@@ -126,7 +126,7 @@ pub async fn state_with_clock(
     };
     // Replicas' notices (settings, sessions) arrive from here on.
     store.start_listening();
-    Ok(AppState {
+    Ok(AppState::new(crate::state::Shared {
         saml: Arc::new(Registry::new(Arc::clone(&settings))),
         sessions: Arc::new(Sessions::new(
             store.clone(),
@@ -143,7 +143,7 @@ pub async fn state_with_clock(
         settings,
         store,
         metrics: telemetry::metrics_handle(),
-    })
+    }))
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {

@@ -11,8 +11,27 @@ use crate::settings::SettingsService;
 use crate::store::Store;
 use crate::tokens::TokenService;
 
+/// Cheap to clone: axum clones the state into every request's handler, so
+/// it is one `Arc` (one reference count) rather than a dozen.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The services and settings behind [`AppState`].
+pub struct Shared {
     pub store: Store,
     pub saml: Arc<crate::saml::runtime::Registry>,
     /// Login sessions and the forward-auth cache.

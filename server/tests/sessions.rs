@@ -184,6 +184,48 @@ async fn cached_sessions_still_time_out(b: Backend) {
     store.close().await;
 }
 
+/// A flush writes every queued use in one statement, and a use older than
+/// the stored one (another replica's later write) does not move it back.
+async fn a_flush_writes_every_queued_use(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&database_url(b, dir.path()).await)
+        .await
+        .unwrap();
+    store.insert_user(&user("u1"), &[]).await.unwrap();
+    let clock = Clock::manual(T0);
+    let sessions = Sessions::new(store.clone(), timeouts(), limits(), clock.clone());
+    let u = store.get_user("u1").await.unwrap().unwrap();
+    let mut tokens = Vec::new();
+    for _ in 0..700 {
+        tokens.push(
+            sessions
+                .create(&u, "okta", &Default::default(), "")
+                .await
+                .unwrap(),
+        );
+    }
+    clock.advance(100);
+    for t in &tokens {
+        sessions.verify(t).await.unwrap().expect("live");
+    }
+    // Another replica writes a later use before this one flushes.
+    let hash = ssoplane_server::identity::sessions::hash;
+    store
+        .touch_sessions(&[(hash(&tokens[0]), T0 + 200)])
+        .await
+        .unwrap();
+    assert_eq!(sessions.flush_touches().await.unwrap(), 700);
+    assert_eq!(
+        stored_last_seen(&store, &tokens[0]).await,
+        T0 + 200,
+        "never back"
+    );
+    for t in &tokens[1..] {
+        assert_eq!(stored_last_seen(&store, t).await, T0 + 100);
+    }
+    store.close().await;
+}
+
 async fn changes_reach_the_cache(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = database_url(b, dir.path()).await;
@@ -286,7 +328,11 @@ async fn changes_reach_the_cache(b: Backend) {
     let _ = (u2, url);
 }
 
-on_both_backends!(cached_sessions_still_time_out, changes_reach_the_cache);
+on_both_backends!(
+    cached_sessions_still_time_out,
+    changes_reach_the_cache,
+    a_flush_writes_every_queued_use
+);
 
 /// Two replicas on one PostgreSQL, at the service level: what one ends, the
 /// other stops answering for within the bound — and without the listener

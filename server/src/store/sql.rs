@@ -884,18 +884,31 @@ macro_rules! sql_store_methods {
                 }))
             }
 
-            /// Records when sessions were last used, in one transaction; a
-            /// time never moves backwards.
+            /// Records when sessions were last used, in one statement; a
+            /// time never moves backwards. `touches` names each session once
+            /// (with two rows for one session, which one wins is undefined).
             pub async fn touch_sessions(&self, touches: &[(String, i64)]) -> Result<(), $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
-                for (id_hash, at) in touches {
-                    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1 AND last_seen_at < $2")
-                        .bind(id_hash)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await?;
+                // One statement per batch, not one per session: a busy
+                // replica touches every active session once a minute, and
+                // each statement is a round trip (to SQLite's worker thread,
+                // or to PostgreSQL). Both name a VALUES list's columns
+                // column1, column2.
+                if touches.is_empty() {
+                    return Ok(());
                 }
-                tx.commit().await?;
+                let rows: Vec<String> = (0..touches.len())
+                    .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                    .collect();
+                let sql = format!(
+                    "UPDATE sessions SET last_seen_at = t.column2 FROM (VALUES {}) AS t \
+                     WHERE sessions.id_hash = t.column1 AND sessions.last_seen_at < t.column2",
+                    rows.join(", ")
+                );
+                let mut query = sqlx::query(&sql);
+                for (id_hash, at) in touches {
+                    query = query.bind(id_hash).bind(at);
+                }
+                query.execute(&self.pool).await?;
                 Ok(())
             }
 

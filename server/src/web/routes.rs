@@ -2,8 +2,8 @@
 //! and forward auth for reverse proxies (`/auth/verify`). (`/api/v1/me` is
 //! in the admin API's route registry, `api/me.rs`.)
 
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -127,7 +127,10 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
 
 /// Forward auth: 200 with `X-Auth-*` headers for a live session, else 401
 /// (with a redirect to the login page for browsers asking for HTML).
-async fn verify(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn verify(State(state): State<AppState>, request: Request) -> Response {
+    // The request itself, not a `HeaderMap` extractor: that one copies
+    // every header on the path every protected page pays for.
+    let headers = request.headers();
     let found = match cookies::get(&headers, cookies::SESSION) {
         Some(token) => state.sessions.verify(token).await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "session lookup failed");
@@ -160,13 +163,20 @@ async fn verify(State(state): State<AppState>, headers: HeaderMap) -> Response {
     };
     let mut resp = StatusCode::OK.into_response();
     let h = resp.headers_mut();
-    h.insert("x-auth-user", p.login.clone());
-    h.insert("x-auth-email", p.email.clone());
-    h.insert("x-auth-groups", p.groups.clone());
-    h.insert("x-auth-role", p.role.clone());
-    h.insert("x-auth-orgs", p.orgs.clone());
+    h.insert(X_AUTH_USER, p.login.clone());
+    h.insert(X_AUTH_EMAIL, p.email.clone());
+    h.insert(X_AUTH_GROUPS, p.groups.clone());
+    h.insert(X_AUTH_ROLE, p.role.clone());
+    h.insert(X_AUTH_ORGS, p.orgs.clone());
     resp
 }
+
+// Constants, so no request parses the names.
+const X_AUTH_USER: HeaderName = HeaderName::from_static("x-auth-user");
+const X_AUTH_EMAIL: HeaderName = HeaderName::from_static("x-auth-email");
+const X_AUTH_GROUPS: HeaderName = HeaderName::from_static("x-auth-groups");
+const X_AUTH_ROLE: HeaderName = HeaderName::from_static("x-auth-role");
+const X_AUTH_ORGS: HeaderName = HeaderName::from_static("x-auth-orgs");
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match current(&state, &headers).await {
