@@ -131,7 +131,7 @@ async fn verify(State(state): State<AppState>, request: Request) -> Response {
     // The request itself, not a `HeaderMap` extractor: that one copies
     // every header on the path every protected page pays for.
     let headers = request.headers();
-    let found = match cookies::get(&headers, cookies::SESSION) {
+    let found = match cookies::get(headers, cookies::SESSION) {
         Some(token) => state.sessions.verify(token).await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "session lookup failed");
             None
