@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use ssoplane_schema::api::{HistoryEntry, Source, SsoSettingsDoc};
-use ssoplane_schema::{secrets, slug, validate, FieldError, Settings, SpEndpoints, FIELDS};
+use ssoplane_schema::{
+    secrets, slug, validate, FieldError, FieldSpec, Settings, SpEndpoints, FIELDS,
+};
 
 use crate::saml::idp::check_metadata;
 use crate::secrets::{SecretBox, SecretError};
@@ -70,6 +72,14 @@ const MAX_WRITE_ATTEMPTS: u32 = 8;
 #[derive(Clone)]
 struct Cached {
     row: Option<Arc<SettingsRow>>,
+}
+
+/// A validated write and its stored form (see [`SettingsService::put`]).
+#[derive(Clone)]
+struct Prepared {
+    settings: Settings,
+    settings_json: String,
+    secrets_json: String,
 }
 
 const CACHE_MAX: usize = 10_000;
@@ -332,7 +342,19 @@ impl SettingsService {
         actor: &Actor<'_>,
     ) -> Result<SsoSettingsDoc, SettingsError> {
         slug::check(provider)?;
-        let _guard = self.lock_provider(provider).await;
+        // What depends on the input alone (validation, the IdP metadata
+        // parse, files, sealing) is done before the provider's lock, so
+        // concurrent writers do it in parallel and the lock covers only the
+        // read-modify-write. An input that keeps a stored secret (sends the
+        // mask) needs the stored row and is prepared under the lock. Its
+        // errors are reported after the precondition's, as if prepared
+        // there.
+        let mut early = if keeps_stored_secret(input) {
+            None
+        } else {
+            Some(self.prepare(provider, input).await)
+        };
+        let guard = self.lock_provider(provider).await;
         for attempt in 0..MAX_WRITE_ATTEMPTS {
             backoff(attempt).await;
             let row = self.current_row(provider).await?;
@@ -348,27 +370,27 @@ impl SettingsService {
             // The stored row, decrypted once: the secrets a masked input
             // keeps, and the "before" of the audit trail.
             let before = row.as_ref().map(|r| self.decrypt_row(r)).transpose()?;
-            let previous = before.as_ref().or_else(|| self.system.get(provider));
-            let resolved = unmask(input, previous)?;
-            // The one normalisation of this write: everything below reads
-            // `settings`.
-            let settings =
-                validate::check_with(&resolved, check_metadata).map_err(SettingsError::Invalid)?;
-            let file_errors = files::check_paths(&settings).await;
-            if !file_errors.is_empty() {
-                return Err(SettingsError::Invalid(file_errors));
-            }
+            let prepared = match early.take() {
+                Some(result) => {
+                    let prepared = result?;
+                    early = Some(Ok(prepared.clone()));
+                    prepared
+                }
+                None => {
+                    let previous = before.as_ref().or_else(|| self.system.get(provider));
+                    self.prepare(provider, &unmask(input, previous)?).await?
+                }
+            };
             let version = match &row {
                 Some(r) => r.version + 1,
                 None => self.store.last_version(provider).await? + 1,
             };
             let now = now();
-            let changes = diff::changes(before.as_ref(), Some(&settings));
-            let (settings_json, secrets_json) = self.seal(provider, &settings)?;
+            let changes = diff::changes(before.as_ref(), Some(&prepared.settings));
             let new_row = SettingsRow {
                 provider: provider.to_owned(),
-                settings_json,
-                secrets_json,
+                settings_json: prepared.settings_json,
+                secrets_json: prepared.secrets_json,
                 version,
                 updated_at: now.clone(),
                 updated_by: actor.name.to_owned(),
@@ -387,9 +409,12 @@ impl SettingsService {
                 Write::Done => {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
                         .increment(1);
-                    let doc = self.row_doc(&new_row)?;
-                    self.remember(provider, Some(Arc::new(new_row)));
-                    return Ok(doc);
+                    let new_row = Arc::new(new_row);
+                    // Remembered under the lock, so a later writer's row
+                    // never gets overwritten by this older one.
+                    self.remember(provider, Some(Arc::clone(&new_row)));
+                    drop(guard);
+                    return self.row_doc(&new_row);
                 }
                 // Someone (another replica) wrote between our read and our
                 // write. With a precondition the client must re-read; without
@@ -400,6 +425,27 @@ impl SettingsService {
             }
         }
         Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))
+    }
+
+    /// The one normalisation of a write (everything after it reads the
+    /// result), the checks of the files it names, and its sealed form.
+    async fn prepare(
+        &self,
+        provider: &str,
+        resolved: &Settings,
+    ) -> Result<Prepared, SettingsError> {
+        let settings =
+            validate::check_with(resolved, check_metadata).map_err(SettingsError::Invalid)?;
+        let file_errors = files::check_paths(&settings).await;
+        if !file_errors.is_empty() {
+            return Err(SettingsError::Invalid(file_errors));
+        }
+        let (settings_json, secrets_json) = self.seal(provider, &settings)?;
+        Ok(Prepared {
+            settings,
+            settings_json,
+            secrets_json,
+        })
     }
 
     pub async fn delete(
@@ -609,15 +655,21 @@ pub fn mask(settings: &Settings) -> Settings {
     out
 }
 
+/// Whether `input` sends a secret as the mask, keeping the stored value.
+fn keeps_stored_secret(input: &Settings) -> bool {
+    FIELDS.iter().any(|f| is_masked(input, f))
+}
+
+fn is_masked(input: &Settings, f: &FieldSpec) -> bool {
+    f.secret && input.get(f.name).and_then(Value::as_str) == Some(secrets::MASK)
+}
+
 /// A secret sent back as the mask keeps the value in effect; the mask with
 /// nothing behind it is an error rather than a silently stored "********".
 fn unmask(input: &Settings, previous: Option<&Settings>) -> Result<Settings, SettingsError> {
     let mut out = input.clone();
     let mut errors = Vec::new();
-    for f in FIELDS.iter().filter(|f| f.secret) {
-        if input.get(f.name).and_then(Value::as_str) != Some(secrets::MASK) {
-            continue;
-        }
+    for f in FIELDS.iter().filter(|f| is_masked(input, f)) {
         match previous
             .and_then(|p| p.get(f.name))
             .and_then(Value::as_str)
