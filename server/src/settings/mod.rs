@@ -97,7 +97,7 @@ pub struct SettingsService {
     write_locks: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// The API document of a stored row, serialized, with the very row it
     /// was made from: see [`SettingsService::get_json`].
-    rendered: std::sync::Mutex<HashMap<String, Rendered>>,
+    rendered: std::sync::RwLock<HashMap<String, Rendered>>,
     system: BTreeMap<String, Settings>,
     root_url: String,
     secrets: Arc<SecretBox>,
@@ -301,16 +301,24 @@ impl SettingsService {
             let doc = self.get(provider).await?;
             return Ok((doc.version, serde_json::to_vec(&doc)?.into()));
         };
-        let mut rendered = self
+        if let Some((from, json)) = self
             .rendered
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((from, json)) = rendered.get(provider) {
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(provider)
+        {
             if Arc::ptr_eq(from, &row) {
                 return Ok((row.version, Arc::clone(json)));
             }
         }
+        // Rendered outside the lock. Two first readers may both render; a
+        // rendering of an older row stored last is only a miss for the next
+        // reader (it compares rows), never a stale answer.
         let json: Arc<[u8]> = serde_json::to_vec(&self.row_doc(&row)?)?.into();
+        let mut rendered = self
+            .rendered
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if rendered.len() >= CACHE_MAX {
             rendered.clear();
         }
