@@ -69,37 +69,39 @@ macro_rules! sql_store_methods {
                 Ok(row.0.unwrap_or(0))
             }
 
+            /// Writes a provider's settings if its stored version is still
+            /// `expected` (0: no row). One statement: the database's trigger
+            /// writes `history` (its version, actor and time are the row's)
+            /// and, on PostgreSQL, tells the other replicas (migration 0010).
             pub async fn put_settings(
                 &self,
                 row: &$crate::store::SettingsRow,
                 expected: i64,
                 history: &$crate::store::HistoryRow,
             ) -> Result<$crate::store::Write, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
-                // The first statement writes, so SQLite takes its write lock
-                // here (waiting on busy_timeout) rather than failing to upgrade
-                // a read transaction later.
-                let written = if expected == 0 {
+                debug_assert!(
+                    history.action == "put"
+                        && history.version == row.version
+                        && history.actor == row.updated_by
+                        && history.at == row.updated_at,
+                    "the trigger writes the history from the row"
+                );
+                let statement = if expected == 0 {
                     sqlx::query(
                         "INSERT INTO sso_settings \
-                         (provider, settings_json, secrets_json, version, updated_at, updated_by, managed_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (provider) DO NOTHING",
+                         (provider, settings_json, secrets_json, version, updated_at, updated_by, managed_by, \
+                          change_correlation_id, changes_json) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $8, $9, $10) ON CONFLICT (provider) DO NOTHING",
                     )
-                    .bind(&row.provider)
-                    .bind(&row.settings_json)
-                    .bind(&row.secrets_json)
-                    .bind(row.version)
-                    .bind(&row.updated_at)
-                    .bind(&row.updated_by)
-                    .bind(&row.managed_by)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
                 } else {
                     sqlx::query(
                         "UPDATE sso_settings SET settings_json = $2, secrets_json = $3, version = $4, \
-                         updated_at = $5, updated_by = $6, managed_by = $8 WHERE provider = $1 AND version = $7",
+                         updated_at = $5, updated_by = $6, managed_by = $8, \
+                         change_correlation_id = $9, changes_json = $10 \
+                         WHERE provider = $1 AND version = $7",
                     )
+                };
+                let result = statement
                     .bind(&row.provider)
                     .bind(&row.settings_json)
                     .bind(&row.secrets_json)
@@ -108,24 +110,18 @@ macro_rules! sql_store_methods {
                     .bind(&row.updated_by)
                     .bind(expected)
                     .bind(&row.managed_by)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                };
-                if written == 0 {
-                    tx.rollback().await?;
-                    return Ok($crate::store::Write::Conflict);
+                    .bind(&history.correlation_id)
+                    .bind(&history.changes_json)
+                    .execute(&self.pool)
+                    .await;
+                match result {
+                    Ok(r) if r.rows_affected() == 0 => Ok($crate::store::Write::Conflict),
+                    Ok(_) => Ok($crate::store::Write::Done),
+                    // The version is in the history already (a delete and a
+                    // re-create racing on another replica): a lost race.
+                    Err(e) if $crate::store::is_unique_violation(&e) => Ok($crate::store::Write::Conflict),
+                    Err(e) => Err(e.into()),
                 }
-                match Self::insert_history(&mut tx, history).await {
-                    Ok(()) => Self::announce(&mut tx, &row.provider).await?,
-                    Err(e) if $crate::store::is_unique_violation(&e) => {
-                        tx.rollback().await?;
-                        return Ok($crate::store::Write::Conflict);
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-                tx.commit().await?;
-                Ok($crate::store::Write::Done)
             }
 
             pub async fn delete_settings(
