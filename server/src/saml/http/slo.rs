@@ -111,15 +111,7 @@ async fn idp_initiated_logout(
     if relay_state.len() > relay::MAX_EMITTED {
         return slo_failed(&slo::SloError::RelayStateTooLong, &rt.provider, cid);
     }
-    let checked = {
-        let rt = Arc::clone(rt);
-        state
-            .saml
-            .workers
-            .run(move || msg.message(&rt).and_then(|m| slo::check_request(&rt, &m)))
-            .await
-    };
-    let logout = match checked.map_err(slo::SloError::from).and_then(|r| r) {
+    let logout = match check(state, rt, msg, slo::check_request).await {
         Ok(l) => l,
         Err(e) => return slo_failed(&e, &rt.provider, cid),
     };
@@ -155,6 +147,24 @@ async fn idp_initiated_logout(
     }
 }
 
+/// Decodes an incoming logout message and runs `checks` on it, on the SAML
+/// workers (`saml::work`: off the async threads, a bounded queue).
+async fn check<T: Send + 'static>(
+    state: &AppState,
+    rt: &Arc<Runtime>,
+    msg: slo::Incoming,
+    checks: fn(&Runtime, &slo::Message) -> Result<T, slo::SloError>,
+) -> Result<T, slo::SloError> {
+    let rt = Arc::clone(rt);
+    state
+        .saml
+        .workers
+        .run(move || msg.message(&rt).and_then(|m| checks(&rt, &m)))
+        .await
+        .map_err(slo::SloError::from)
+        .and_then(|r| r)
+}
+
 async fn logout_response(
     state: &AppState,
     rt: &Arc<Runtime>,
@@ -162,15 +172,7 @@ async fn logout_response(
     headers: &HeaderMap,
     cid: &CorrelationId,
 ) -> Response {
-    let checked = {
-        let rt = Arc::clone(rt);
-        state
-            .saml
-            .workers
-            .run(move || msg.message(&rt).and_then(|m| slo::check_response(&rt, &m)))
-            .await
-    };
-    let in_response_to = match checked.map_err(slo::SloError::from).and_then(|r| r) {
+    let in_response_to = match check(state, rt, msg, slo::check_response).await {
         Ok(id) => id,
         Err(e) => return slo_failed(&e, &rt.provider, cid),
     };
