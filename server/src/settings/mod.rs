@@ -400,20 +400,16 @@ impl SettingsService {
                 settings_json: prepared.settings_json,
                 secrets_json: prepared.secrets_json,
                 version,
-                updated_at: now.clone(),
+                updated_at: now,
                 updated_by: actor.name.to_owned(),
                 managed_by: actor.managed_by.to_owned(),
             };
-            let history = HistoryRow {
-                provider: provider.to_owned(),
-                version,
-                action: "put".into(),
-                actor: actor.name.to_owned(),
-                at: now,
-                correlation_id: actor.correlation_id.to_owned(),
-                changes_json: serde_json::to_string(&changes)?,
-            };
-            match self.store.put_settings(&new_row, current, &history).await? {
+            let changes_json = serde_json::to_string(&changes)?;
+            match self
+                .store
+                .put_settings(&new_row, current, actor.correlation_id, &changes_json)
+                .await?
+            {
                 Write::Done => {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
                         .increment(1);

@@ -410,15 +410,17 @@ impl Store {
         dispatch!(self, s => s.last_version(provider).await)
     }
 
-    /// Writes `row` if the stored row is at `expected` (0: must not exist), and
-    /// records `history` in the same transaction.
+    /// Writes `row` if the stored row is at `expected` (0: must not exist),
+    /// and its history entry (action "put", the row's version, actor and
+    /// time, with `correlation_id` and `changes_json`) in the same statement.
     pub async fn put_settings(
         &self,
         row: &SettingsRow,
         expected: i64,
-        history: &HistoryRow,
+        correlation_id: &str,
+        changes_json: &str,
     ) -> Result<Write, StoreError> {
-        dispatch!(self, s => s.put_settings(row, expected, history).await)
+        dispatch!(self, s => s.put_settings(row, expected, correlation_id, changes_json).await)
     }
 
     pub async fn delete_settings(

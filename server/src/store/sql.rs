@@ -71,21 +71,16 @@ macro_rules! sql_store_methods {
 
             /// Writes a provider's settings if its stored version is still
             /// `expected` (0: no row). One statement: the database's trigger
-            /// writes `history` (its version, actor and time are the row's)
-            /// and, on PostgreSQL, tells the other replicas (migration 0010).
+            /// writes the history entry from the row (its version, actor and
+            /// time) with `correlation_id` and `changes_json`, and, on
+            /// PostgreSQL, tells the other replicas (migration 0010).
             pub async fn put_settings(
                 &self,
                 row: &$crate::store::SettingsRow,
                 expected: i64,
-                history: &$crate::store::HistoryRow,
+                correlation_id: &str,
+                changes_json: &str,
             ) -> Result<$crate::store::Write, $crate::store::StoreError> {
-                debug_assert!(
-                    history.action == "put"
-                        && history.version == row.version
-                        && history.actor == row.updated_by
-                        && history.at == row.updated_at,
-                    "the trigger writes the history from the row"
-                );
                 let statement = if expected == 0 {
                     sqlx::query(
                         "INSERT INTO sso_settings \
@@ -110,8 +105,8 @@ macro_rules! sql_store_methods {
                     .bind(&row.updated_by)
                     .bind(expected)
                     .bind(&row.managed_by)
-                    .bind(&history.correlation_id)
-                    .bind(&history.changes_json)
+                    .bind(correlation_id)
+                    .bind(changes_json)
                     .execute(&self.pool)
                     .await;
                 match result {
