@@ -147,26 +147,19 @@ fn run_backend(
             }
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        let random = script(work, "/auth/verify", n);
-        let floor = script(work, "/healthz", n);
+        // Same script, same cookies, one path apart.
+        let load = |path: &str| {
+            let lua = script(work, path, n);
+            common::wrk(
+                &format!("{}{path}", server.url),
+                Some(&lua),
+                &[],
+                seconds,
+                connections,
+            )
+        };
         let mut measured: Vec<(Measure, Measure)> = (0..rounds)
-            .map(|_| {
-                let healthz = common::wrk(
-                    &format!("{}/healthz", server.url),
-                    Some(&floor),
-                    &[],
-                    seconds,
-                    connections,
-                );
-                let verify = common::wrk(
-                    &format!("{}/auth/verify", server.url),
-                    Some(&random),
-                    &[],
-                    seconds,
-                    connections,
-                );
-                (healthz, verify)
-            })
+            .map(|_| (load("/healthz"), load("/auth/verify")))
             .collect();
         measured.sort_by(|a, b| ratio(a).total_cmp(&ratio(b)));
         steps.push(Step {
