@@ -98,7 +98,10 @@ impl Browser {
     pub async fn wait_for_text(&self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let text = self.text().await;
+            // Mid-navigation the old document is gone and the new one has no
+            // body yet (or the body found goes stale before its text is read):
+            // that is "not yet", not a failure.
+            let text = self.try_text().await.unwrap_or_default();
             if text.contains(needle) {
                 return text;
             }
@@ -109,15 +112,28 @@ impl Browser {
         }
     }
 
-    /// The page's visible text.
+    /// The page's visible text (retried briefly: right after a click or a
+    /// URL change the next document may not have its body yet).
     pub async fn text(&self) -> String {
-        self.client
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(text) = self.try_text().await {
+                return text;
+            }
+            if Instant::now() >= deadline {
+                panic!("the page never had a readable body");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn try_text(&self) -> Option<String> {
+        let body = self
+            .client
             .find(fantoccini::Locator::Css("body"))
             .await
-            .expect("a body")
-            .text()
-            .await
-            .expect("its text")
+            .ok()?;
+        body.text().await.ok()
     }
 
     pub async fn goto(&self, url: &str) {
