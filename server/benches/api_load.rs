@@ -158,7 +158,7 @@ fn main() {
         connections,
         work.path(),
     )];
-    if postgres::is_available() {
+    if common::with_postgres() {
         let url = tokio::runtime::Runtime::new()
             .unwrap()
             .block_on(postgres::fresh_database());

@@ -189,7 +189,7 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let work = tempfile::tempdir().unwrap();
     let mut rows = vec![run_backend("sqlite", None, &rt, work.path())];
-    if postgres::is_available() {
+    if common::with_postgres() {
         let url = rt.block_on(postgres::fresh_database());
         rows.push(run_backend("postgres", Some(url), &rt, work.path()));
     }

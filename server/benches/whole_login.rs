@@ -11,7 +11,8 @@
 //! Run: `cargo bench -p ssoplane-server --bench whole_login` (needs python3
 //! with pysaml2 and xmlsec1; PostgreSQL server binaries for its rows).
 //! Options via env: BENCH_LOGINS (per measurement, default 1000),
-//! BENCH_STORED (default 100000), BENCH_CONCURRENCY (default 16).
+//! BENCH_STORED (default 100000), BENCH_CONCURRENCY (default 16),
+//! BENCH_STORES (default `sqlite,postgres`), BENCH_SIGN_REQUESTS (default 0).
 
 mod common;
 
@@ -42,9 +43,16 @@ fn settings(k: &Keys) -> Value {
         "enabled": true, "name": "Bench IdP",
         "idp_entity_id": IDP, "idp_sso_url": format!("{IDP}/sso/redirect"),
         "idp_certificates": [k.idp_cert],
-        "certificate": k.sp_cert, "private_key": k.sp_key, "sign_requests": true,
+        "certificate": k.sp_cert, "private_key": k.sp_key, "sign_requests": sign_requests(),
         "assertion_attribute_groups": "groups", "max_issue_delay": "1h",
     })
+}
+
+/// Whether the provider signs its AuthnRequests (`BENCH_SIGN_REQUESTS=1`):
+/// off by default, as in the settings, since one RSA-2048 signature per
+/// login costs several times the response's two verifications.
+fn sign_requests() -> bool {
+    env_or("BENCH_SIGN_REQUESTS", 0u8) == 1
 }
 
 fn request_id(location: &str) -> String {
@@ -370,14 +378,14 @@ async fn main() {
         sp_cert,
     };
     let mut rows = vec![run_backend("sqlite", None, &keys).await];
-    if postgres::is_available() {
+    if common::with_postgres() {
         let url = postgres::fresh_database().await;
         rows.push(run_backend("postgres", Some(url), &keys).await);
     }
     let logins = env_or("BENCH_LOGINS", 1000usize);
     let stored = env_or("BENCH_STORED", 100_000usize);
     let concurrency = env_or("BENCH_CONCURRENCY", 16usize);
-    println!("\nwhole SP-initiated logins: {logins} per measurement, {concurrency} at a time, pysaml2-signed responses (RSA-2048, Response + Assertion signed), server in release on loopback, 2-core machine shared by server and client\n");
+    println!("\nwhole SP-initiated logins: {logins} per measurement, {concurrency} at a time, AuthnRequests {}, pysaml2-signed responses (RSA-2048, Response + Assertion signed), server in release on loopback, 2-core machine shared by server and client\n", if sign_requests() { "signed (RSA-2048)" } else { "unsigned (the default)" });
     println!("| backend | stored users/sessions/assertions | logins/s | server CPU ms/login | GET ms | ACS ms | validation alone, responses/s (1 thread) | logins/s ÷ validation/s | CPU/login ÷ CPU/validation |");
     println!("|---|---|---|---|---|---|---|---|---|");
     for r in &rows {

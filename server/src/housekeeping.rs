@@ -1,5 +1,5 @@
 //! Background upkeep of the store while the server runs: queued session
-//! last-use times written every second, and every minute the rows that can
+//! last-use times written (and SQLite's WAL checkpointed) every second, and every minute the rows that can
 //! no longer be used deleted (pending login requests and remembered
 //! assertions past their expiry, sessions past their deadlines). Every
 //! replica runs it; concurrent purges delete the same rows harmlessly.
@@ -45,6 +45,9 @@ pub async fn run(store: Store, sessions: Arc<Sessions>) {
             _ = flush.tick() => {
                 if let Err(e) = sessions.flush_touches().await {
                     tracing::warn!(error = %e, "cannot write session last-use times (each is queued again at its next use)");
+                }
+                if let Err(e) = store.checkpoint().await {
+                    tracing::warn!(error = %e, "cannot checkpoint the SQLite WAL; retrying in a second");
                 }
             }
             _ = purge.tick() => {

@@ -184,6 +184,35 @@ async fn cached_sessions_still_time_out(b: Backend) {
     store.close().await;
 }
 
+/// SQLite's WAL is moved into the database file by the store's background
+/// checkpoint, not by the commits of requests: the file stays as migrated
+/// while sessions are written, and grows when `checkpoint` runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_in_the_background_not_in_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&database_url(Backend::Sqlite, dir.path()).await)
+        .await
+        .unwrap();
+    let file = dir.path().join("ssoplane.db");
+    let size = || std::fs::metadata(&file).unwrap().len();
+    store.checkpoint().await.unwrap();
+    let migrated = size();
+    store.insert_user(&user("u1"), &[]).await.unwrap();
+    let sessions = Sessions::new(store.clone(), timeouts(), limits(), Clock::manual(T0));
+    let u = store.get_user("u1").await.unwrap().unwrap();
+    // About 1,500 WAL frames: past SQLite's default inline checkpoint (1,000).
+    for _ in 0..1500 {
+        sessions
+            .create(&u, "okta", &Default::default(), "")
+            .await
+            .unwrap();
+    }
+    assert_eq!(size(), migrated, "no commit checkpointed");
+    store.checkpoint().await.unwrap();
+    assert!(size() > migrated, "the checkpoint copied the sessions");
+    store.close().await;
+}
+
 /// A flush writes every queued use in one statement, and a use older than
 /// the stored one (another replica's later write) does not move it back.
 async fn a_flush_writes_every_queued_use(b: Backend) {

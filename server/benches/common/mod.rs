@@ -20,6 +20,13 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// Whether to run the PostgreSQL rows: its server binaries are there and
+/// `BENCH_STORES` (default `sqlite,postgres`) names it.
+pub fn with_postgres() -> bool {
+    std::env::var("BENCH_STORES").map_or(true, |v| v.split(',').any(|s| s.trim() == "postgres"))
+        && ssoplane_testkit::postgres::is_available()
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Measure {
     pub rps: f64,

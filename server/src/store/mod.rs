@@ -384,6 +384,15 @@ impl Store {
         }
     }
 
+    /// Moves SQLite's write-ahead log into the database file (see
+    /// `SqliteStore::checkpoint`); PostgreSQL checkpoints by itself.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => Ok(s.checkpoint().await?),
+            Store::Postgres(_) => Ok(()),
+        }
+    }
+
     /// The notices of committed writes, for this process's caches; see [`notify`].
     pub fn bus(&self) -> &std::sync::Arc<notify::Bus> {
         dispatch!(self, s => &s.bus)
