@@ -1,6 +1,6 @@
-//! Background upkeep of the store while the server runs: queued session
-//! last-use times written (and SQLite's WAL checkpointed) every second, and every minute the rows that can
-//! no longer be used deleted (pending login requests and remembered
+//! Background upkeep of the store while the server runs: every second the
+//! queued session last-use times written and SQLite's WAL checkpointed,
+//! and every minute the rows that can no longer be used deleted (pending login requests and remembered
 //! assertions past their expiry, sessions past their deadlines). Every
 //! replica runs it; concurrent purges delete the same rows harmlessly.
 

@@ -65,7 +65,7 @@ impl SqliteStore {
 }
 
 /// The WAL size (in pages) at which a commit checkpoints inline: about
-/// 40 MiB, far above what a second of writes adds.
+/// 40 MiB, reached only if the background checkpoints fall behind.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 impl SqliteStore {
