@@ -1,8 +1,9 @@
 //! Background upkeep of the store while the server runs: every second the
 //! queued session last-use times written and SQLite's WAL checkpointed,
-//! and every minute the rows that can no longer be used deleted (pending login requests and remembered
-//! assertions past their expiry, sessions past their deadlines). Every
-//! replica runs it; concurrent purges delete the same rows harmlessly.
+//! and every minute the rows that can no longer be used deleted (pending
+//! login requests and remembered assertions past their expiry, sessions
+//! past their deadlines). Every replica runs it; concurrent purges delete
+//! the same rows harmlessly.
 
 use std::sync::Arc;
 use std::time::Duration;
