@@ -14,6 +14,8 @@
 //! BENCH_USERS (default 10000; groups = users / 100), BENCH_CONNECTIONS
 //! (default 16), BENCH_LOOKUPS (default 2000).
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -398,7 +400,7 @@ fn main() {
         .build()
         .unwrap();
     let mut rows = vec![rt.block_on(run_backend("sqlite", None, users, connections, lookups))];
-    if postgres::is_available() {
+    if common::with_postgres() {
         let url = rt.block_on(postgres::fresh_database());
         rows.push(rt.block_on(run_backend(
             "postgres",

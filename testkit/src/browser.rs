@@ -78,17 +78,22 @@ impl Browser {
     /// Waits until the current URL satisfies `done` (navigations chained
     /// through auto-submitting forms take a few hops).
     pub async fn wait_for_url(&self, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
+        let done = &done;
+        let polled = poll(Duration::from_secs(30), || async move {
             let url = self.client.current_url().await.expect("current url");
             if done(url.as_str()) {
-                return url.to_string();
+                Ok(url.to_string())
+            } else {
+                Err(url)
             }
-            if Instant::now() >= deadline {
+        })
+        .await;
+        match polled {
+            Ok(url) => url,
+            Err(url) => {
                 let page = self.client.source().await.unwrap_or_default();
                 panic!("still at {url}:\n{}", &page[..page.len().min(4000)]);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -96,37 +101,31 @@ impl Browser {
     /// and its redirect may still be under way when a click returns, and
     /// the URL alone cannot tell when the redirect lands on the same page).
     pub async fn wait_for_text(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            // Mid-navigation the old document is gone and the new one has no
-            // body yet (or the body found goes stale before its text is read):
-            // that is "not yet", not a failure.
+        poll(Duration::from_secs(30), || async move {
             let text = self.try_text().await.unwrap_or_default();
             if text.contains(needle) {
-                return text;
+                Ok(text)
+            } else {
+                Err(text)
             }
-            if Instant::now() >= deadline {
-                panic!("{needle:?} never appeared; the page says:\n{text}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
+        .unwrap_or_else(|text| panic!("{needle:?} never appeared; the page says:\n{text}"))
     }
 
     /// The page's visible text (retried briefly: right after a click or a
     /// URL change the next document may not have its body yet).
     pub async fn text(&self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(text) = self.try_text().await {
-                return text;
-            }
-            if Instant::now() >= deadline {
-                panic!("the page never had a readable body");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        poll(Duration::from_secs(10), || async move {
+            self.try_text().await.ok_or(())
+        })
+        .await
+        .unwrap_or_else(|()| panic!("the page never had a readable body"))
     }
 
+    /// The body's text, or `None` mid-navigation: the old document is gone
+    /// and the new one has no body yet, or the body found went stale before
+    /// its text was read. That is "not yet", not a failure.
     async fn try_text(&self) -> Option<String> {
         let body = self
             .client
@@ -221,5 +220,22 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
+    }
+}
+
+/// Runs `attempt` every 100 ms until it succeeds or `within` has passed;
+/// then the last failure.
+async fn poll<T, E, F, Fut>(within: Duration, mut attempt: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(last) if Instant::now() >= deadline => return Err(last),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
