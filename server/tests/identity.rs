@@ -25,6 +25,7 @@ on_both_backends!(
     existing_databases_are_migrated_to_links_and_grants,
     concurrent_first_logins_make_one_user,
     sessions_keep_the_name_id_and_end_by_session_index,
+    returning_logins_write_only_what_changed,
 );
 
 /// The session cookie of a successful login (panics with the page otherwise).
@@ -898,5 +899,113 @@ async fn store_inserted_users_carry_their_provider_grant() {
     assert_eq!(got["role"], "editor");
     assert_eq!(got["groups"], json!(["eng"]));
     assert_eq!(links(&got), Vec::<String>::new());
+    s.stop().await;
+}
+
+/// A login that asserts what the last one did changes nothing but the login
+/// time: no grant or group rewrite, and no notice that would empty every
+/// replica's session cache for the user. A changed assertion still writes
+/// and still tells the caches.
+async fn returning_logins_write_only_what_changed(b: Backend) {
+    use ssoplane_server::identity::resolve::{resolve, LoginRequest};
+    use ssoplane_server::identity::subject::{LinkKind, Subject};
+    use ssoplane_server::store::notify::Notice;
+    use ssoplane_server::store::GrantRow;
+    let s = TestServer::start(b).await;
+    put_groups(&s, &["eng", "ops"]).await;
+    let store: Store = s.store().await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let _subscription = {
+        let seen = seen.clone();
+        store.bus().subscribe(move |n| {
+            if let Notice::UserChanged(id) = n {
+                seen.lock().unwrap().push(id.clone());
+            }
+        })
+    };
+    let request = |role: &str, groups: &[&str]| LoginRequest {
+        source: "okta".into(),
+        subjects: vec![Subject {
+            kind: LinkKind::ExternalUid,
+            value: "uid-7".into(),
+        }],
+        login: "grace".into(),
+        email: "grace@example.com".into(),
+        name: "Grace".into(),
+        external_uid: "uid-7".into(),
+        link_existing: ssoplane_schema::saml::LinkExisting::None,
+        sign_up: Ok(()),
+        grant: GrantRow {
+            source: "okta".into(),
+            role: role.into(),
+            is_admin: false,
+            organizations: vec![OrgMembership {
+                name: "o".into(),
+                role: role.into(),
+            }],
+        },
+        groups: Some(groups.iter().map(|g| g.to_string()).collect()),
+    };
+    let first = resolve(&store, &request("editor", &["eng"])).await.unwrap();
+    let again = resolve(&store, &request("editor", &["eng"])).await.unwrap();
+    assert_eq!(again.id, first.id);
+    assert!(again.last_login_at.is_some());
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        0,
+        "an unchanged login told the session caches that the user changed"
+    );
+    // When the grant row was last written, read beside the server's store.
+    let grant_written_at = || {
+        let (url, id) = (s.database_url.clone(), first.id.clone());
+        async move {
+            use sqlx::Connection;
+            let q = "SELECT updated_at FROM user_grants WHERE user_id = $1";
+            let at: String = match b {
+                Backend::Sqlite => {
+                    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                    sqlx::query_scalar(q)
+                        .bind(id)
+                        .fetch_one(&mut c)
+                        .await
+                        .unwrap()
+                }
+                Backend::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                    sqlx::query_scalar(q)
+                        .bind(id)
+                        .fetch_one(&mut c)
+                        .await
+                        .unwrap()
+                }
+            };
+            at
+        }
+    };
+    let before = grant_written_at().await;
+    let again = resolve(&store, &request("editor", &["eng"])).await.unwrap();
+    assert_eq!(again.role, "editor");
+    assert_eq!(
+        grant_written_at().await,
+        before,
+        "an unchanged grant was rewritten"
+    );
+
+    // A new group, then a new role: written, and the caches are told.
+    let changed = resolve(&store, &request("editor", &["eng", "ops"]))
+        .await
+        .unwrap();
+    assert_eq!(seen.lock().unwrap().as_slice(), [first.id.clone()]);
+    assert_eq!(user(&s, &changed.id).await["groups"], json!(["eng", "ops"]));
+    let promoted = resolve(&store, &request("admin", &["eng", "ops"]))
+        .await
+        .unwrap();
+    assert_eq!(promoted.role, "admin");
+    assert_eq!(promoted.organizations[0].role, "admin");
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    let got = user(&s, &first.id).await;
+    assert_eq!(got["role"], "admin");
+    assert_ne!(grant_written_at().await, before);
+    store.close().await;
     s.stop().await;
 }

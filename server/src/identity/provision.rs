@@ -43,6 +43,8 @@ pub enum ProvisionError {
         user_id: String,
         reason: CollisionReason,
     },
+    #[error("user {0} was deleted while signing in")]
+    Vanished(String),
     #[error("the identity offers no subject to link")]
     NoSubject,
     #[error(transparent)]
@@ -54,7 +56,7 @@ impl ProvisionError {
     pub fn may_be_a_race(&self) -> bool {
         match self {
             ProvisionError::Store(e) => e.is_unique_violation(),
-            ProvisionError::Collision { .. } => true,
+            ProvisionError::Collision { .. } | ProvisionError::Vanished(_) => true,
             _ => false,
         }
     }

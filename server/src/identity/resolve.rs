@@ -209,19 +209,26 @@ fn link(source: &str, subject: &Subject, user_id: &str, now: &str) -> LinkRow {
     }
 }
 
-/// This source's grant and groups replaced, the effective values recomputed.
+/// This source's grant and groups replaced, the effective values
+/// recomputed: only what differs from the stored values is written, so a
+/// returning user asserting what it asserted last time costs one row update
+/// (the login time) and no cache invalidation.
 async fn apply(
     tx: &mut Tx,
     req: &LoginRequest,
-    mut user: UserRow,
+    user: UserRow,
     new_link: Option<Subject>,
     now: &str,
 ) -> Result<UserRow, ProvisionError> {
+    // First write on the row: concurrent logins of this user queue here,
+    // and what follows compares against the row as locked, not as first read.
+    let mut user = tx
+        .touch_login(&user.id, now)
+        .await?
+        .ok_or_else(|| ProvisionError::Vanished(user.id.clone()))?;
     if user.disabled {
         return Err(ProvisionError::Disabled(user.login));
     }
-    // First write on the row: concurrent logins of this user queue here.
-    tx.touch_login(&user.id, now).await?;
     if let Some(subject) = &new_link {
         tx.insert_link(&link(&req.source, subject, &user.id, now))
             .await?;
@@ -232,28 +239,57 @@ async fn apply(
             "identity linked to an existing user"
         );
     }
+    let mut changed = false;
     // The profile is the creating source's: another provider linked to the
     // user must not rewrite the email or external uid others match on.
-    if user.provider == req.source {
+    if user.provider == req.source
+        && (user.email != req.email
+            || user.name != req.name
+            || user.external_uid != req.external_uid)
+    {
         tx.update_profile(&user.id, &req.email, &req.name, &req.external_uid)
             .await?;
         user.email = req.email.clone();
         user.name = req.name.clone();
         user.external_uid = req.external_uid.clone();
+        changed = true;
     }
-    tx.put_grant(&user.id, &req.grant, now).await?;
+    let mut grants = tx.grants_of(&user.id).await?;
+    let held = grants.iter_mut().find(|g| g.source == req.grant.source);
+    if held.as_deref() != Some(&req.grant) {
+        tx.put_grant(&user.id, &req.grant, now).await?;
+        match held {
+            Some(g) => *g = req.grant.clone(),
+            None => grants.push(req.grant.clone()),
+        }
+        changed = true;
+    }
     if let Some(groups) = &req.groups {
-        tx.set_groups(&user.id, &req.source, groups).await?;
+        let mut wanted = groups.clone();
+        wanted.sort();
+        wanted.dedup();
+        if tx.groups_from(&user.id, &req.source).await? != wanted {
+            tx.set_groups(&user.id, &req.source, &wanted).await?;
+            changed = true;
+        }
     }
-    let effective = grants::effective(&tx.grants_of(&user.id).await?);
-    tx.set_effective(&user.id, &effective).await?;
-    // Forward auth on every replica answers with the new values.
-    tx.user_changed(&user.id);
-    user.role = effective.role;
-    user.is_admin = effective.is_admin;
-    user.organizations = effective.organizations;
-    user.updated_at = now.to_owned();
-    user.last_login_at = Some(now.to_owned());
+    let effective = grants::effective(&grants);
+    if (
+        &effective.role,
+        effective.is_admin,
+        &effective.organizations,
+    ) != (&user.role, user.is_admin, &user.organizations)
+    {
+        tx.set_effective(&user.id, &effective).await?;
+        user.role = effective.role;
+        user.is_admin = effective.is_admin;
+        user.organizations = effective.organizations;
+        changed = true;
+    }
+    if changed {
+        // Forward auth on every replica answers with the new values.
+        tx.user_changed(&user.id);
+    }
     Ok(user)
 }
 

@@ -480,18 +480,21 @@ macro_rules! sql_store_methods {
 
             /// Records a login; as the first write on the user's row it also
             /// locks that row (PostgreSQL), so two logins of one user apply
-            /// their grants one after the other.
+            /// their grants one after the other. Returns the row as locked:
+            /// what a login compares against to write only what it changes.
             pub(crate) async fn tx_touch_login(
                 tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
                 user_id: &str,
                 now: &str,
-            ) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("UPDATE users SET updated_at = $2, last_login_at = $2 WHERE id = $1")
-                    .bind(user_id)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
-                Ok(())
+            ) -> Result<Option<$crate::store::UserRow>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "UPDATE users SET updated_at = $2, last_login_at = $2 WHERE id = $1 RETURNING ",
+                    $crate::store::sql::user_columns!(),
+                ))
+                .bind(user_id)
+                .bind(now)
+                .fetch_optional(&mut **tx)
+                .await?)
             }
 
             pub(crate) async fn tx_update_profile(
@@ -555,6 +558,21 @@ macro_rules! sql_store_methods {
                         .await?;
                 }
                 Ok(())
+            }
+
+            /// The groups `source` gives the user, by name.
+            pub(crate) async fn tx_groups_from(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+                user_id: &str,
+                source: &str,
+            ) -> Result<Vec<String>, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT group_name FROM user_groups WHERE user_id = $1 AND source = $2 ORDER BY group_name",
+                )
+                .bind(user_id)
+                .bind(source)
+                .fetch_all(&mut **tx)
+                .await?)
             }
 
             pub(crate) async fn tx_grants_of(

@@ -111,7 +111,13 @@ impl Tx {
 
     /// Stamps a login on the user's row; call it before reading the user's
     /// grants, as it serialises concurrent logins of one user.
-    pub async fn touch_login(&mut self, user_id: &str, now: &str) -> Result<(), StoreError> {
+    /// Records a login on the user's row and returns the row as locked
+    /// (`None` if the user is gone).
+    pub async fn touch_login(
+        &mut self,
+        user_id: &str,
+        now: &str,
+    ) -> Result<Option<UserRow>, StoreError> {
         on_tx!(self, tx_touch_login(user_id, now))
     }
 
@@ -142,6 +148,15 @@ impl Tx {
         groups: &[String],
     ) -> Result<(), StoreError> {
         on_tx!(self, tx_set_groups(user_id, source, groups))
+    }
+
+    /// The groups `source` gives the user, sorted by name.
+    pub async fn groups_from(
+        &mut self,
+        user_id: &str,
+        source: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        on_tx!(self, tx_groups_from(user_id, source))
     }
 
     pub async fn grants_of(&mut self, user_id: &str) -> Result<Vec<GrantRow>, StoreError> {
