@@ -24,6 +24,29 @@ impl Digest {
         }
     }
 
+    /// The provider's implementation, fetched once per process. OpenSSL 3
+    /// looks the algorithm up in its provider tables (under a lock) every
+    /// time a legacy `MessageDigest` starts a signature check or a hash:
+    /// measured, that lookup cost about as much as the RSA verification
+    /// itself. `None` if the fetch failed; callers fall back to [`Digest::md`].
+    pub fn fetched(self) -> Option<&'static openssl::md::MdRef> {
+        use std::sync::OnceLock;
+        static FETCHED: [OnceLock<Option<openssl::md::Md>>; 4] = [
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+        ];
+        let (slot, name) = match self {
+            Digest::Sha1 => (&FETCHED[0], "SHA1"),
+            Digest::Sha256 => (&FETCHED[1], "SHA2-256"),
+            Digest::Sha384 => (&FETCHED[2], "SHA2-384"),
+            Digest::Sha512 => (&FETCHED[3], "SHA2-512"),
+        };
+        slot.get_or_init(|| openssl::md::Md::fetch(None, name, None).ok())
+            .as_deref()
+    }
+
     /// The DigestMethod URI.
     pub fn uri(self) -> &'static str {
         match self {

@@ -26,7 +26,7 @@ use std::ffi::CString;
 
 use base64::Engine;
 use openssl::ecdsa::EcdsaSig;
-use openssl::hash::{hash, MessageDigest};
+use openssl::hash::hash;
 use openssl::pkey::{Id, PKey, Public};
 
 use super::algorithms::{Digest, SignatureMethod};
@@ -165,10 +165,8 @@ fn signature_method(uri: &str, allow_sha1: bool) -> Result<SignatureMethod, Dsig
     SignatureMethod::from_uri(uri, allow_sha1).ok_or_else(|| DsigError::Algorithm(uri.to_owned()))
 }
 
-fn digest_method(uri: &str, allow_sha1: bool) -> Result<MessageDigest, DsigError> {
-    Digest::from_uri(uri, allow_sha1)
-        .map(Digest::md)
-        .ok_or_else(|| DsigError::Algorithm(uri.to_owned()))
+fn digest_method(uri: &str, allow_sha1: bool) -> Result<Digest, DsigError> {
+    Digest::from_uri(uri, allow_sha1).ok_or_else(|| DsigError::Algorithm(uri.to_owned()))
 }
 
 fn base64_text(el: El<'_>) -> Result<Vec<u8>, DsigError> {
@@ -330,7 +328,7 @@ pub fn verify_enveloped(
 
     // SignedInfo is the IdP's: the element must still be what it digested.
     let canonical = content_c14n.apply(doc, signed, Some(sig))?;
-    let actual = hash(digest, &canonical).map_err(|_| DsigError::C14n)?;
+    let actual = digest_of(digest, &canonical).map_err(|_| DsigError::C14n)?;
     if expected.len() != actual.len() || !openssl::memcmp::eq(&expected, &actual) {
         return Err(DsigError::Digest);
     }
@@ -355,9 +353,30 @@ fn verify_with(key: &PKey<Public>, method: SignatureMethod, data: &[u8], raw: &[
 }
 
 fn verify_der(key: &PKey<Public>, method: SignatureMethod, data: &[u8], sig: &[u8]) -> bool {
-    openssl::sign::Verifier::new(method.digest.md(), key)
-        .and_then(|mut v| v.verify_oneshot(sig, data))
+    let Some(md) = method.digest.fetched() else {
+        return openssl::sign::Verifier::new(method.digest.md(), key)
+            .and_then(|mut v| v.verify_oneshot(sig, data))
+            .unwrap_or(false);
+    };
+    openssl::md_ctx::MdCtx::new()
+        .and_then(|mut ctx| {
+            ctx.digest_verify_init(Some(md), key)?;
+            ctx.digest_verify(data, sig)
+        })
         .unwrap_or(false)
+}
+
+/// The digest of a Reference's canonical octets.
+fn digest_of(digest: Digest, octets: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+    let Some(md) = digest.fetched() else {
+        return hash(digest.md(), octets).map(|d| d.to_vec());
+    };
+    let mut ctx = openssl::md_ctx::MdCtx::new()?;
+    ctx.digest_init(md)?;
+    ctx.digest_update(octets)?;
+    let mut out = vec![0; md.size()];
+    ctx.digest_final(&mut out)?;
+    Ok(out)
 }
 
 /// Verifies a detached signature, the HTTP-Redirect binding's `Signature`
@@ -386,6 +405,7 @@ pub fn verify_detached(
 #[cfg(test)]
 mod tests {
     use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
     use openssl::nid::Nid;
     use openssl::pkey::Private;
     use openssl::rsa::Rsa;
