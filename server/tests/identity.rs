@@ -995,7 +995,10 @@ async fn returning_logins_write_only_what_changed(b: Backend) {
     let changed = resolve(&store, &request("editor", &["eng", "ops"]))
         .await
         .unwrap();
-    assert_eq!(seen.lock().unwrap().as_slice(), [first.id.clone()]);
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        std::slice::from_ref(&first.id)
+    );
     assert_eq!(user(&s, &changed.id).await["groups"], json!(["eng", "ops"]));
     let promoted = resolve(&store, &request("admin", &["eng", "ops"]))
         .await
