@@ -1009,6 +1009,16 @@ async fn returning_logins_write_only_what_changed(b: Backend) {
     let got = user(&s, &first.id).await;
     assert_eq!(got["role"], "admin");
     assert_ne!(grant_written_at().await, before);
+
+    // Taking privileges away is a change too: a demotion and a lost group
+    // must never be skipped as "nothing new".
+    let demoted = resolve(&store, &request("viewer", &[])).await.unwrap();
+    assert_eq!(demoted.role, "viewer");
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    let got = user(&s, &first.id).await;
+    assert_eq!(got["role"], "viewer");
+    assert_eq!(got["groups"], json!([]));
+    assert_eq!(got["organizations"][0]["role"], "viewer");
     store.close().await;
     s.stop().await;
 }

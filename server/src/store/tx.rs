@@ -109,10 +109,9 @@ impl Tx {
         on_tx!(self, tx_insert_link(l))
     }
 
-    /// Stamps a login on the user's row; call it before reading the user's
+    /// Stamps a login on the user's row and returns the row as locked
+    /// (`None` if the user is gone); call it before reading the user's
     /// grants, as it serialises concurrent logins of one user.
-    /// Records a login on the user's row and returns the row as locked
-    /// (`None` if the user is gone).
     pub async fn touch_login(
         &mut self,
         user_id: &str,
