@@ -96,6 +96,67 @@ async fn postgres_replicas_see_each_others_writes() {
     a.stop().await;
 }
 
+/// Every replica hears each settings write with the version written (so the
+/// writer keeps its cache instead of reading its own write back) and each
+/// delete without one (so every replica drops what it holds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_settings_notices_carry_the_version_written() {
+    use ssoplane_server::store::notify::Notice;
+    let s = TestServer::start(Backend::Postgres).await;
+    let store = s.store().await;
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let _watch = {
+        let heard = heard.clone();
+        store.watch_changes(move |n| heard.lock().unwrap().push(n.clone()))
+    };
+    // Listening once this process hears its own heartbeat back.
+    let started = std::time::Instant::now();
+    while !store.bus().trusted() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    put(&s, "okta", json!({"name": "v1"})).await;
+    put(&s, "okta", json!({"name": "v2"})).await;
+    s.admin(Method::DELETE, "/api/v1/sso-settings/okta")
+        .send()
+        .await
+        .unwrap();
+    let expected = vec![
+        Notice::Settings {
+            provider: "okta".into(),
+            version: Some(1),
+        },
+        Notice::Settings {
+            provider: "okta".into(),
+            version: Some(2),
+        },
+        Notice::Settings {
+            provider: "okta".into(),
+            version: None,
+        },
+    ];
+    let started = std::time::Instant::now();
+    loop {
+        let got: Vec<Notice> = heard
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|n| matches!(n, Notice::Settings { .. }))
+            .cloned()
+            .collect();
+        if got.len() >= expected.len() {
+            assert_eq!(got, expected);
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "heard only {got:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    s.stop().await;
+}
+
 async fn put(s: &TestServer, provider: &str, settings: Value) -> reqwest::Response {
     s.admin(Method::PUT, &format!("/api/v1/sso-settings/{provider}"))
         .json(&json!({ "settings": settings }))

@@ -266,7 +266,7 @@ impl SessionCache {
                 }
             }
             Notice::AllSessions | Notice::Lost => self.clear(),
-            Notice::Settings(_) => {}
+            Notice::Settings { .. } => {}
         }
     }
 

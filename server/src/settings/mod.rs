@@ -2,6 +2,7 @@
 //! file/env over defaults), full-replace writes with optimistic concurrency,
 //! secrets encrypted at rest and masked on the way out, and the audit trail.
 
+mod cache;
 pub mod diff;
 pub mod files;
 pub mod system;
@@ -19,6 +20,7 @@ use crate::saml::idp::check_metadata;
 use crate::secrets::{SecretBox, SecretError};
 pub use crate::store::Precondition;
 use crate::store::{HistoryRow, SettingsRow, Store, StoreError, Write};
+use cache::RowCache;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -64,18 +66,7 @@ pub struct Effective {
 
 const MAX_WRITE_ATTEMPTS: u32 = 8;
 
-/// What this process knows of a provider's API settings: the stored row (or
-/// that there is none). Kept coherent by
-/// write-through on local writes and, on PostgreSQL, invalidation by the
-/// other replicas' NOTIFY; a stale entry can never cause a lost write because
-/// every write is a compare-and-swap on the stored version.
-#[derive(Clone)]
-struct Cached {
-    row: Option<Arc<SettingsRow>>,
-}
-
 /// A validated write and its stored form (see [`SettingsService::put`]).
-#[derive(Clone)]
 struct Prepared {
     settings: Settings,
     settings_json: String,
@@ -89,7 +80,11 @@ type Rendered = (Arc<SettingsRow>, Arc<[u8]>);
 
 pub struct SettingsService {
     store: Store,
-    cache: Arc<std::sync::RwLock<HashMap<String, Cached>>>,
+    /// What this process knows of each provider's stored row: written
+    /// through by local writes and, on PostgreSQL, kept coherent by every
+    /// replica's notices. A stale entry can never cause a lost write because
+    /// every write is a compare-and-swap on the stored version.
+    cache: Arc<RowCache>,
     watcher: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Serializes writes to one provider within this process, so concurrent
     /// blind writes queue instead of retrying against each other; the
@@ -117,19 +112,9 @@ impl SettingsService {
         root_url: String,
         secrets: Arc<SecretBox>,
     ) -> Self {
-        let cache: Arc<std::sync::RwLock<HashMap<String, Cached>>> = Arc::default();
+        let cache: Arc<RowCache> = Arc::default();
         let invalidate = Arc::clone(&cache);
-        let watcher = store.watch_changes(move |provider| {
-            let mut c = invalidate
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match provider {
-                Some(p) => {
-                    c.remove(p);
-                }
-                None => c.clear(),
-            }
-        });
+        let watcher = store.watch_changes(move |notice| invalidate.on_notice(notice));
         SettingsService {
             store,
             cache,
@@ -166,39 +151,22 @@ impl SettingsService {
         }
     }
 
-    fn cached(&self, provider: &str) -> Option<Cached> {
-        self.cache
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(provider)
-            .cloned()
-    }
-
-    fn remember(&self, provider: &str, row: Option<Arc<SettingsRow>>) {
-        let mut c = self
-            .cache
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if c.len() >= CACHE_MAX {
-            c.clear();
-        }
-        c.insert(provider.to_owned(), Cached { row });
-    }
-
     fn forget(&self, provider: &str) {
-        self.cache
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(provider);
+        self.cache.forget(provider);
     }
 
-    /// The stored row, from the cache when this process knows it.
+    /// The stored row, from the cache when this process knows it and has
+    /// heard every replica's notices within the stated bound (see
+    /// `store::notify`); otherwise from the store.
     async fn current_row(&self, provider: &str) -> Result<Option<Arc<SettingsRow>>, SettingsError> {
-        if let Some(c) = self.cached(provider) {
-            return Ok(c.row);
+        if self.store.bus().trusted() {
+            if let Some(row) = self.cache.get(provider) {
+                return Ok(row);
+            }
         }
+        let ticket = self.cache.ticket();
         let row = self.store.get_settings(provider).await?.map(Arc::new);
-        self.remember(provider, row.clone());
+        self.cache.offer(provider, row.clone(), ticket);
         Ok(row)
     }
 
@@ -362,6 +330,7 @@ impl SettingsService {
         } else {
             Some(self.prepare(provider, input).await)
         };
+        let mut prepared_early = None;
         let guard = self.lock_provider(provider).await;
         for attempt in 0..MAX_WRITE_ATTEMPTS {
             backoff(attempt).await;
@@ -378,15 +347,16 @@ impl SettingsService {
             // The stored row, decrypted once: the secrets a masked input
             // keeps, and the "before" of the audit trail.
             let before = row.as_ref().map(|r| self.decrypt_row(r)).transpose()?;
-            let prepared = match early.take() {
-                Some(result) => {
-                    let prepared = result?;
-                    early = Some(Ok(prepared.clone()));
-                    prepared
-                }
+            if let Some(result) = early.take() {
+                prepared_early = Some(result?);
+            }
+            let prepared_here;
+            let prepared = match &prepared_early {
+                Some(p) => p,
                 None => {
                     let previous = before.as_ref().or_else(|| self.system.get(provider));
-                    self.prepare(provider, &unmask(input, previous)?).await?
+                    prepared_here = self.prepare(provider, &unmask(input, previous)?).await?;
+                    &prepared_here
                 }
             };
             let version = match &row {
@@ -397,14 +367,15 @@ impl SettingsService {
             let changes = diff::changes(before.as_ref(), Some(&prepared.settings));
             let new_row = SettingsRow {
                 provider: provider.to_owned(),
-                settings_json: prepared.settings_json,
-                secrets_json: prepared.secrets_json,
+                settings_json: prepared.settings_json.clone(),
+                secrets_json: prepared.secrets_json.clone(),
                 version,
                 updated_at: now,
                 updated_by: actor.name.to_owned(),
                 managed_by: actor.managed_by.to_owned(),
             };
             let changes_json = serde_json::to_string(&changes)?;
+            let ticket = self.cache.ticket();
             match self
                 .store
                 .put_settings(&new_row, current, actor.correlation_id, &changes_json)
@@ -414,9 +385,8 @@ impl SettingsService {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
                         .increment(1);
                     let new_row = Arc::new(new_row);
-                    // Remembered under the lock, so a later writer's row
-                    // never gets overwritten by this older one.
-                    self.remember(provider, Some(Arc::clone(&new_row)));
+                    self.cache
+                        .offer(provider, Some(Arc::clone(&new_row)), ticket);
                     drop(guard);
                     return self.row_doc(&new_row);
                 }
@@ -493,6 +463,7 @@ impl SettingsService {
                 correlation_id: actor.correlation_id.to_owned(),
                 changes_json: serde_json::to_string(&changes)?,
             };
+            let ticket = self.cache.ticket();
             match self
                 .store
                 .delete_settings(provider, row.version, &history)
@@ -501,7 +472,7 @@ impl SettingsService {
                 Write::Done => {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "delete")
                         .increment(1);
-                    self.remember(provider, None);
+                    self.cache.deleted(provider, history.version, ticket);
                     return Ok(());
                 }
                 Write::Conflict => self.lost_race(provider, precondition).await?,

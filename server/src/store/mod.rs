@@ -372,11 +372,11 @@ impl Store {
         dispatch!(self, s => s.ping().await)
     }
 
-    /// Watches for settings writes made by other replicas (PostgreSQL only; a
-    /// SQLite file has a single server). See [`PgStore::watch_changes`].
+    /// Watches the replicas' settings writes (PostgreSQL only; a SQLite file
+    /// has a single server). See [`PgStore::watch_changes`].
     pub fn watch_changes(
         &self,
-        on_change: impl Fn(Option<&str>) + Send + Sync + 'static,
+        on_change: impl Fn(&notify::Notice) + Send + Sync + 'static,
     ) -> Option<tokio::task::JoinHandle<()>> {
         match self {
             Store::Sqlite(_) => None,

@@ -28,9 +28,13 @@ pub const STALE_AFTER: Duration = Duration::from_millis(1000);
 /// What a committed write changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// A provider's API settings were written or deleted (PostgreSQL: sent
-    /// by the other replicas only; local writes update the cache directly).
-    Settings(String),
+    /// A provider's API settings were written (`version`: the version
+    /// written) or deleted (`None`). PostgreSQL only; every replica hears
+    /// its own writes' notices too.
+    Settings {
+        provider: String,
+        version: Option<i64>,
+    },
     /// A session ended (by its SHA-256, hex).
     SessionEnded(String),
     /// A user changed in a way forward auth answers with (disabled,
@@ -50,6 +54,28 @@ impl Notice {
             Notice::UserChanged(u) => Some(format!("u:{u}")),
             Notice::AllSessions => Some("*".into()),
             _ => None,
+        }
+    }
+
+    /// The payload on the settings channel: "provider version", or the
+    /// provider alone for a delete (slugs have no spaces).
+    pub fn settings_payload(provider: &str, version: Option<i64>) -> String {
+        match version {
+            Some(v) => format!("{provider} {v}"),
+            None => provider.to_owned(),
+        }
+    }
+
+    /// Reads a settings-channel payload; a version that does not read is
+    /// treated as none (the provider's cache entry is dropped either way).
+    pub fn from_settings_payload(payload: &str) -> Notice {
+        let (provider, version) = match payload.split_once(' ') {
+            Some((p, v)) => (p, v.parse().ok()),
+            None => (payload, None),
+        };
+        Notice::Settings {
+            provider: provider.to_owned(),
+            version,
         }
     }
 
@@ -210,7 +236,29 @@ mod tests {
         }
         assert_eq!(Notice::from_session_payload("x:1"), Notice::AllSessions);
         assert_eq!(Notice::from_session_payload(""), Notice::AllSessions);
-        assert_eq!(Notice::Settings("p".into()).session_payload(), None);
+        let written = Notice::Settings {
+            provider: "p".into(),
+            version: Some(7),
+        };
+        assert_eq!(written.session_payload(), None);
+        assert_eq!(
+            Notice::from_settings_payload(&Notice::settings_payload("p", Some(7))),
+            written
+        );
+        assert_eq!(
+            Notice::from_settings_payload("p"),
+            Notice::Settings {
+                provider: "p".into(),
+                version: None
+            }
+        );
+        assert_eq!(
+            Notice::from_settings_payload("p x"),
+            Notice::Settings {
+                provider: "p".into(),
+                version: None
+            }
+        );
     }
 
     #[test]

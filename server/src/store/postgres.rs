@@ -51,8 +51,12 @@ impl PgStore {
     }
 }
 
-/// Channel on which every settings write is announced (payload: provider),
-/// delivered to the other replicas when the writing transaction commits.
+/// Channel on which every settings write is announced (payload:
+/// [`Notice::settings_payload`]), delivered to every replica, the writer's
+/// included, when the writing transaction commits (migration 0011).
+pub const WRITES_CHANNEL: &str = "ssoplane_settings_written";
+/// The provider-only channel of the previous release, still sent for its
+/// replicas during a rolling upgrade; nobody here listens to it.
 pub const CHANGES_CHANNEL: &str = "ssoplane_settings_changed";
 /// Channel of session and user notices (payloads: [`Notice::session_payload`]).
 pub const SESSIONS_CHANNEL: &str = "ssoplane_sessions";
@@ -64,9 +68,11 @@ impl PgStore {
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         provider: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_notify($1, $2)")
+        // No version: a delete voids what every replica holds of the provider.
+        sqlx::query("SELECT pg_notify($1, $3), pg_notify($2, $3)")
+            .bind(WRITES_CHANNEL)
             .bind(CHANGES_CHANNEL)
-            .bind(provider)
+            .bind(Notice::settings_payload(provider, None))
             .execute(&mut **tx)
             .await?;
         Ok(())
@@ -98,17 +104,17 @@ impl PgStore {
         });
     }
 
-    /// Calls `on_change(Some(provider))` for every settings write announced
-    /// by any replica, and `on_change(None)` when notifications may have been
+    /// Calls `on_change` with every settings notice of any replica (this
+    /// one's included) and with [`Notice::Lost`] when notices may have been
     /// missed (connection lost), until the returned task is aborted.
     pub fn watch_changes(
         &self,
-        on_change: impl Fn(Option<&str>) + Send + Sync + 'static,
+        on_change: impl Fn(&Notice) + Send + Sync + 'static,
     ) -> tokio::task::JoinHandle<()> {
-        let subscription = self.bus.subscribe(move |n| match n {
-            Notice::Settings(p) => on_change(Some(p)),
-            Notice::Lost => on_change(None),
-            _ => {}
+        let subscription = self.bus.subscribe(move |n| {
+            if matches!(n, Notice::Settings { .. } | Notice::Lost) {
+                on_change(n);
+            }
         });
         self.start_listening();
         // Aborting the task drops the subscription.
@@ -132,7 +138,7 @@ async fn listen(pool: PgPool, bus: Arc<Bus>) {
             }
         };
         if let Err(e) = listener
-            .listen_all([CHANGES_CHANNEL, SESSIONS_CHANNEL, HEARTBEAT_CHANNEL])
+            .listen_all([WRITES_CHANNEL, SESSIONS_CHANNEL, HEARTBEAT_CHANNEL])
             .await
         {
             tracing::warn!(error = %e, "cannot LISTEN for changes; retrying");
@@ -146,7 +152,7 @@ async fn listen(pool: PgPool, bus: Arc<Bus>) {
                 Ok(Some(n)) => match n.channel() {
                     HEARTBEAT_CHANNEL => bus.heard(n.payload()),
                     SESSIONS_CHANNEL => bus.publish(&Notice::from_session_payload(n.payload())),
-                    _ => bus.publish(&Notice::Settings(n.payload().to_owned())),
+                    _ => bus.publish(&Notice::from_settings_payload(n.payload())),
                 },
                 // The connection was lost and re-established.
                 Ok(None) => bus.lost(),
