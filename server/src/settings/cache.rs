@@ -96,6 +96,11 @@ impl RowCache {
                 provider,
                 version: Some(v),
             } => {
+                if s.announced.len() >= MAX_PROVIDERS && !s.announced.contains_key(provider) {
+                    s.rows.clear();
+                    s.announced.clear();
+                    s.epoch += 1;
+                }
                 let announced = s.announced.entry(provider.clone()).or_insert(0);
                 *announced = (*announced).max(*v);
                 if !matches!(s.rows.get(provider), Some((_, kept)) if *kept >= *v) {
