@@ -16,7 +16,7 @@ use crate::store::notify::Notice;
 use crate::store::SettingsRow;
 
 /// Most providers remembered; past it the cache starts over.
-const MAX_PROVIDERS: usize = 10_000;
+pub const MAX_PROVIDERS: usize = 10_000;
 
 /// A stored row as observed: `None` when the provider has no API settings.
 pub type Observed = Option<Arc<SettingsRow>>;
@@ -35,6 +35,15 @@ struct State {
     /// listener, the cache starting over): observations begun before it
     /// are not kept.
     epoch: u64,
+}
+
+impl State {
+    /// Forgets everything, and voids observations in flight.
+    fn start_over(&mut self) {
+        self.rows.clear();
+        self.announced.clear();
+        self.epoch += 1;
+    }
 }
 
 #[derive(Default)]
@@ -75,9 +84,7 @@ impl RowCache {
             return;
         }
         if s.rows.len() >= MAX_PROVIDERS && !s.rows.contains_key(provider) {
-            s.rows.clear();
-            s.announced.clear();
-            s.epoch += 1;
+            s.start_over();
             return;
         }
         s.rows.insert(provider.to_owned(), (observed, at));
@@ -97,9 +104,7 @@ impl RowCache {
                 version: Some(v),
             } => {
                 if s.announced.len() >= MAX_PROVIDERS && !s.announced.contains_key(provider) {
-                    s.rows.clear();
-                    s.announced.clear();
-                    s.epoch += 1;
+                    s.start_over();
                 }
                 let announced = s.announced.entry(provider.clone()).or_insert(0);
                 *announced = (*announced).max(*v);
@@ -115,11 +120,7 @@ impl RowCache {
                 s.announced.remove(provider);
                 s.epoch += 1;
             }
-            Notice::Lost => {
-                s.rows.clear();
-                s.announced.clear();
-                s.epoch += 1;
-            }
+            Notice::Lost => s.start_over(),
             Notice::SessionEnded(_) | Notice::UserChanged(_) | Notice::AllSessions => {}
         }
     }
@@ -247,5 +248,22 @@ mod tests {
         assert_eq!(version(&c), None);
         c.offer("okta", row(8), t);
         assert_eq!(version(&c), None);
+    }
+    #[test]
+    fn the_cache_starts_over_past_its_bound() {
+        let c = RowCache::default();
+        for i in 0..MAX_PROVIDERS {
+            c.offer(&format!("p{i}"), row(1), c.ticket());
+        }
+        assert!(c.get("p0").is_some());
+        let t = c.ticket();
+        c.offer("okta", row(1), t);
+        assert!(c.get("p0").is_none(), "grew past its bound");
+        assert_eq!(version(&c), None);
+        // Observations begun before it are void; later ones are kept.
+        c.offer("okta", row(1), t);
+        assert_eq!(version(&c), None);
+        c.offer("okta", row(1), c.ticket());
+        assert_eq!(version(&c), Some(1));
     }
 }

@@ -73,8 +73,6 @@ struct Prepared {
     secrets_json: String,
 }
 
-const CACHE_MAX: usize = 10_000;
-
 /// A stored row and its API document, serialized.
 type Rendered = (Arc<SettingsRow>, Arc<[u8]>);
 
@@ -287,7 +285,7 @@ impl SettingsService {
             .rendered
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if rendered.len() >= CACHE_MAX {
+        if rendered.len() >= cache::MAX_PROVIDERS {
             rendered.clear();
         }
         rendered.insert(provider.to_owned(), (Arc::clone(&row), Arc::clone(&json)));
