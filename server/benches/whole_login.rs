@@ -12,7 +12,9 @@
 //! with pysaml2 and xmlsec1; PostgreSQL server binaries for its rows).
 //! Options via env: BENCH_LOGINS (per measurement, default 1000),
 //! BENCH_STORED (default 100000), BENCH_CONCURRENCY (default 16),
-//! BENCH_STORES (default `sqlite,postgres`), BENCH_SIGN_REQUESTS (default 0).
+//! BENCH_STORES (default `sqlite,postgres`), BENCH_SIGN_REQUESTS (default 0),
+//! BENCH_SERVER_BIN (another build's server, to compare builds in
+//! alternating runs).
 
 mod common;
 

@@ -11,7 +11,10 @@ use serde_json::{json, Value};
 use support::idp::{cookie, no_redirects, pysaml2, Env, Idp, IDP};
 use support::{key_and_cert, Backend, TestServer};
 
-on_both_backends!(sp_initiated_login_end_to_end);
+on_both_backends!(
+    sp_initiated_login_end_to_end,
+    a_login_is_written_whole_and_a_refused_one_is_spent
+);
 
 async fn sp_initiated_login_end_to_end(b: Backend) {
     let env = Env::new(
@@ -1601,4 +1604,91 @@ async fn single_logout_honours_name_id_and_session_index() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(verify_status(&env, &third).await, StatusCode::UNAUTHORIZED);
+}
+
+/// An accepted response writes its request, assertion ID, user, session and
+/// event in one transaction: a response refused after verification (here
+/// by provisioning) is still spent, so it cannot come back once the
+/// settings allow it; of two racing posts of one response exactly one
+/// signs in; a login leaves one success event with its correlation id.
+async fn a_login_is_written_whole_and_a_refused_one_is_spent(b: Backend) {
+    let env = Env::new(b, json!({"default_group": "everyone"})).await;
+    // Refused by provisioning: default_group does not exist yet.
+    let st = env.start("/").await;
+    let refused = env.response(Some(&st.request_id), json!({}));
+    env.assert_refused(
+        env.post_acs(&refused, "", Some(&st.browser)).await,
+        "provisioning",
+    )
+    .await;
+    let r = env
+        .s
+        .admin(Method::PUT, "/api/v1/groups/everyone")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    // Now it would provision, but its request was spent when it was refused.
+    env.assert_refused(
+        env.post_acs(&refused, "", Some(&st.browser)).await,
+        "in_response_to",
+    )
+    .await;
+
+    // Two posts of one response at once: one session, one replay.
+    let st = env.start("/").await;
+    let resp = env.response(Some(&st.request_id), json!({}));
+    let (a, b2) = tokio::join!(
+        env.post_acs(&resp, "", Some(&st.browser)),
+        env.post_acs(&resp, "", Some(&st.browser))
+    );
+    let (won, lost) = if a.status() == StatusCode::SEE_OTHER {
+        (a, b2)
+    } else {
+        (b2, a)
+    };
+    assert_eq!(won.status(), StatusCode::SEE_OTHER);
+    assert!(cookie(&won, "ssoplane_session").is_some());
+    let cid = won.headers()["x-request-id"].to_str().unwrap().to_owned();
+    // Refused as a replay, or (had the winner committed before its read
+    // of the pending requests) as answering no pending request.
+    assert_eq!(lost.status(), StatusCode::FORBIDDEN);
+    assert!(cookie(&lost, "ssoplane_session").is_none());
+
+    let events: Value = env
+        .s
+        .reader(Method::GET, "/api/v1/login-events?provider=okta")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let successes: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "success")
+        .collect();
+    assert_eq!(successes.len(), 1, "{events:#}");
+    assert_eq!(successes[0]["correlation_id"], cid.as_str());
+    assert!(successes[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("role "));
+    let failures = events.as_array().unwrap().len() - 1;
+    assert_eq!(failures, 3, "provisioning, then two replays: {events:#}");
+    for e in &events.as_array().unwrap()[..] {
+        if e["outcome"] == "failure" {
+            let reason = e["reason"].as_str().unwrap();
+            assert!(
+                ["provisioning", "in_response_to", "replay"]
+                    .iter()
+                    .any(|c| reason.starts_with(c)),
+                "{reason}"
+            );
+        }
+    }
+    env.s.stop().await;
 }

@@ -13,6 +13,12 @@ use ssoplane_testkit::server::Process;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
 
+/// The server binary the benches start: this build's, or another build's
+/// from `BENCH_SERVER_BIN`, to compare two builds in runs that alternate.
+pub fn bin() -> String {
+    std::env::var("BENCH_SERVER_BIN").unwrap_or_else(|_| BIN.to_owned())
+}
+
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
@@ -169,7 +175,7 @@ impl Server {
         }
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.current_dir(dir.path())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--root-url", &url]);
@@ -189,7 +195,7 @@ impl Server {
 
     /// An admin API token, created by the CLI on the same database.
     pub fn token(&self) -> String {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(bin());
         c.current_dir(self.dir.path()).args([
             "token",
             "create",

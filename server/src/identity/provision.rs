@@ -9,7 +9,7 @@ use super::attributes::Identity;
 use super::authorize::{same, Decision};
 use super::resolve::{self, LoginRequest};
 use super::subject;
-use crate::store::{GrantRow, Store, StoreError, UserRow};
+use crate::store::{GrantRow, StoreError, Tx, UserRow};
 
 /// Why an identity collision was refused; worded for the administrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,15 +105,31 @@ impl SignUpRefusal {
     }
 }
 
+/// Provisions the user a verified identity names, in the login's write
+/// transaction `tx` (the ACS commits it with the session; a rollback leaves
+/// no trace of the login). The groups are matched against those that exist
+/// as `tx` sees them.
 pub async fn provision(
-    store: &Store,
+    tx: &mut Tx,
     s: &SamlSettings,
     provider: &str,
     id: &Identity,
     decision: &Decision,
 ) -> Result<UserRow, ProvisionError> {
     // Names only (no member counts): this runs on every login.
-    let existing_groups = store.group_names().await?;
+    let existing_groups = tx.group_names().await?;
+    resolve::resolve_in(tx, &request(s, provider, id, decision, &existing_groups)).await
+}
+
+/// What a login asks of the resolution, with the claimed groups matched to
+/// `existing_groups`.
+fn request(
+    s: &SamlSettings,
+    provider: &str,
+    id: &Identity,
+    decision: &Decision,
+    existing_groups: &[String],
+) -> LoginRequest {
     let mut groups: Vec<String> = existing_groups
         .iter()
         .filter(|g| id.groups.iter().any(|claimed| same(s, claimed, g)))
@@ -134,7 +150,7 @@ pub async fn provision(
     }
     groups.sort();
     groups.dedup();
-    let request = LoginRequest {
+    LoginRequest {
         source: provider.to_owned(),
         subjects: subject::subjects(id),
         login: id.login.clone(),
@@ -150,6 +166,5 @@ pub async fn provision(
             organizations: decision.organizations.clone(),
         },
         groups: Some(groups),
-    };
-    resolve::resolve(store, &request).await
+    }
 }

@@ -73,13 +73,21 @@ pub async fn resolve(store: &Store, req: &LoginRequest) -> Result<UserRow, Provi
 
 async fn attempt(store: &Store, req: &LoginRequest) -> Result<UserRow, ProvisionError> {
     let mut tx = store.begin_write().await?;
-    let now = crate::settings::now();
-    let user = match find(&mut tx, req, &now).await? {
-        Found::Existing(user, link) => apply(&mut tx, req, *user, link, &now).await?,
-        Found::New => create(&mut tx, req, &now).await?,
-    };
+    let user = resolve_in(&mut tx, req).await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// [`resolve`]'s work inside the caller's write transaction `tx`, for a
+/// caller that commits more with it. No retry here: after an error that
+/// [`ProvisionError::may_be_a_race`], the caller rolls `tx` back and tries
+/// its whole transaction once more.
+pub async fn resolve_in(tx: &mut Tx, req: &LoginRequest) -> Result<UserRow, ProvisionError> {
+    let now = crate::settings::now();
+    match find(tx, req, &now).await? {
+        Found::Existing(user, link) => apply(tx, req, *user, link, &now).await,
+        Found::New => create(tx, req, &now).await,
+    }
 }
 
 fn strongest(req: &LoginRequest) -> Result<&Subject, ProvisionError> {

@@ -228,14 +228,19 @@ impl Sessions {
         secure: bool,
     ) -> Result<HeaderValue, StoreError> {
         let token = self.create(user, provider, name_id, session_index).await?;
+        Ok(self.cookie(&token, secure))
+    }
+
+    /// The session cookie carrying `token`, for as long as a session lives.
+    pub fn cookie(&self, token: &str, secure: bool) -> HeaderValue {
         let max_age = i64::try_from(self.timeouts.absolute.as_secs()).unwrap_or(i64::MAX);
-        Ok(cookies::set(
+        cookies::set(
             cookies::SESSION,
-            &token,
+            token,
             max_age,
             secure,
             cookies::SameSite::Lax,
-        ))
+        )
     }
 
     /// Creates a session; returns the cookie value ([`Sessions::issue`] wraps
@@ -248,27 +253,39 @@ impl Sessions {
         name_id: &NameId,
         session_index: &str,
     ) -> Result<String, StoreError> {
+        let (token, row) = self.new_session(user, provider, name_id, session_index);
+        self.store.insert_session(&row).await?;
+        Ok(token)
+    }
+
+    /// A new session's cookie value and the row to store for it (the ACS
+    /// stores it in the login's own transaction).
+    pub fn new_session(
+        &self,
+        user: &UserRow,
+        provider: &str,
+        name_id: &NameId,
+        session_index: &str,
+    ) -> (String, SessionRow) {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let token = URL_SAFE_NO_PAD.encode(raw);
         let now = self.clock.now();
-        self.store
-            .insert_session(&SessionRow {
-                id_hash: hash(&token),
-                user_id: user.id.clone(),
-                provider: provider.to_owned(),
-                name_id: name_id.value.clone(),
-                name_id_format: name_id.format.clone(),
-                name_qualifier: name_id.name_qualifier.clone(),
-                sp_name_qualifier: name_id.sp_name_qualifier.clone(),
-                sp_provided_id: name_id.sp_provided_id.clone(),
-                session_index: session_index.to_owned(),
-                created_at: now,
-                last_seen_at: now,
-                expires_at: now + self.timeouts.absolute.as_secs() as i64,
-            })
-            .await?;
-        Ok(token)
+        let row = SessionRow {
+            id_hash: hash(&token),
+            user_id: user.id.clone(),
+            provider: provider.to_owned(),
+            name_id: name_id.value.clone(),
+            name_id_format: name_id.format.clone(),
+            name_qualifier: name_id.name_qualifier.clone(),
+            sp_name_qualifier: name_id.sp_name_qualifier.clone(),
+            sp_provided_id: name_id.sp_provided_id.clone(),
+            session_index: session_index.to_owned(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + self.timeouts.absolute.as_secs() as i64,
+        };
+        (token, row)
     }
 
     fn key(token: &str) -> Option<Key> {

@@ -12,14 +12,15 @@ use super::assertion::{Assertion, AssertionError};
 use base64::Engine;
 
 use super::dsig::{self, DsigError};
+use super::finish::{self, Spent};
 use super::guard;
 use super::runtime::{Runtime, RuntimeError};
 use super::validate::{Expect, ResponseFields, RuleError};
 use super::xml::{Doc, El};
-use crate::identity::attributes::{self, Identity};
+use crate::identity::attributes;
 use crate::identity::authorize::{self, Decision};
-use crate::identity::provision::{self, ProvisionError};
-use crate::identity::sessions::Clock;
+use crate::identity::provision::ProvisionError;
+use crate::identity::sessions::Sessions;
 use crate::store::{Store, StoreError, UserRow};
 
 use super::ns::ASSERTION as ASSERTION_NS;
@@ -124,13 +125,12 @@ impl AcsError {
     }
 }
 
-/// A verified login, ready for a session.
+/// A verified login, its user provisioned and its session stored.
 pub struct Accepted {
     pub user: UserRow,
-    pub identity: Identity,
+    /// The new session's cookie value.
+    pub token: String,
     pub decision: Decision,
-    pub name_id: super::assertion::NameId,
-    pub session_index: String,
     pub redirect_to: String,
 }
 
@@ -344,16 +344,20 @@ pub struct Posted<'a> {
 /// through its settings service, the server's public root (the base an
 /// IdP-initiated RelayState may point under). `tests_only` is set for a
 /// disabled provider: only an administrator's test sign-in may be answered
-/// then. `clock` is the sessions' clock: pending requests and the
-/// response's time windows are judged by it.
+/// then. Pending requests and the response's time windows are judged by
+/// the `sessions`' clock; an accepted login's session is made there, in
+/// the login's one transaction ([`finish::login`]), and its event carries
+/// the correlation id `cid`.
 pub async fn accept(
     store: &Store,
     saml: &super::runtime::Registry,
     rt: Arc<Runtime>,
     posted: Posted<'_>,
-    clock: &Clock,
+    sessions: &Sessions,
     tests_only: bool,
+    cid: &str,
 ) -> Result<Outcome, AcsError> {
+    let clock = sessions.clock();
     let Posted {
         saml_response,
         relay_state,
@@ -422,45 +426,55 @@ pub async fn accept(
         )));
     }
     let redirect_to = match &verified.in_response_to {
-        Some(irt) => {
-            let target = requests
-                .iter()
-                .find(|r| &r.id == irt)
-                .map(|r| r.relay_state.clone())
-                .unwrap_or_else(|| "/".into());
-            // One response per request, even with two ACS calls racing.
-            if !store.take_saml_request(irt).await? {
-                return Err(AcsError::RequestReplayed(irt.clone()));
-            }
-            target
-        }
+        Some(irt) => requests
+            .iter()
+            .find(|r| &r.id == irt)
+            .map(|r| r.relay_state.clone())
+            .unwrap_or_else(|| "/".into()),
         None => idp_initiated_target(&rt, saml.settings().root_url(), relay_state)?,
     };
-    // Replay protection across replicas: the store remembers assertion IDs
-    // until the assertion could no longer be accepted anyway.
     let assertion = &verified.assertion;
-    if !store
-        .remember_assertion(&assertion.id, &rt.provider, replay_horizon(&rt, assertion))
-        .await?
-    {
-        return Err(AcsError::AssertionReplayed(assertion.id.clone()));
-    }
+    let spent = Spent {
+        provider: &rt.provider,
+        request: verified.in_response_to.as_deref(),
+        assertion: &assertion.id,
+        horizon: replay_horizon(&rt, assertion),
+    };
     if let Some(admin) = test_admin {
+        finish::consume(store, &spent).await?;
         return Ok(Outcome::Test(Box::new(TestReport::verified(
             &rt, &admin, &verified,
         ))));
     }
-    let claims = assertion.claims()?;
-    let identity = attributes::map(&rt.settings, &claims)?;
-    let decision = authorize::authorize(&rt.settings, &identity)?;
-    let user =
-        provision::provision(store, &rt.settings, &rt.provider, &identity, &decision).await?;
+    let mapped = assertion
+        .claims()
+        .map_err(AcsError::from)
+        .and_then(|claims| {
+            let identity = attributes::map(&rt.settings, &claims)?;
+            let decision = authorize::authorize(&rt.settings, &identity)?;
+            Ok((claims, identity, decision))
+        });
+    let (claims, identity, decision) = match mapped {
+        Ok(m) => m,
+        // Spent all the same, and a replay is reported before the refusal.
+        Err(e) => {
+            finish::consume(store, &spent).await?;
+            return Err(e);
+        }
+    };
+    let done = finish::login(
+        store,
+        sessions,
+        &rt.settings,
+        &spent,
+        (&identity, &decision, &claims),
+        cid,
+    )
+    .await?;
     Ok(Outcome::Login(Box::new(Accepted {
-        user,
-        identity,
+        user: done.user,
+        token: done.token,
         decision,
-        name_id: claims.name_id,
-        session_index: claims.session_index,
         redirect_to,
     })))
 }

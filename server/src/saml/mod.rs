@@ -19,6 +19,7 @@ mod c14n;
 pub mod decrypt;
 pub mod diagnose;
 pub mod dsig;
+pub mod finish;
 pub mod guard;
 pub mod http;
 pub mod idp;

@@ -321,6 +321,21 @@ pub struct LoginEventRow {
     pub correlation_id: String,
 }
 
+impl LoginEventRow {
+    /// An event of `provider` happening now, under a fresh id.
+    pub fn new(provider: &str, outcome: &str, reason: String, login: &str, cid: &str) -> Self {
+        LoginEventRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            provider: provider.to_owned(),
+            at: crate::settings::now(),
+            outcome: outcome.to_owned(),
+            reason,
+            login: login.to_owned(),
+            correlation_id: cid.to_owned(),
+        }
+    }
+}
+
 /// Result of a compare-and-swap write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Write {

@@ -188,9 +188,14 @@ macro_rules! sql_store_methods {
 
             /// Names only: what a login needs, without the member counts.
             pub async fn group_names(&self) -> Result<Vec<String>, $crate::store::StoreError> {
-                Ok(sqlx::query_scalar("SELECT name FROM groups")
-                    .fetch_all(&self.pool)
-                    .await?)
+                Self::group_names_on(&self.pool).await
+            }
+
+            pub(crate) async fn group_names_on<'c, E>(e: E) -> Result<Vec<String>, $crate::store::StoreError>
+            where
+                E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+            {
+                Ok(sqlx::query_scalar("SELECT name FROM groups").fetch_all(e).await?)
             }
 
             pub async fn get_group(
@@ -690,13 +695,17 @@ macro_rules! sql_store_methods {
                 r: &$crate::store::SamlRequestRow,
                 bounds: $crate::store::PendingBounds,
             ) -> Result<bool, $crate::store::StoreError> {
+                // One connection for both statements: each trip through the
+                // pool costs a hand-off to the connection and, on its return,
+                // the ping sqlx always sends.
+                let mut c = self.pool.acquire().await?;
                 sqlx::query(
                     "DELETE FROM saml_requests WHERE browser = $1 AND id NOT IN \
                      (SELECT id FROM saml_requests WHERE browser = $1 ORDER BY seq DESC LIMIT $2)",
                 )
                 .bind(&r.browser)
                 .bind(bounds.per_browser.saturating_sub(1))
-                .execute(&self.pool)
+                .execute(&mut *c)
                 .await?;
                 let n = sqlx::query(
                     "INSERT INTO saml_requests (id, provider, browser, relay_state, expires_at, source, seq) \
@@ -712,7 +721,7 @@ macro_rules! sql_store_methods {
                 .bind(bounds.now)
                 .bind(bounds.per_source)
                 .bind($crate::store::next_request_seq())
-                .execute(&self.pool)
+                .execute(&mut *c)
                 .await?
                 .rows_affected();
                 Ok(n > 0)
@@ -737,9 +746,16 @@ macro_rules! sql_store_methods {
 
             /// Consumes a pending request; false when another ACS call already did.
             pub async fn take_saml_request(&self, id: &str) -> Result<bool, $crate::store::StoreError> {
+                Self::take_saml_request_on(&self.pool, id).await
+            }
+
+            pub(crate) async fn take_saml_request_on<'c, E>(e: E, id: &str) -> Result<bool, $crate::store::StoreError>
+            where
+                E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+            {
                 let n = sqlx::query("DELETE FROM saml_requests WHERE id = $1")
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(e)
                     .await?
                     .rows_affected();
                 Ok(n > 0)
@@ -752,6 +768,18 @@ macro_rules! sql_store_methods {
                 provider: &str,
                 expires_at: i64,
             ) -> Result<bool, $crate::store::StoreError> {
+                Self::remember_assertion_on(&self.pool, id, provider, expires_at).await
+            }
+
+            pub(crate) async fn remember_assertion_on<'c, E>(
+                e: E,
+                id: &str,
+                provider: &str,
+                expires_at: i64,
+            ) -> Result<bool, $crate::store::StoreError>
+            where
+                E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+            {
                 let n = sqlx::query(
                     "INSERT INTO saml_assertions (id, provider, expires_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (id) DO NOTHING",
@@ -759,7 +787,7 @@ macro_rules! sql_store_methods {
                 .bind(id)
                 .bind(provider)
                 .bind(expires_at)
-                .execute(&self.pool)
+                .execute(e)
                 .await?
                 .rows_affected();
                 Ok(n > 0)
@@ -819,6 +847,13 @@ macro_rules! sql_store_methods {
             }
 
             pub async fn insert_session(&self, s: &$crate::store::SessionRow) -> Result<(), $crate::store::StoreError> {
+                Self::insert_session_on(&self.pool, s).await
+            }
+
+            pub(crate) async fn insert_session_on<'c, E>(e: E, s: &$crate::store::SessionRow) -> Result<(), $crate::store::StoreError>
+            where
+                E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+            {
                 sqlx::query(concat!(
                     "INSERT INTO sessions (", $crate::store::sql::session_columns!(), ") \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -835,7 +870,7 @@ macro_rules! sql_store_methods {
                 .bind(s.created_at)
                 .bind(s.last_seen_at)
                 .bind(s.expires_at)
-                .execute(&self.pool)
+                .execute(e)
                 .await?;
                 Ok(())
             }
@@ -991,6 +1026,13 @@ macro_rules! sql_store_methods {
             }
 
             pub async fn insert_login_event(&self, e: &$crate::store::LoginEventRow) -> Result<(), $crate::store::StoreError> {
+                Self::insert_login_event_on(&self.pool, e).await
+            }
+
+            pub(crate) async fn insert_login_event_on<'c, X>(x: X, e: &$crate::store::LoginEventRow) -> Result<(), $crate::store::StoreError>
+            where
+                X: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+            {
                 sqlx::query(
                     "INSERT INTO login_events (id, provider, at, outcome, reason, login, correlation_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -1002,7 +1044,7 @@ macro_rules! sql_store_methods {
                 .bind(&e.reason)
                 .bind(&e.login)
                 .bind(&e.correlation_id)
-                .execute(&self.pool)
+                .execute(x)
                 .await?;
                 Ok(())
             }

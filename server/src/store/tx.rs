@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use super::notify::{Bus, Notice};
-use super::{GrantRow, LinkRow, PgStore, SqliteStore, StoreError, UserRow};
+use super::{
+    GrantRow, LinkRow, LoginEventRow, PgStore, SessionRow, SqliteStore, StoreError, UserRow,
+};
 
 pub enum Inner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
@@ -25,6 +27,17 @@ macro_rules! on_tx {
         match &mut $self.inner {
             Inner::Sqlite(t) => SqliteStore::$f(t, $($arg),*).await,
             Inner::Postgres(t) => PgStore::$f(t, $($arg),*).await,
+        }
+    };
+}
+
+/// Calls a statement written once in `sql.rs` for any executor (`*_on`)
+/// on the open transaction's connection; the pool's methods call the same.
+macro_rules! on_conn {
+    ($self:ident, $f:ident($($arg:expr),*)) => {
+        match &mut $self.inner {
+            Inner::Sqlite(t) => SqliteStore::$f(&mut **t, $($arg),*).await,
+            Inner::Postgres(t) => PgStore::$f(&mut **t, $($arg),*).await,
         }
     };
 }
@@ -165,5 +178,33 @@ impl Tx {
     /// Stores the effective role, admin flag and organizations on the user's row.
     pub async fn set_effective(&mut self, user_id: &str, g: &GrantRow) -> Result<(), StoreError> {
         on_tx!(self, tx_set_effective(user_id, g))
+    }
+
+    /// Consumes a pending login request; false when it is gone (another
+    /// ACS call took it, or it expired and was purged).
+    pub async fn take_saml_request(&mut self, id: &str) -> Result<bool, StoreError> {
+        on_conn!(self, take_saml_request_on(id))
+    }
+
+    /// Records an accepted assertion ID; false when it was already seen.
+    pub async fn remember_assertion(
+        &mut self,
+        id: &str,
+        provider: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        on_conn!(self, remember_assertion_on(id, provider, expires_at))
+    }
+
+    pub async fn group_names(&mut self) -> Result<Vec<String>, StoreError> {
+        on_conn!(self, group_names_on())
+    }
+
+    pub async fn insert_session(&mut self, session: &SessionRow) -> Result<(), StoreError> {
+        on_conn!(self, insert_session_on(session))
+    }
+
+    pub async fn insert_login_event(&mut self, e: &LoginEventRow) -> Result<(), StoreError> {
+        on_conn!(self, insert_login_event_on(e))
     }
 }

@@ -1,6 +1,7 @@
 //! `POST /saml/{provider}/acs`: the IdP's response, checked by `saml::acs`,
-//! becomes a session (or an administrator's test report), a login event
-//! and a redirect; or a generic error page carrying the correlation id.
+//! becomes a session and a login event (stored by `saml::finish`) and a
+//! redirect, or an administrator's test report; or a failure event and a
+//! generic error page carrying the correlation id.
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
@@ -100,8 +101,9 @@ pub(super) async fn acs(
                     relay_state: &f.relay_state,
                     browser,
                 },
-                state.sessions.clock(),
+                &state.sessions,
                 tests_only,
+                cid.as_str(),
             )
             .await
         }
@@ -111,38 +113,9 @@ pub(super) async fn acs(
         Ok(acs::Outcome::Login(ok)) => Ok(*ok),
         Err(e) => Err(e),
     };
-    let event = |outcome: &str, reason: String, login: &str| LoginEventRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        provider: provider.clone(),
-        at: crate::settings::now(),
-        outcome: outcome.to_owned(),
-        reason,
-        login: login.to_owned(),
-        correlation_id: cid.as_str().to_owned(),
-    };
     match result {
         Ok(ok) => {
-            let cookie = match state
-                .sessions
-                .issue(
-                    &ok.user,
-                    &provider,
-                    &ok.name_id,
-                    &ok.session_index,
-                    state.secure_cookies,
-                )
-                .await
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(provider, error = %e, "cannot create session");
-                    return pages::error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "Sign-in is temporarily unavailable.",
-                        cid.as_str(),
-                    );
-                }
-            };
+            let cookie = state.sessions.cookie(&ok.token, state.secure_cookies);
             metrics::counter!("ssoplane_saml_logins_total", "provider" => provider.clone(), "outcome" => "success").increment(1);
             tracing::info!(
                 provider,
@@ -150,14 +123,6 @@ pub(super) async fn acs(
                 role = ok.decision.role,
                 "SAML login succeeded"
             );
-            let _ = state
-                .store
-                .insert_login_event(&event(
-                    "success",
-                    format!("role {}", ok.decision.role),
-                    &ok.identity.login,
-                ))
-                .await;
             let mut resp = Redirect::to(&ok.redirect_to).into_response();
             resp.headers_mut().append(header::SET_COOKIE, cookie);
             resp
@@ -167,7 +132,13 @@ pub(super) async fn acs(
             tracing::warn!(provider, check = e.check(), reason = %e, "SAML login refused");
             let _ = state
                 .store
-                .insert_login_event(&event("failure", format!("{}: {e}", e.check()), ""))
+                .insert_login_event(&LoginEventRow::new(
+                    &provider,
+                    "failure",
+                    format!("{}: {e}", e.check()),
+                    "",
+                    cid.as_str(),
+                ))
                 .await;
             let status = match &e {
                 AcsError::Provider(RuntimeError::Unknown(_) | RuntimeError::Disabled(_)) => {
