@@ -1,7 +1,7 @@
 //! What an accepted response writes, in one transaction: the login request
 //! consumed, the assertion ID remembered, the user provisioned, the session
-//! and the success event stored. All of it commits or none of it does, and
-//! on SQLite that is one commit instead of five. A login that fails after
+//! and the success event stored. All of it commits or none of it does: one
+//! commit instead of five, on either store. A login that fails after
 //! the response was verified still spends the request and the assertion
 //! ([`consume`]), so a refused response cannot be played again later when
 //! the settings or the users have changed.

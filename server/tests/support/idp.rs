@@ -268,19 +268,22 @@ impl Provider {
         self.post_acs(s, &resp, "", Some(&st.browser)).await
     }
 
+    /// This provider's login events, newest first.
+    pub async fn events(&self, s: &TestServer) -> Vec<Value> {
+        s.reader(
+            Method::GET,
+            &format!("/api/v1/login-events?provider={}", self.slug),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+    }
+
     pub async fn last_event(&self, s: &TestServer) -> Value {
-        let events: Value = s
-            .reader(
-                Method::GET,
-                &format!("/api/v1/login-events?provider={}", self.slug),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        events[0].clone()
+        self.events(s).await.swap_remove(0)
     }
 
     /// A refusal: an error page with a correlation id, no session, a failure
@@ -360,6 +363,10 @@ impl Env {
         self.provider()
             .post_acs(&self.s, saml_response, relay_state, browser)
             .await
+    }
+
+    pub async fn events(&self) -> Vec<Value> {
+        self.provider().events(&self.s).await
     }
 
     pub async fn last_event(&self) -> Value {
