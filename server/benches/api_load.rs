@@ -18,8 +18,6 @@ use ssoplane_testkit::ports::free_port;
 use ssoplane_testkit::postgres;
 use ssoplane_testkit::server::Process;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
-
 fn settings_body() -> String {
     use base64::Engine;
     let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#;
@@ -54,7 +52,7 @@ fn run_backend(
         env.push(("SSOPLANE_SECRET_KEY", "d".repeat(64)));
     }
     let token = {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(common::bin());
         c.current_dir(dir.path())
             .args(["token", "create", "--name", "bench", "--role", "admin"])
             .args(&base_args);
@@ -71,7 +69,7 @@ fn run_backend(
     };
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(common::bin());
     cmd.current_dir(dir.path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(&base_args);

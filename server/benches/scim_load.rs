@@ -26,7 +26,6 @@ use ssoplane_testkit::ports::free_port;
 use ssoplane_testkit::postgres;
 use ssoplane_testkit::server::Process;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ssoplane");
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -82,7 +81,7 @@ impl Server {
             ("SSOPLANE_SECRET_KEY", "d".repeat(64)),
         ];
         let cli = |args: &[&str]| {
-            let mut c = Command::new(BIN);
+            let mut c = Command::new(common::bin());
             c.current_dir(dir.path())
                 .args(args)
                 .args(["--database-url", &database_url]);

@@ -148,9 +148,10 @@ impl From<SettingsError> for ApiError {
             SettingsError::VersionMismatch { current } => ApiError::PreconditionFailed { current },
             SettingsError::AlreadyExists { current } => ApiError::AlreadyExists { current },
             SettingsError::Contended(_) => ApiError::Conflict(e.to_string()),
-            SettingsError::Store(_) | SettingsError::Secret(_) | SettingsError::Corrupt(_) => {
-                ApiError::Internal(e.to_string())
-            }
+            SettingsError::Store(_)
+            | SettingsError::Secret(_)
+            | SettingsError::Corrupt(_)
+            | SettingsError::WriterStopped => ApiError::Internal(e.to_string()),
         }
     }
 }

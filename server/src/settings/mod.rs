@@ -6,6 +6,7 @@ mod cache;
 pub mod diff;
 pub mod files;
 pub mod system;
+mod writer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use ssoplane_schema::{
 use crate::saml::idp::check_metadata;
 use crate::secrets::{SecretBox, SecretError};
 pub use crate::store::Precondition;
-use crate::store::{HistoryRow, SettingsRow, Store, StoreError, Write};
+use crate::store::{HistoryRow, SettingsRow, SettingsWrite, Store, StoreError, Write};
 use cache::RowCache;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,8 @@ pub enum SettingsError {
     AlreadyExists { current: i64 },
     #[error("gave up after {0} concurrent writes to the same provider; retry")]
     Contended(u32),
+    #[error("the settings writer stopped before storing this write; it may not have been stored")]
+    WriterStopped,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -67,6 +70,7 @@ pub struct Effective {
 const MAX_WRITE_ATTEMPTS: u32 = 8;
 
 /// A validated write and its stored form (see [`SettingsService::put`]).
+#[derive(Clone)]
 struct Prepared {
     settings: Settings,
     settings_json: String,
@@ -88,6 +92,8 @@ pub struct SettingsService {
     /// blind writes queue instead of retrying against each other; the
     /// compare-and-swap in the store still guards against other replicas.
     write_locks: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// PUTs waiting for their provider's writer task (see `writer`).
+    queued: writer::Queues,
     /// The API document of a stored row, serialized, with the very row it
     /// was made from: see [`SettingsService::get_json`].
     rendered: std::sync::RwLock<HashMap<String, Rendered>>,
@@ -118,6 +124,7 @@ impl SettingsService {
             cache,
             watcher: std::sync::Mutex::new(watcher),
             write_locks: Default::default(),
+            queued: Default::default(),
             rendered: Default::default(),
             system,
             root_url,
@@ -308,8 +315,11 @@ impl SettingsService {
         }))
     }
 
+    /// Replaces a provider's settings (full replace) if `precondition`
+    /// holds. Writes to one provider are stored in arrival order by its
+    /// writer task, several queued ones in one transaction (see `writer`).
     pub async fn put(
-        &self,
+        self: &Arc<Self>,
         provider: &str,
         input: &Settings,
         precondition: Precondition,
@@ -317,19 +327,36 @@ impl SettingsService {
     ) -> Result<SsoSettingsDoc, SettingsError> {
         slug::check(provider)?;
         // What depends on the input alone (validation, the IdP metadata
-        // parse, files, sealing) is done before the provider's lock, so
-        // concurrent writers do it in parallel and the lock covers only the
+        // parse, files, sealing) is done before the write is queued, so
+        // concurrent writers do it in parallel and the writer does only the
         // read-modify-write. An input that keeps a stored secret (sends the
-        // mask) needs the stored row and is prepared under the lock. Its
+        // mask) needs the stored row and is prepared by the writer. Its
         // errors are reported after the precondition's, as if prepared
         // there.
-        let mut early = if keeps_stored_secret(input) {
+        let early = if keeps_stored_secret(input) {
             None
         } else {
             Some(self.prepare(provider, input).await)
         };
+        let (job, answer) = writer::Job::new(input.clone(), early, precondition, actor);
+        if self.queued.push(provider, job) {
+            let this = Arc::clone(self);
+            let provider = provider.to_owned();
+            tokio::spawn(async move { this.drain(&provider).await });
+        }
+        answer.await.unwrap_or(Err(SettingsError::WriterStopped))
+    }
+
+    /// One PUT on its own: the read-modify-write and compare-and-swap,
+    /// redone on top of another replica's newer version when it has no
+    /// precondition. The caller holds the provider's lock.
+    async fn write_one(
+        &self,
+        provider: &str,
+        job: &mut writer::Job,
+    ) -> Result<SsoSettingsDoc, SettingsError> {
+        let precondition = job.precondition;
         let mut prepared_early = None;
-        let guard = self.lock_provider(provider).await;
         for attempt in 0..MAX_WRITE_ATTEMPTS {
             backoff(attempt).await;
             let row = self.current_row(provider).await?;
@@ -345,15 +372,16 @@ impl SettingsService {
             // The stored row, decrypted once: the secrets a masked input
             // keeps, and the "before" of the audit trail.
             let before = row.as_ref().map(|r| self.decrypt_row(r)).transpose()?;
-            if let Some(result) = early.take() {
+            if let Some(result) = job.early.take() {
                 prepared_early = Some(result?);
             }
             let prepared_here;
             let prepared = match &prepared_early {
                 Some(p) => p,
                 None => {
-                    let previous = before.as_ref().or_else(|| self.system.get(provider));
-                    prepared_here = self.prepare(provider, &unmask(input, previous)?).await?;
+                    prepared_here = self
+                        .prepare_over(provider, &job.input, before.as_ref())
+                        .await?;
                     &prepared_here
                 }
             };
@@ -361,31 +389,26 @@ impl SettingsService {
                 Some(r) => r.version + 1,
                 None => self.store.last_version(provider).await? + 1,
             };
-            let now = now();
-            let changes = diff::changes(before.as_ref(), Some(&prepared.settings));
-            let new_row = SettingsRow {
-                provider: provider.to_owned(),
-                settings_json: prepared.settings_json.clone(),
-                secrets_json: prepared.secrets_json.clone(),
+            let write = self.new_write(
+                provider,
+                before.as_ref(),
+                prepared,
                 version,
-                updated_at: now,
-                updated_by: actor.name.to_owned(),
-                managed_by: actor.managed_by.to_owned(),
-            };
-            let changes_json = serde_json::to_string(&changes)?;
+                current,
+                &job.actor,
+            )?;
             let ticket = self.cache.ticket();
             match self
                 .store
-                .put_settings(&new_row, current, actor.correlation_id, &changes_json)
+                .put_settings(std::slice::from_ref(&write))
                 .await?
             {
                 Write::Done => {
                     metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
                         .increment(1);
-                    let new_row = Arc::new(new_row);
+                    let new_row = Arc::new(write.row);
                     self.cache
                         .offer(provider, Some(Arc::clone(&new_row)), ticket);
-                    drop(guard);
                     return self.row_doc(&new_row);
                 }
                 // Someone (another replica) wrote between our read and our
@@ -397,6 +420,47 @@ impl SettingsService {
             }
         }
         Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))
+    }
+
+    /// `input` prepared on top of `previous` (the settings it replaces, in
+    /// plaintext; the config file's when none are stored): a masked secret
+    /// keeps the previous value.
+    async fn prepare_over(
+        &self,
+        provider: &str,
+        input: &Settings,
+        previous: Option<&Settings>,
+    ) -> Result<Prepared, SettingsError> {
+        let previous = previous.or_else(|| self.system.get(provider));
+        self.prepare(provider, &unmask(input, previous)?).await
+    }
+
+    /// The stored form of one write: `prepared` as version `version`,
+    /// replacing `before` (stored at `expected`, 0: none), with its changes.
+    fn new_write(
+        &self,
+        provider: &str,
+        before: Option<&Settings>,
+        prepared: &Prepared,
+        version: i64,
+        expected: i64,
+        actor: &writer::Author,
+    ) -> Result<SettingsWrite, SettingsError> {
+        let changes = diff::changes(before, Some(&prepared.settings));
+        Ok(SettingsWrite {
+            row: SettingsRow {
+                provider: provider.to_owned(),
+                settings_json: prepared.settings_json.clone(),
+                secrets_json: prepared.secrets_json.clone(),
+                version,
+                updated_at: now(),
+                updated_by: actor.name.clone(),
+                managed_by: actor.managed_by.clone(),
+            },
+            expected,
+            correlation_id: actor.correlation_id.clone(),
+            changes_json: serde_json::to_string(&changes)?,
+        })
     }
 
     /// The one normalisation of a write (everything after it reads the

@@ -49,6 +49,16 @@ pub struct SettingsRow {
     pub managed_by: String,
 }
 
+/// One write of a provider's settings: the new row, the version it replaces
+/// (0: none) and what its history entry records besides the row.
+#[derive(Debug, Clone)]
+pub struct SettingsWrite {
+    pub row: SettingsRow,
+    pub expected: i64,
+    pub correlation_id: String,
+    pub changes_json: String,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryRow {
     pub provider: String,
@@ -434,17 +444,12 @@ impl Store {
         dispatch!(self, s => s.last_version(provider).await)
     }
 
-    /// Writes `row` if the stored row is at `expected` (0: must not exist),
-    /// and its history entry (action "put", the row's version, actor and
-    /// time, with `correlation_id` and `changes_json`) in the same statement.
-    pub async fn put_settings(
-        &self,
-        row: &SettingsRow,
-        expected: i64,
-        correlation_id: &str,
-        changes_json: &str,
-    ) -> Result<Write, StoreError> {
-        dispatch!(self, s => s.put_settings(row, expected, correlation_id, changes_json).await)
+    /// Stores `writes` to one provider in order, all or none, each if the
+    /// stored row is then at its `expected` version (0: must not exist), with
+    /// its history entry (action "put", the row's version, actor and time,
+    /// with its `correlation_id` and `changes_json`).
+    pub async fn put_settings(&self, writes: &[SettingsWrite]) -> Result<Write, StoreError> {
+        dispatch!(self, s => s.put_settings(writes).await)
     }
 
     pub async fn delete_settings(

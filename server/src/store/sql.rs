@@ -69,19 +69,39 @@ macro_rules! sql_store_methods {
                 Ok(row.0.unwrap_or(0))
             }
 
-            /// Writes a provider's settings if its stored version is still
-            /// `expected` (0: no row). One statement: the database's trigger
-            /// writes the history entry from the row (its version, actor and
-            /// time) with `correlation_id` and `changes_json`, and, on
-            /// PostgreSQL, tells the other replicas (migration 0010).
+            /// Stores writes to one provider, each if the stored version is
+            /// still its `expected` (0: no row), all or none: one write is one
+            /// statement, several are one transaction, so queued writers share
+            /// a commit. The database's trigger writes each history entry from
+            /// its row (version, actor, time) with its `correlation_id` and
+            /// `changes_json`, and, on PostgreSQL, tells the other replicas
+            /// (migration 0010).
             pub async fn put_settings(
                 &self,
-                row: &$crate::store::SettingsRow,
-                expected: i64,
-                correlation_id: &str,
-                changes_json: &str,
+                writes: &[$crate::store::SettingsWrite],
             ) -> Result<$crate::store::Write, $crate::store::StoreError> {
-                let statement = if expected == 0 {
+                if let [one] = writes {
+                    return Self::put_settings_on(&self.pool, one).await;
+                }
+                let mut tx = self.pool.begin().await?;
+                for w in writes {
+                    if Self::put_settings_on(&mut *tx, w).await? == $crate::store::Write::Conflict {
+                        tx.rollback().await?;
+                        return Ok($crate::store::Write::Conflict);
+                    }
+                }
+                tx.commit().await?;
+                Ok($crate::store::Write::Done)
+            }
+
+            async fn put_settings_on<'c, E>(
+                e: E,
+                w: &$crate::store::SettingsWrite,
+            ) -> Result<$crate::store::Write, $crate::store::StoreError>
+            where
+                E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+            {
+                let statement = if w.expected == 0 {
                     sqlx::query(
                         "INSERT INTO sso_settings \
                          (provider, settings_json, secrets_json, version, updated_at, updated_by, managed_by, \
@@ -96,6 +116,7 @@ macro_rules! sql_store_methods {
                          WHERE provider = $1 AND version = $7",
                     )
                 };
+                let row = &w.row;
                 let result = statement
                     .bind(&row.provider)
                     .bind(&row.settings_json)
@@ -103,11 +124,11 @@ macro_rules! sql_store_methods {
                     .bind(row.version)
                     .bind(&row.updated_at)
                     .bind(&row.updated_by)
-                    .bind(expected)
+                    .bind(w.expected)
                     .bind(&row.managed_by)
-                    .bind(correlation_id)
-                    .bind(changes_json)
-                    .execute(&self.pool)
+                    .bind(&w.correlation_id)
+                    .bind(&w.changes_json)
+                    .execute(e)
                     .await;
                 match result {
                     Ok(r) if r.rows_affected() == 0 => Ok($crate::store::Write::Conflict),
