@@ -437,15 +437,8 @@ mod tests {
             );
             // Each entry's changes are against the version before it.
             let name_change = |h: &ssoplane_schema::api::HistoryEntry| {
-                let c = serde_json::to_value(&h.changes).unwrap();
-                let c = c
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|c| c["field"] == "name")
-                    .cloned()
-                    .unwrap();
-                (c["old"].clone(), c["new"].clone())
+                let c = h.changes.iter().find(|c| c.field == "name").unwrap();
+                (c.old.clone(), c.new.clone())
             };
             assert_eq!(name_change(&history[0]), (json!("c"), json!("e")));
             assert_eq!(name_change(&history[1]), (json!("a"), json!("c")));
