@@ -11,7 +11,7 @@
 //! Run: `cargo bench -p ssoplane-server --bench saml_worst_case`.
 //! BENCH_SECONDS (default 1) per measurement.
 
-#[path = "../tests/support/responses.rs"]
+#[path = "../tests/integration/support/responses.rs"]
 mod responses;
 
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! SCIM clients for tests: scim tokens bound to a provider, and requests to
 //! `/scim/v2` with `application/scim+json` bodies; plus a replayer for
-//! recorded request shapes (`tests/scim/fixtures/*.json`).
+//! recorded request shapes (`tests/integration/scim/fixtures/*.json`).
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};

@@ -1,7 +1,7 @@
 //! Break-glass local administrator at /login?noSSO=true: off by default,
 //! argon2-checked, throttled, refused cross-site.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use ssoplane_server::identity::local_admin;

@@ -6,7 +6,7 @@
 //! pysaml2 behind a small web front that answers the AuthnRequest with an
 //! auto-submitting form, as real IdPs do.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::json;

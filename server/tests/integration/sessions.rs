@@ -5,7 +5,7 @@
 //! replica within the stated bound (`store::notify::STALE_AFTER`) — on
 //! both stores, and across two replicas on one PostgreSQL.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

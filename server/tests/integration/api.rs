@@ -2,7 +2,7 @@
 //! validation that changes nothing, optimistic concurrency, secrets at rest,
 //! precedence, auth, groups, users, history, health and errors.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! the token CLI, PostgreSQL by flag, config precedence, the secret key check,
 //! logs that never hold tokens or keys, and graceful shutdown without torn writes.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

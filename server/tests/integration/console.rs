@@ -8,7 +8,7 @@
 //! access gets a 403 page. Every page is checked by axe-core and
 //! photographed under target/console-screenshots.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -15,9 +15,9 @@
 //!
 //! CI runs a short round (FUZZ_ITERATIONS, default 1500, FUZZ_SEED default
 //! fixed); run longer locally with e.g.
-//! `FUZZ_ITERATIONS=200000 cargo test --release -p ssoplane-server --test fuzz_saml`.
+//! `FUZZ_ITERATIONS=200000 cargo test --release -p ssoplane-server --test integration fuzz_saml`.
 
-mod support;
+use crate::support;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;

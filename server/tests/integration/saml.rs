@@ -3,7 +3,7 @@
 //! them. The happy path runs login → IdP → ACS → session → forward auth;
 //! every hostile case must end with an error page and no session.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 //! its own, values are compared exactly as signed, existing databases are
 //! migrated to links, and single logout can end sessions by SessionIndex.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

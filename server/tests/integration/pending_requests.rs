@@ -4,7 +4,7 @@
 //! signing in, expired requests are ignored and purged, and creation racing
 //! the purge and the ACS loses nothing (PostgreSQL).
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 

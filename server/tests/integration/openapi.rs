@@ -4,7 +4,7 @@
 //! refuses what its declared access refuses (the registry's check, not the
 //! handler's), and that no `/api/` route is served outside the registry.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -23,7 +23,7 @@ fn committed_openapi_document_is_current() {
         std::fs::write(&path, &generated).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == generated, "docs/openapi.json is stale: run `UPDATE_DOCS=1 cargo test -p ssoplane-server --test openapi`");
+    assert!(committed == generated, "docs/openapi.json is stale: run `UPDATE_DOCS=1 cargo test -p ssoplane-server --test integration openapi`");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

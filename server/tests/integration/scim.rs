@@ -5,7 +5,7 @@
 //! errors and nothing written, versions and preconditions, concurrent
 //! membership PATCHes losing nothing, and SCIM groups beside the admin API's.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -126,7 +126,7 @@ async fn every_other_role_is_refused(b: Backend) {
         .text()
         .await
         .unwrap();
-    let openapi: Value = serde_json::from_str(include_str!("../../docs/openapi.json")).unwrap();
+    let openapi: Value = serde_json::from_str(include_str!("../../../docs/openapi.json")).unwrap();
     let mut refused = 0;
     for (path, methods) in openapi["paths"].as_object().unwrap() {
         for (method, op) in methods.as_object().unwrap() {
@@ -950,7 +950,10 @@ const COMPLIANCE_EXCEPTIONS: &[(&str, &str)] = &[
 /// real server: every check it offers passes, or is a documented exception.
 async fn scim2_tester_checks_pass(b: Backend) {
     let (s, c) = setup(b).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scim/compliance.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/integration/scim/compliance.py"
+    );
     let (url, token) = (c.url.clone(), c.token.clone());
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("python3")
