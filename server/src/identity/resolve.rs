@@ -62,20 +62,41 @@ enum Found {
 /// Resolves the request to a user and applies the login (grants, groups,
 /// profile from the creating source), atomically.
 pub async fn resolve(store: &Store, req: &LoginRequest) -> Result<UserRow, ProvisionError> {
-    match attempt(store, req).await {
-        Err(e) if e.may_be_a_race() => {
-            tracing::info!(source = req.source, reason = %e, "resolving the login again");
-            attempt(store, req).await
+    once_more_after_a_race(&req.source, ProvisionError::may_be_a_race, || async move {
+        let mut tx = store.begin_write().await?;
+        let user = resolve_in(&mut tx, req).await?;
+        tx.commit().await?;
+        Ok(user)
+    })
+    .await
+}
+
+/// Runs `attempt`, a whole write transaction that resolves a login, and runs
+/// it once more when it failed on what `may_be_a_race` (see the module
+/// header): the loser's transaction rolled back, and the second attempt
+/// finds the winner's rows. The one place that rule lives, for every caller
+/// that resolves logins inside a transaction of its own.
+///
+/// `attempt` returns a fresh future per call rather than being an async
+/// closure: the futures of async closures are not yet known to be `Send`,
+/// which axum's handlers must be.
+pub async fn once_more_after_a_race<T, E, F, Fut>(
+    source: &str,
+    may_be_a_race: impl Fn(&E) -> bool,
+    mut attempt: F,
+) -> Result<T, E>
+where
+    E: std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    match attempt().await {
+        Err(e) if may_be_a_race(&e) => {
+            tracing::info!(source, reason = %e, "resolving the login again");
+            attempt().await
         }
         other => other,
     }
-}
-
-async fn attempt(store: &Store, req: &LoginRequest) -> Result<UserRow, ProvisionError> {
-    let mut tx = store.begin_write().await?;
-    let user = resolve_in(&mut tx, req).await?;
-    tx.commit().await?;
-    Ok(user)
 }
 
 /// [`resolve`]'s work inside the caller's write transaction `tx`, for a

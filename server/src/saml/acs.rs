@@ -79,6 +79,12 @@ pub enum AcsError {
 }
 
 impl AcsError {
+    /// A provisioning error that may be a lost race on a unique key
+    /// ([`ProvisionError::may_be_a_race`]).
+    pub fn may_be_a_race(&self) -> bool {
+        matches!(self, AcsError::Provision(e) if e.may_be_a_race())
+    }
+
     pub fn user_message(&self) -> &'static str {
         match self {
             AcsError::Provider(RuntimeError::Unknown(_) | RuntimeError::Disabled(_)) => "This sign-in method is not available.",

@@ -11,8 +11,8 @@ use ssoplane_schema::SamlSettings;
 use super::acs::AcsError;
 use crate::identity::attributes::{Claims, Identity};
 use crate::identity::authorize::Decision;
-use crate::identity::provision;
 use crate::identity::sessions::Sessions;
+use crate::identity::{provision, resolve};
 use crate::store::{LoginEventRow, Store, Tx, UserRow};
 
 /// What a verified response spends: the request it answers (none for an
@@ -52,35 +52,27 @@ pub async fn login(
 ) -> Result<LoggedIn, AcsError> {
     let (identity, decision, claims) = login;
     let provider = spent.provider;
-    // Two concurrent first logins of one person race on the unique keys;
-    // the loser rolls back everything and resolves once more (see
-    // `identity::resolve`), now finding the winner's user.
-    let mut retried = false;
-    loop {
+    // Two concurrent first logins of one person race on the unique keys:
+    // the loser rolls back everything, spending included, and resolves
+    // once more, now finding the winner's user.
+    let done = resolve::once_more_after_a_race(provider, AcsError::may_be_a_race, || async move {
         let mut tx = store.begin_write().await?;
         spend(&mut tx, spent).await?;
-        match provision::provision(&mut tx, settings, provider, identity, decision).await {
-            Ok(user) => {
-                let (token, row) =
-                    sessions.new_session(&user, provider, &claims.name_id, &claims.session_index);
-                tx.insert_session(&row).await?;
-                let reason = format!("role {}", decision.role);
-                let event = LoginEventRow::new(provider, "success", reason, &identity.login, cid);
-                tx.insert_login_event(&event).await?;
-                tx.commit().await?;
-                return Ok(LoggedIn { user, token });
-            }
-            Err(e) if !retried && e.may_be_a_race() => {
-                tracing::info!(source = provider, reason = %e, "resolving the login again");
-                retried = true;
-            }
-            Err(e) => {
-                drop(tx);
-                consume(store, spent).await?;
-                return Err(e.into());
-            }
-        }
+        let user = provision::provision(&mut tx, settings, provider, identity, decision).await?;
+        let (token, row) =
+            sessions.new_session(&user, provider, &claims.name_id, &claims.session_index);
+        tx.insert_session(&row).await?;
+        let reason = format!("role {}", decision.role);
+        let event = LoginEventRow::new(provider, "success", reason, &identity.login, cid);
+        tx.insert_login_event(&event).await?;
+        tx.commit().await?;
+        Ok(LoggedIn { user, token })
+    })
+    .await;
+    if let Err(AcsError::Provision(_)) = &done {
+        consume(store, spent).await?;
     }
+    done
 }
 
 /// One response per request, even with two ACS calls racing; one use per
