@@ -701,6 +701,7 @@ mod tests {
         ));
         assert_eq!(verify_detached(&keys, rsa1, true, data, &rsa_sig), Ok(()));
     }
+
     /// The hand-written RSASSA-PKCS1-v1_5 check against OpenSSL's own, on
     /// encoded messages made with the private key: the well-formed one, and
     /// the malformations that lenient verifiers have accepted.
