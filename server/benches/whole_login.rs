@@ -11,7 +11,7 @@
 //! Run: `cargo bench -p ssoplane-server --bench whole_login` (needs python3
 //! with pysaml2 and xmlsec1; PostgreSQL server binaries for its rows).
 //! Options via env: BENCH_LOGINS (per measurement, default 1000),
-//! BENCH_STORED (default 100000), BENCH_CONCURRENCY (default 16),
+//! BENCH_STORED (default 100000, with a tenth as many groups), BENCH_CONCURRENCY (default 16),
 //! BENCH_STORES (default `sqlite,postgres`), BENCH_SIGN_REQUESTS (default 0),
 //! BENCH_SERVER_BIN (another build's server, to compare builds in
 //! alternating runs).
@@ -25,7 +25,7 @@ use base64::Engine;
 use common::{env_or, seed, Server};
 use serde_json::{json, Value};
 use ssoplane_server::saml::{acs, idp::MetadataCache, runtime};
-use ssoplane_server::store::Store;
+use ssoplane_server::store::{GroupWrite, Precondition, Store};
 use ssoplane_testkit::idp::pysaml2;
 use ssoplane_testkit::pki::key_and_cert;
 use ssoplane_testkit::postgres;
@@ -273,6 +273,17 @@ const LOGIN_QUERIES: &[(&str, &str)] = &[
     ("touch: last uses", "UPDATE sessions SET last_seen_at = t.column2 FROM (VALUES ('h', 1)) AS t WHERE sessions.id_hash = t.column1 AND sessions.last_seen_at < t.column2"),
 ];
 
+/// The statement that finds the groups a login names (case-sensitive
+/// providers), which each store writes with its own JSON function.
+const GROUPS_AMONG_SQLITE: (&str, &str) = (
+    "ACS: groups the login names",
+    r#"SELECT name FROM groups WHERE name IN (SELECT value FROM json_each('["eng","ops"]'))"#,
+);
+const GROUPS_AMONG_POSTGRES: (&str, &str) = (
+    "ACS: groups the login names",
+    r#"SELECT name FROM groups WHERE name = ANY(ARRAY(SELECT json_array_elements_text('["eng","ops"]'::json)))"#,
+);
+
 async fn print_plans(database_url: &str) {
     use sqlx::{Connection, Row};
     println!(
@@ -285,7 +296,7 @@ async fn print_plans(database_url: &str) {
     );
     if database_url.starts_with("sqlite") {
         let mut c = sqlx::SqliteConnection::connect(database_url).await.unwrap();
-        for (what, q) in LOGIN_QUERIES {
+        for (what, q) in LOGIN_QUERIES.iter().chain([&GROUPS_AMONG_SQLITE]) {
             let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {q}"))
                 .fetch_all(&mut c)
                 .await
@@ -296,7 +307,7 @@ async fn print_plans(database_url: &str) {
     } else {
         let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
         sqlx::query("ANALYZE").execute(&mut c).await.unwrap();
-        for (what, q) in LOGIN_QUERIES {
+        for (what, q) in LOGIN_QUERIES.iter().chain([&GROUPS_AMONG_POSTGRES]) {
             let rows = sqlx::query(&format!("EXPLAIN {q}"))
                 .fetch_all(&mut c)
                 .await
@@ -326,8 +337,23 @@ async fn seed_stored(url: &str, n: usize) {
         .unwrap();
     })
     .await;
+    // An organisation's groups too, one per ten users: a login must not
+    // read them all to find the few it names.
+    seed::many(&store, 0..n / 10, |s, i| async move {
+        let name = format!("group{i:06}");
+        let g = GroupWrite {
+            name: &name,
+            description: "",
+            at: "2026-01-01T00:00:00Z",
+            actor: "bench",
+            managed_by: "",
+        };
+        s.put_group(&g, Precondition::None).await.unwrap();
+    })
+    .await;
     eprintln!(
-        "stored {n} users, sessions and assertion IDs in {:.0}s",
+        "stored {n} users, sessions and assertion IDs and {} groups in {:.0}s",
+        n / 10,
         t.elapsed().as_secs_f64()
     );
     store.close().await;

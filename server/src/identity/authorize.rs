@@ -30,11 +30,19 @@ pub struct Decision {
     pub rule: String,
 }
 
+/// Whether two group names are the same group under the provider's
+/// `groups_case_sensitive`.
 pub fn same(s: &SamlSettings, a: &str, b: &str) -> bool {
+    group_key(s, a) == group_key(s, b)
+}
+
+/// What group names are compared by (see [`same`]): the name itself, or its
+/// lower case when names are not case-sensitive.
+pub fn group_key<'n>(s: &SamlSettings, name: &'n str) -> std::borrow::Cow<'n, str> {
     if s.groups_case_sensitive {
-        a == b
+        std::borrow::Cow::Borrowed(name)
     } else {
-        a.to_lowercase() == b.to_lowercase()
+        std::borrow::Cow::Owned(name.to_lowercase())
     }
 }
 

@@ -3,10 +3,13 @@
 //! groups matched to groups that already exist — logins never create groups
 //! — and `default_group`), resolved to a user by [`super::resolve`].
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use ssoplane_schema::SamlSettings;
 
 use super::attributes::Identity;
-use super::authorize::{same, Decision};
+use super::authorize::{group_key, Decision};
 use super::resolve::{self, LoginRequest};
 use super::subject;
 use crate::store::{GrantRow, StoreError, Tx, UserRow};
@@ -116,8 +119,20 @@ pub async fn provision(
     id: &Identity,
     decision: &Decision,
 ) -> Result<UserRow, ProvisionError> {
-    // Names only (no member counts): this runs on every login.
-    let existing_groups = tx.group_names().await?;
+    let existing_groups = if s.groups_case_sensitive {
+        // Only the groups the login names, each by its key: a login costs
+        // the same with ten groups stored or a hundred thousand.
+        let mut named = id.groups.clone();
+        if !s.default_group.is_empty() {
+            named.push(s.default_group.clone());
+        }
+        tx.groups_among(&named).await?
+    } else {
+        // Case-insensitive names have no index to find them by (the stores
+        // fold case differently from each other and from Rust): every
+        // name, matched below in one pass.
+        tx.group_names().await?
+    };
     resolve::resolve_in(tx, &request(s, provider, id, decision, &existing_groups)).await
 }
 
@@ -130,9 +145,12 @@ fn request(
     decision: &Decision,
     existing_groups: &[String],
 ) -> LoginRequest {
+    // One pass over each list: a set of the claimed names' keys, then every
+    // existing group looked up in it (not every pair compared).
+    let claimed: HashSet<Cow<'_, str>> = id.groups.iter().map(|g| group_key(s, g)).collect();
     let mut groups: Vec<String> = existing_groups
         .iter()
-        .filter(|g| id.groups.iter().any(|claimed| same(s, claimed, g)))
+        .filter(|g| claimed.contains(&group_key(s, g)))
         .cloned()
         .collect();
     let default_exists = existing_groups.contains(&s.default_group);

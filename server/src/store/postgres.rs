@@ -22,6 +22,11 @@ impl Backend for PgStore {
     // Read committed: a racing writer is stopped by the unique constraints
     // (the caller retries once) and by the lock on the user's row.
     const BEGIN_WRITE: &'static str = "BEGIN";
+    // `= ANY(ARRAY(...))`, not `IN (SELECT ...)`: the planner guesses 100
+    // rows for the function and hash-joins a scan of every group; an array
+    // is looked up in the primary key.
+    const GROUPS_AMONG: &'static str =
+        "SELECT name FROM groups WHERE name = ANY(ARRAY(SELECT json_array_elements_text($1::json)))";
 }
 
 impl PgStore {

@@ -219,6 +219,20 @@ macro_rules! sql_store_methods {
                 Ok(sqlx::query_scalar("SELECT name FROM groups").fetch_all(e).await?)
             }
 
+            pub(crate) async fn groups_among_on<'c, E>(
+                e: E,
+                names: &[String],
+            ) -> Result<Vec<String>, $crate::store::StoreError>
+            where
+                E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+            {
+                let names = serde_json::Value::from(names.to_vec()).to_string();
+                Ok(sqlx::query_scalar(<$store as $crate::store::sql::Backend>::GROUPS_AMONG)
+                    .bind(names)
+                    .fetch_all(e)
+                    .await?)
+            }
+
             pub async fn get_group(
                 &self,
                 name: &str,
@@ -1719,4 +1733,8 @@ pub(crate) trait Backend {
     type Db: sqlx::Database;
     /// The statement that opens a write transaction.
     const BEGIN_WRITE: &'static str;
+    /// The names of the groups among `$1`, a JSON array of names, each
+    /// found through the primary key. The one statement written per
+    /// backend: each has its own function for a JSON array's elements.
+    const GROUPS_AMONG: &'static str;
 }

@@ -20,6 +20,8 @@ pub struct SqliteStore {
 impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const GROUPS_AMONG: &'static str =
+        "SELECT name FROM groups WHERE name IN (SELECT value FROM json_each($1))";
 }
 
 impl SqliteStore {

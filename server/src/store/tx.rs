@@ -200,6 +200,11 @@ impl Tx {
         on_conn!(self, group_names_on())
     }
 
+    /// Which of `names` are groups (exact names), each found by its key.
+    pub async fn groups_among(&mut self, names: &[String]) -> Result<Vec<String>, StoreError> {
+        on_conn!(self, groups_among_on(names))
+    }
+
     pub async fn insert_session(&mut self, session: &SessionRow) -> Result<(), StoreError> {
         on_conn!(self, insert_session_on(session))
     }

@@ -26,6 +26,7 @@ on_both_backends!(
     concurrent_first_logins_make_one_user,
     sessions_keep_the_name_id_and_end_by_session_index,
     returning_logins_write_only_what_changed,
+    asserted_groups_match_existing_ones_by_the_providers_case_rule,
 );
 
 /// The session cookie of a successful login (panics with the page otherwise).
@@ -1020,5 +1021,28 @@ async fn returning_logins_write_only_what_changed(b: Backend) {
     assert_eq!(got["groups"], json!([]));
     assert_eq!(got["organizations"][0]["role"], "viewer");
     store.close().await;
+    s.stop().await;
+}
+
+/// Asserted groups join the groups that exist with exactly that name, or
+/// with any case under `groups_case_sensitive = false`; unknown names and
+/// repeats change nothing, and `default_group` joins either way.
+async fn asserted_groups_match_existing_ones_by_the_providers_case_rule(b: Backend) {
+    let s = TestServer::start(b).await;
+    put_groups(&s, &["Engineering", "ops", "staff"]).await;
+    let exact = Provider::add(&s, "okta", IDP, json!({"default_group": "staff"})).await;
+    let folded = Provider::add(
+        &s,
+        "partner",
+        IDP_B,
+        json!({"groups_case_sensitive": false}),
+    )
+    .await;
+    let ada = json!({"name_id": "a-1", "identity": {"uid": ["ada"], "groups": ["engineering", "ops", "nope", "ops"]}});
+    let mine = me(&s, &session(exact.login(&s, ada).await).await).await;
+    assert_eq!(mine["groups"], json!(["ops", "staff"]));
+    let bob = json!({"name_id": "b-1", "identity": {"uid": ["bob"], "groups": ["ENGINEERING", "Ops", "nope"]}});
+    let mine = me(&s, &session(folded.login(&s, bob).await).await).await;
+    assert_eq!(mine["groups"], json!(["Engineering", "ops"]));
     s.stop().await;
 }
