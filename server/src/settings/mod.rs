@@ -70,7 +70,6 @@ pub struct Effective {
 const MAX_WRITE_ATTEMPTS: u32 = 8;
 
 /// A validated write and its stored form (see [`SettingsService::put`]).
-#[derive(Clone)]
 struct Prepared {
     settings: Settings,
     settings_json: String,
@@ -404,11 +403,8 @@ impl SettingsService {
                 .await?
             {
                 Write::Done => {
-                    metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
-                        .increment(1);
                     let new_row = Arc::new(write.row);
-                    self.cache
-                        .offer(provider, Some(Arc::clone(&new_row)), ticket);
+                    self.puts_stored(provider, 1, Arc::clone(&new_row), ticket);
                     return self.row_doc(&new_row);
                 }
                 // Someone (another replica) wrote between our read and our
@@ -420,6 +416,20 @@ impl SettingsService {
             }
         }
         Err(SettingsError::Contended(MAX_WRITE_ATTEMPTS))
+    }
+
+    /// After `count` PUTs of `provider` committed, `last` the newest: counted,
+    /// and offered to the cache under the `ticket` taken before the write.
+    fn puts_stored(
+        &self,
+        provider: &str,
+        count: usize,
+        last: Arc<SettingsRow>,
+        ticket: cache::Ticket,
+    ) {
+        metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
+            .increment(count as u64);
+        self.cache.offer(provider, Some(last), ticket);
     }
 
     /// `input` prepared on top of `previous` (the settings it replaces, in

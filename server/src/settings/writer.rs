@@ -258,14 +258,9 @@ impl SettingsService {
                 return None;
             }
         }
-        metrics::counter!("ssoplane_sso_settings_writes_total", "action" => "put")
-            .increment(writes.len() as u64);
         if let Some(last) = writes.last() {
-            self.cache.offer(
-                provider,
-                Some(std::sync::Arc::new(last.row.clone())),
-                ticket,
-            );
+            let last = std::sync::Arc::new(last.row.clone());
+            self.puts_stored(provider, writes.len(), last, ticket);
         }
         Some((writes, outcomes))
     }
