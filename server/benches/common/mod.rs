@@ -127,6 +127,21 @@ pub fn rss_mib(pid: u32) -> f64 {
     proc_status_mib(pid, "VmRSS:")
 }
 
+/// User + system CPU seconds used so far by every live process whose
+/// command name is `comm` (e.g. a PostgreSQL server's backends).
+#[allow(dead_code)] // not every bench including this module uses it
+pub fn cpu_secs_of_all(comm: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == comm)
+        })
+        .map(cpu_secs)
+        .sum()
+}
+
 /// User + system CPU seconds the process has used so far.
 pub fn cpu_secs(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
