@@ -108,6 +108,25 @@ struct Measured {
     validation_per_sec: f64,
 }
 
+/// CPU seconds used so far by the server, the database's own processes
+/// (PostgreSQL's; none for SQLite, which runs inside the server) and this
+/// process, the load generator.
+struct Cpu {
+    server: f64,
+    database: f64,
+    client: f64,
+}
+
+impl Cpu {
+    fn now(server: &Server) -> Cpu {
+        Cpu {
+            server: common::cpu_secs(server.pid()),
+            database: common::cpu_secs_of_all("postgres"),
+            client: common::cpu_secs(std::process::id()),
+        }
+    }
+}
+
 async fn measure(
     server: &Server,
     keys: &Keys,
@@ -137,9 +156,7 @@ async fn measure(
     let floor_cpu_ms_per_request =
         1000.0 * (common::cpu_secs(server.pid()) - floor0) / floor_requests as f64;
     // Phase 1 (timed): the login GETs.
-    let cpu0 = common::cpu_secs(server.pid());
-    let db0 = common::cpu_secs_of_all("postgres");
-    let own0 = common::cpu_secs(std::process::id());
+    let cpu0 = Cpu::now(server);
     let t0 = Instant::now();
     let started = run_concurrently(logins, concurrency, |_| {
         let (client, url) = (client.clone(), url.clone());
@@ -159,9 +176,7 @@ async fn measure(
     })
     .await;
     let get_secs = t0.elapsed().as_secs_f64();
-    let cpu1 = common::cpu_secs(server.pid());
-    let db1 = common::cpu_secs_of_all("postgres");
-    let own1 = common::cpu_secs(std::process::id());
+    let cpu1 = Cpu::now(server);
 
     // Between the phases (not timed): pysaml2 answers every request; users rotate over 100.
     let sp_metadata = client
@@ -222,9 +237,7 @@ async fn measure(
         .map(|((_, browser), r)| (browser, r))
         .collect();
     let work = std::sync::Arc::new(work);
-    let cpu2 = common::cpu_secs(server.pid());
-    let db2 = common::cpu_secs_of_all("postgres");
-    let own2 = common::cpu_secs(std::process::id());
+    let cpu2 = Cpu::now(server);
     let t1 = Instant::now();
     run_concurrently(logins, concurrency, |i| {
         let (client, url, work) = (client.clone(), url.clone(), work.clone());
@@ -247,16 +260,18 @@ async fn measure(
     })
     .await;
     let acs_secs = t1.elapsed().as_secs_f64();
-    let cpu3 = common::cpu_secs(server.pid());
-    let db3 = common::cpu_secs_of_all("postgres");
-    let own3 = common::cpu_secs(std::process::id());
+    let cpu3 = Cpu::now(server);
     let total = get_secs + acs_secs;
+    // CPU ms per login over the two timed phases.
+    let per_login = |of: fn(&Cpu) -> f64| {
+        1000.0 * ((of(&cpu1) - of(&cpu0)) + (of(&cpu3) - of(&cpu2))) / logins as f64
+    };
     Measured {
         logins_per_sec: logins as f64 / total,
-        cpu_ms_per_login: 1000.0 * ((cpu1 - cpu0) + (cpu3 - cpu2)) / logins as f64,
-        client_cpu_ms_per_login: 1000.0 * ((own1 - own0) + (own3 - own2)) / logins as f64,
+        cpu_ms_per_login: per_login(|c| c.server),
+        client_cpu_ms_per_login: per_login(|c| c.client),
         floor_cpu_ms_per_request,
-        db_cpu_ms_per_login: 1000.0 * ((db1 - db0) + (db3 - db2)) / logins as f64,
+        db_cpu_ms_per_login: per_login(|c| c.database),
         get_ms: 1000.0 * get_secs / logins as f64,
         acs_ms: 1000.0 * acs_secs / logins as f64,
         validation_per_sec,
